@@ -1,0 +1,112 @@
+package io.vigil.agent;
+
+import io.vigil.agent.ha.HaLoop;
+import io.vigil.agent.peers.PeerClient;
+import io.vigil.agent.pg.PostgresControl;
+import io.vigil.agent.rest.RestApi;
+import io.vigil.config.AgentConfig;
+import io.vigil.config.ConfigException;
+import io.vigil.config.ConfigLoader;
+import io.vigil.store.EtcdStore;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code vigil} command. */
+@Command(name = "vigil", mixinStandardHelpOptions = true, version = "vigil " + HaLoop.VERSION,
+        description = "High-availability agent for PostgreSQL.",
+        subcommands = {Main.Agent.class, Main.CheckConfig.class})
+public final class Main implements Callable<Integer> {
+
+    public static void main(String[] args) {
+        SLF4JBridgeHandler.removeHandlersForRootLogger();
+        SLF4JBridgeHandler.install();
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Override
+    public Integer call() {
+        CommandLine.usage(this, System.err);
+        return 2;
+    }
+
+    static AgentConfig loadConfig(Path file, boolean checkFileSystem) {
+        return new ConfigLoader(System.getenv(), checkFileSystem).load(file);
+    }
+
+    @Command(name = "check-config", description = "Validate a node config file and exit.")
+    static final class CheckConfig implements Callable<Integer> {
+        @Option(names = {"-c", "--config"}, required = true, description = "node config file (YAML)")
+        Path config;
+
+        @Override
+        public Integer call() {
+            try {
+                AgentConfig cfg = loadConfig(config, false);
+                System.out.println(config + ": valid (scope " + cfg.scope() + ", node " + cfg.name() + ")");
+                return 0;
+            } catch (ConfigException e) {
+                System.err.println("invalid configuration:\n" + e.getMessage());
+                return 1;
+            }
+        }
+    }
+
+    @Command(name = "agent", description = "Run the HA agent beside this node's Postgres.")
+    static final class Agent implements Callable<Integer> {
+        private static final Logger log = LoggerFactory.getLogger("vigil");
+
+        @Option(names = {"-c", "--config"}, required = true, description = "node config file (YAML)")
+        Path config;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            if (new com.sun.security.auth.module.UnixSystem().getUid() == 0) {
+                System.err.println("vigil agent must not run as root: PostgreSQL refuses to. Run it as the user that"
+                        + " owns the data directory, e.g. runuser -u postgres -- vigil agent -c " + config);
+                return 1;
+            }
+            AgentConfig cfg;
+            try {
+                cfg = loadConfig(config, true);
+            } catch (ConfigException e) {
+                System.err.println("invalid configuration, nothing started:\n" + e.getMessage());
+                return 1;
+            }
+            Duration callTimeout = cfg.bootstrapSettings().retryTimeoutDuration();
+            EtcdStore store = EtcdStore.connect(cfg, callTimeout);
+            PostgresControl pg = new PostgresControl(cfg);
+            HaLoop loop = new HaLoop(cfg, store, pg, new PeerClient(Duration.ofMillis(1000)), System::nanoTime);
+            RestApi api = new RestApi(cfg, loop::status, System::nanoTime);
+            try {
+                api.start();
+            } catch (RuntimeException e) {
+                System.err.println("cannot start the REST API on " + cfg.restListen() + ": " + e.getMessage()
+                        + "; is another process using that port?");
+                store.close();
+                return 1;
+            }
+            log.info("vigil {} starting: scope {}, node {}, etcd {}, REST on {}", HaLoop.VERSION, cfg.scope(),
+                    cfg.name(), cfg.etcdEndpoints(), cfg.restListen());
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                log.info("shutting down");
+                loop.close();
+                api.close();
+                store.close();
+                log.info("stopped");
+                stopped.countDown();
+            }, "vigil-shutdown"));
+            loop.start();
+            stopped.await();
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package io.vigil.agent.ha;
+
+import io.vigil.cluster.Member;
+import java.util.Set;
+
+/**
+ * One step of a {@link Plan}. Steps run in order; a step that fails (or a compare-and-set that
+ * loses) ends the plan, so "acquire the key, then promote" never promotes without the key.
+ */
+public sealed interface Action {
+
+    /** Bootstrap race: create {@code initialize} and the leader key together. */
+    record ClaimInitialize() implements Action {}
+
+    /** initdb, start as primary, create roles, record the system identifier. */
+    record InitializeDatabase() implements Action {}
+
+    /** Adopt an existing data directory for a cluster whose etcd state is gone. */
+    record AdoptExistingData(String systemId) implements Action {}
+
+    /** Create the leader key if absent (atomic). */
+    record AcquireLeader() implements Action {}
+
+    /** Confirm the leader key is ours, refreshing our lease deadline. */
+    record RenewLeader() implements Action {}
+
+    /** Delete the leader key if it is ours. */
+    record ReleaseLeader() implements Action {}
+
+    /** Publish the leader's WAL position in {@code status}. */
+    record PublishLeaderPosition(long lsn) implements Action {}
+
+    /** Make the replication slots on this primary exactly {@code wanted}. */
+    record SyncSlots(Set<String> wanted) implements Action {}
+
+    /** pg_ctl promote, then record the timeline switch in history. */
+    record Promote(long oldTimeline, long lsn) implements Action {}
+
+    /** Stop Postgres; it comes back as a replica on a later cycle. */
+    record Demote(boolean immediate) implements Action {}
+
+    /** Start the existing data directory as a primary (only while holding the key). */
+    record StartPrimary() implements Action {}
+
+    /** Start as a standby streaming from {@code upstream} (null: no upstream yet). */
+    record StartReplica(Member upstream) implements Action {}
+
+    /** Repoint a running replica at {@code upstream} without a restart. */
+    record Follow(Member upstream) implements Action {}
+
+    /** pg_rewind against {@code source}, then start as its replica. */
+    record Rewind(Member source) implements Action {}
+
+    /** Move the data directory aside and clone afresh from {@code source}. */
+    record Reclone(Member source) implements Action {}
+
+    /** pg_basebackup from {@code source} into the empty data directory, then start as its replica. */
+    record Clone(Member source) implements Action {}
+}

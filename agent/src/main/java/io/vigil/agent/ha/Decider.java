@@ -1,0 +1,66 @@
+package io.vigil.agent.ha;
+
+import io.vigil.agent.pg.LocalPostgres;
+import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.Member;
+
+/**
+ * The HA decision: a pure function of one {@link Observation}. No I/O, no clock, no exceptions for
+ * control flow. Split by situation: bootstrap and clone here, then {@link LeaderRules},
+ * {@link FollowerRules} and {@link ElectionRules}.
+ */
+public final class Decider {
+    private Decider() {
+    }
+
+    public static Plan decide(Observation o) {
+        if (o.cluster().isEmpty()) {
+            return LeaderRules.etcdUnreachable(o);
+        }
+        ClusterView view = o.cluster().get();
+        LocalPostgres pg = o.local();
+        if (view.initialize().isEmpty()) {
+            return uninitialized(pg);
+        }
+        String systemId = view.initialize().get();
+        if (systemId.isEmpty()) {
+            return Plan.waiting("the cluster is being bootstrapped by "
+                    + view.leader().map(l -> l.name()).orElse("another node"));
+        }
+        if (pg.hasData() && pg.systemId() != null && !pg.systemId().equals(systemId)) {
+            return Plan.waiting("the data directory belongs to another cluster (system identifier " + pg.systemId()
+                    + ", cluster " + systemId + "); move it aside to let this node clone afresh");
+        }
+        if (!pg.hasData()) {
+            return clone(view);
+        }
+        if (view.isLeader(o.self())) {
+            return LeaderRules.holdingKey(o, view);
+        }
+        if (view.leader().isPresent()) {
+            return FollowerRules.follow(o, view);
+        }
+        return ElectionRules.noLeader(o, view);
+    }
+
+    private static Plan uninitialized(LocalPostgres pg) {
+        if (!pg.hasData()) {
+            return Plan.of("the cluster is not initialised: racing to bootstrap it",
+                    new Action.ClaimInitialize(), new Action.InitializeDatabase());
+        }
+        if (pg.systemId() == null) {
+            return Plan.waiting("etcd has no record of this cluster and the local data directory cannot be read;"
+                    + " check it with pg_controldata");
+        }
+        return Plan.of("etcd has no record of this cluster: adopting the local data (system identifier "
+                + pg.systemId() + ")", new Action.ClaimInitialize(), new Action.AdoptExistingData(pg.systemId()));
+    }
+
+    private static Plan clone(ClusterView view) {
+        Member leader = view.leaderMember().orElse(null);
+        if (leader == null || !"running".equals(leader.state())) {
+            return Plan.waiting("empty data directory: waiting for a running leader to clone from");
+        }
+        return Plan.of("empty data directory: cloning from leader " + leader.name(), new Action.Clone(leader));
+    }
+}

@@ -1,0 +1,73 @@
+package io.vigil.agent.ha;
+
+import io.vigil.agent.pg.LocalPostgres;
+import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.Lsn;
+import io.vigil.cluster.Member;
+import java.util.Optional;
+
+/** Decisions while nobody holds the leader key: who may race for it. */
+final class ElectionRules {
+    private ElectionRules() {
+    }
+
+    static Plan noLeader(Observation o, ClusterView view) {
+        LocalPostgres pg = o.local();
+        if (pg.isRunningPrimary()) {
+            long newest = view.members().values().stream()
+                    .mapToLong(m -> m.timeline() == null ? 0 : m.timeline()).max().orElse(0);
+            if (newest > pg.timeline()) {
+                return Plan.of("no leader, and a member is on timeline " + newest + " ahead of ours (" + pg.timeline()
+                        + "): demoting", new Action.Demote(true));
+            }
+            return Plan.of("no leader: this running primary takes the key back", new Action.AcquireLeader());
+        }
+        if (!pg.running()) {
+            return Plan.of("no leader: starting Postgres as a replica to join the election",
+                    new Action.StartReplica(null));
+        }
+        if (!pg.accepting()) {
+            return Plan.waiting("no leader: Postgres is starting");
+        }
+        Optional<String> reason = notCandidateBecause(o, view);
+        if (reason.isPresent()) {
+            return Plan.waiting("no leader; not racing: " + reason.get());
+        }
+        return Plan.of("no leader: this is the most advanced healthy replica (WAL " + pg.walPosition()
+                + "): taking the key and promoting",
+                new Action.AcquireLeader(), new Action.Promote(pg.timeline(), pg.walPosition().value()));
+    }
+
+    /** Why this node may not race for the key, or empty when it may. */
+    static Optional<String> notCandidateBecause(Observation o, ClusterView view) {
+        if (!o.tags().mayPromote()) {
+            return Optional.of(o.tags().noFailover() ? "tagged nofailover" : "failover_priority is 0");
+        }
+        Lsn mine = o.local().walPosition();
+        long maxLag = o.settings().maximumLagOnFailover();
+        if (view.lastLeaderLsn() > 0) {
+            long lag = new Lsn(view.lastLeaderLsn()).bytesAfter(mine);
+            if (lag > maxLag) {
+                return Optional.of("lag " + lag + " bytes behind the last leader position > maximum_lag_on_failover "
+                        + maxLag);
+            }
+        }
+        for (PeerStatus peer : o.peers().values()) {
+            if (!peer.reachable() || !peer.running()) continue;
+            if (!peer.replica()) {
+                return Optional.of(peer.name() + " still runs as a primary");
+            }
+            Member m = view.members().get(peer.name());
+            boolean mayPromote = m == null || m.tagsOrNone().mayPromote();
+            if (!mayPromote || peer.wal() == null) continue;
+            int cmp = peer.wal().compareTo(mine);
+            if (cmp > 0) {
+                return Optional.of(peer.name() + " is ahead (WAL " + peer.wal() + " > " + mine + ")");
+            }
+            if (cmp == 0 && m != null && m.tagsOrNone().priority() > o.tags().priority()) {
+                return Optional.of(peer.name() + " is as advanced and has a higher failover_priority");
+            }
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,452 @@
+package io.vigil.agent.ha;
+
+import io.vigil.agent.peers.PeerClient;
+import io.vigil.agent.pg.LocalPostgres;
+import io.vigil.agent.pg.PostgresControl;
+import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.HostPort;
+import io.vigil.cluster.Member;
+import io.vigil.cluster.TimelineSwitch;
+import io.vigil.config.AgentConfig;
+import io.vigil.config.ClusterSettings;
+import io.vigil.store.ClusterStore;
+import io.vigil.store.StoreException;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's loop: observe → {@link Decider#decide} → act, every loop_wait and at once when the
+ * leader key changes or the postmaster dies. Two small side threads: the postmaster watch (wakes
+ * the loop within 200 ms of a crash) and the fence (stops a primary whose lease deadline passes,
+ * even if the loop is stuck).
+ */
+public final class HaLoop implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HaLoop.class);
+    public static final String VERSION = "0.1.0";
+
+    private final AgentConfig cfg;
+    private final ClusterStore store;
+    private final PostgresControl pg;
+    private final PeerClient peers;
+    private final LongSupplier clock;
+    private final LeaderLease lease = new LeaderLease();
+    private final Semaphore wake = new Semaphore(0);
+    private final AtomicReference<NodeStatus> status = new AtomicReference<>();
+    private final ScheduledExecutorService side = Executors.newScheduledThreadPool(2, r -> {
+        Thread t = new Thread(r, "vigil-watch");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private volatile boolean stopping;
+    private Thread thread;
+    private AutoCloseable leaderWatch;
+    private long leaseId;
+    private long leaseTtlSeconds;
+    private long lastKeepAliveSentNanos;
+    private ClusterSettings settings;
+    private Long downSinceNanos;
+    private String rewindFailedFor;
+    private final Map<String, Long> slotLastSeen = new HashMap<>();
+    private NodeRole lastRole;
+    private String lastDecision;
+    private volatile boolean postmasterAlive;
+    private long etcdLastSeenEpoch;
+
+    public HaLoop(AgentConfig cfg, ClusterStore store, PostgresControl pg, PeerClient peers, LongSupplier clock) {
+        this.cfg = cfg;
+        this.store = store;
+        this.pg = pg;
+        this.peers = peers;
+        this.clock = clock;
+        this.settings = cfg.bootstrapSettings();
+    }
+
+    public NodeStatus status() {
+        return status.get();
+    }
+
+    public void start() {
+        postmasterAlive = pg.postmasterPid() != null;
+        thread = new Thread(this::run, "vigil-ha-loop");
+        thread.start();
+        side.scheduleWithFixedDelay(this::watchPostmaster, 200, 200, TimeUnit.MILLISECONDS);
+        side.scheduleWithFixedDelay(this::fence, 50, 50, TimeUnit.MILLISECONDS);
+    }
+
+    public void wakeUp() {
+        wake.release();
+    }
+
+    private void run() {
+        while (!stopping) {
+            boolean again;
+            try {
+                again = cycle();
+            } catch (RuntimeException e) {
+                log.error("HA cycle failed unexpectedly: {}", e.toString(), e);
+                again = false;
+            }
+            if (stopping) break;
+            try {
+                long waitMs = again ? 0 : settings.loopWaitDuration().toMillis();
+                if (wake.tryAcquire(waitMs, TimeUnit.MILLISECONDS)) {
+                    wake.drainPermits();
+                }
+            } catch (InterruptedException e) {
+                break;
+            }
+        }
+    }
+
+    /** One observe → decide → act cycle. Returns true when the next cycle should follow at once. */
+    boolean cycle() {
+        Observation o = observe();
+        Plan plan = Decider.decide(o);
+        if (!plan.reason().equals(lastDecision)) {
+            log.info("decision: {}{}", plan.reason(), plan.actions().isEmpty() ? "" : " " + names(plan));
+            lastDecision = plan.reason();
+        }
+        String error = null;
+        boolean allDone = true;
+        for (Action a : plan.actions()) {
+            try {
+                if (!execute(a, o)) {
+                    log.info("{} did not succeed (compare-and-set lost); the rest of the plan is dropped",
+                            a.getClass().getSimpleName());
+                    allDone = false;
+                    break;
+                }
+            } catch (RuntimeException e) {
+                error = a.getClass().getSimpleName() + ": " + e.getMessage();
+                log.error("{} failed: {}", a.getClass().getSimpleName(), e.getMessage());
+                allDone = false;
+                break;
+            }
+        }
+        publish(o, plan, error);
+        return allDone && plan.actions().stream().anyMatch(HaLoop::changesLocalState);
+    }
+
+    private static boolean changesLocalState(Action a) {
+        return !(a instanceof Action.RenewLeader || a instanceof Action.PublishLeaderPosition
+                || a instanceof Action.SyncSlots);
+    }
+
+    private static List<String> names(Plan p) {
+        return p.actions().stream().map(a -> a.getClass().getSimpleName()).toList();
+    }
+
+    // ---------------------------------------------------------------- observe
+
+    private Observation observe() {
+        Optional<ClusterView> view;
+        try {
+            ensureLease();
+            ClusterView v = store.read();
+            view = Optional.of(v);
+            etcdLastSeenEpoch = System.currentTimeMillis() / 1000;
+            if (v.settings() != null) settings = v.settings();
+            if (leaderWatch == null) leaderWatch = store.watchLeader(this::wakeUp);
+        } catch (StoreException e) {
+            log.warn("etcd unreachable: {}", e.getMessage());
+            view = Optional.empty();
+        }
+        LocalPostgres local = pg.observe();
+        long now = clock.getAsLong();
+        if (local.hasData() && !local.accepting()) {
+            if (downSinceNanos == null) downSinceNanos = now;
+        } else {
+            downSinceNanos = null;
+        }
+        Map<String, io.vigil.agent.ha.PeerStatus> peerStatus = Map.of();
+        if (view.isPresent()) {
+            ClusterView v = view.get();
+            v.members().keySet().forEach(m -> slotLastSeen.put(m, now));
+            if (v.leader().isEmpty() && local.isRunningReplica()) {
+                List<Member> others = v.members().values().stream().filter(m -> !m.name().equals(cfg.name())).toList();
+                peerStatus = peers.fetch(others);
+            }
+        }
+        boolean rewindFailed = rewindFailedFor != null && view.flatMap(ClusterView::leader)
+                .map(l -> l.name().equals(rewindFailedFor)).orElse(false);
+        return new Observation(cfg.name(), cfg.tags(), settings, view, local, peerStatus, now, lease.untilNanos(),
+                downSinceNanos, rewindFailed, Map.copyOf(slotLastSeen));
+    }
+
+    /** Keeps our lease alive (one keep-alive per cycle), granting a new one if it is gone. */
+    private void ensureLease() {
+        if (leaseId != 0) {
+            long sent = clock.getAsLong();
+            if (store.refreshLease(leaseId)) {
+                lastKeepAliveSentNanos = sent;
+                return;
+            }
+            log.warn("our etcd lease {} expired; granting a new one", Long.toHexString(leaseId));
+            lease.clear();
+        }
+        long sent = clock.getAsLong();
+        leaseTtlSeconds = settings.ttl();
+        leaseId = store.grantLease(leaseTtlSeconds);
+        lastKeepAliveSentNanos = sent;
+    }
+
+    // ---------------------------------------------------------------- act
+
+    private boolean execute(Action a, Observation o) {
+        Map<String, Object> params = settings.postgresql().parameters();
+        Duration startTimeout = Duration.ofSeconds(Math.max(60, settings.primaryStartTimeout()));
+        if (a instanceof Action.ClaimInitialize c) {
+            boolean won = store.claimInitialize(cfg.name(), leaseId);
+            if (won) {
+                leaderRenewed();
+                store.initializeSettings(cfg.bootstrapSettings());
+            }
+            return won;
+        }
+        if (a instanceof Action.InitializeDatabase i) {
+            try {
+                String sysid = pg.bootstrap(params);
+                store.completeInitialize(sysid);
+                log.info("bootstrapped cluster {} (system identifier {})", cfg.scope(), sysid);
+            } catch (RuntimeException e) {
+                abandonBootstrap();
+                throw e;
+            }
+            return true;
+        }
+        if (a instanceof Action.AdoptExistingData d) {
+            store.initializeSettings(cfg.bootstrapSettings());
+            return store.completeInitialize(d.systemId());
+        }
+        if (a instanceof Action.AcquireLeader l) {
+            boolean won = store.acquireLeader(cfg.name(), leaseId);
+            if (won) leaderRenewed();
+            return won;
+        }
+        if (a instanceof Action.RenewLeader r) {
+            boolean ours = store.renewLeader(cfg.name(), leaseId);
+            if (ours) {
+                leaderRenewed();
+            } else {
+                lease.clear();
+            }
+            return ours;
+        }
+        if (a instanceof Action.ReleaseLeader r) {
+            lease.clear();
+            store.releaseLeader(cfg.name());
+            return true;
+        }
+        if (a instanceof Action.PublishLeaderPosition p) {
+            store.putStatus(p.lsn());
+            return true;
+        }
+        if (a instanceof Action.SyncSlots s) {
+            pg.syncSlots(s.wanted(), o.local().slots());
+            return true;
+        }
+        if (a instanceof Action.Promote p) {
+            pg.promote(Duration.ofSeconds(60));
+            log.info("promoted: this node is now the primary");
+            recordPromotion(p, o);
+            return true;
+        }
+        if (a instanceof Action.Demote d) {
+            lease.clear();
+            pg.stop(d.immediate() ? PostgresControl.StopMode.IMMEDIATE : PostgresControl.StopMode.FAST,
+                    Duration.ofSeconds(60));
+            log.info("demoted: Postgres stopped; it will rejoin as a replica");
+            return true;
+        }
+        if (a instanceof Action.StartPrimary s) {
+            if (!lease.held()) {
+                throw new IllegalStateException("refusing to start as primary without a live leader lease");
+            }
+            pg.start(params, false, null, null, startTimeout);
+            return true;
+        }
+        if (a instanceof Action.StartReplica s) {
+            pg.start(params, true, s.upstream() == null ? null : s.upstream().name(), address(s.upstream()),
+                    startTimeout);
+            return true;
+        }
+        if (a instanceof Action.Follow f) {
+            pg.follow(params, f.upstream().name(), address(f.upstream()));
+            return true;
+        }
+        if (a instanceof Action.Rewind r) {
+            try {
+                pg.rewind(address(r.source()));
+            } catch (RuntimeException e) {
+                rewindFailedFor = r.source().name();
+                throw e;
+            }
+            rewindFailedFor = null;
+            pg.start(params, true, r.source().name(), address(r.source()), startTimeout);
+            return true;
+        }
+        if (a instanceof Action.Reclone r) {
+            log.warn("old data directory moved to {}", pg.moveAside());
+            pg.cloneFrom(address(r.source()));
+            rewindFailedFor = null;
+            pg.start(params, true, r.source().name(), address(r.source()), startTimeout);
+            return true;
+        }
+        if (a instanceof Action.Clone c) {
+            pg.cloneFrom(address(c.source()));
+            pg.start(params, true, c.source().name(), address(c.source()), startTimeout);
+            return true;
+        }
+        throw new IllegalStateException("no handler for " + a);
+    }
+
+    private void leaderRenewed() {
+        lease.renewed(lastKeepAliveSentNanos, Duration.ofSeconds(leaseTtlSeconds).toNanos());
+    }
+
+    private void abandonBootstrap() {
+        try {
+            store.abandonInitialize();
+            store.releaseLeader(cfg.name());
+        } catch (StoreException e) {
+            log.warn("could not undo the bootstrap claim in etcd: {}", e.getMessage());
+        }
+        lease.clear();
+        pg.stop(PostgresControl.StopMode.IMMEDIATE, Duration.ofSeconds(10));
+        if (pg.hasData() || java.nio.file.Files.exists(cfg.dataDir())) {
+            log.warn("failed bootstrap left data, moved to {}", pg.moveAside());
+        }
+    }
+
+    private void recordPromotion(Action.Promote p, Observation o) {
+        ClusterView seen = o.cluster().orElse(null);
+        if (seen == null) return;
+        TimelineSwitch entry = new TimelineSwitch(p.oldTimeline(), p.lsn(), "no recovery target specified",
+                OffsetDateTime.now().toString(), cfg.name());
+        try {
+            if (!store.appendHistory(entry, seen)) {
+                log.warn("history changed concurrently; timeline switch {} not recorded", p.oldTimeline());
+            }
+        } catch (StoreException e) {
+            log.warn("could not record the timeline switch in etcd: {}", e.getMessage());
+        }
+    }
+
+    private static HostPort address(Member m) {
+        return m == null ? null : HostPort.fromUrl(m.connUrl());
+    }
+
+    // ---------------------------------------------------------------- publish
+
+    private void publish(Observation o, Plan plan, String error) {
+        LocalPostgres local = pg.observe();
+        boolean holdsKey = lease.held();
+        NodeRole role = NodeRole.of(local, holdsKey);
+        if (lastRole != null && role != lastRole) {
+            String why = lastRole.transitionTo(role);
+            if (why == null) {
+                log.error("unexpected role transition from {} to {}", lastRole, role);
+            } else {
+                log.info("role transition from {} to {}: {}", lastRole, role, why);
+            }
+        }
+        lastRole = role;
+        if (o.cluster().isPresent()) {
+            try {
+                store.putMember(member(local, holdsKey), leaseId);
+            } catch (StoreException e) {
+                log.warn("could not publish member key: {}", e.getMessage());
+            }
+        }
+        status.set(new NodeStatus(cfg.scope(), cfg.name(), role, holdsKey, local, o.cluster(), settings, cfg.tags(),
+                plan.reason(), names(plan), error, clock.getAsLong(), lease.untilNanos(), etcdLastSeenEpoch));
+    }
+
+    private Member member(LocalPostgres local, boolean leader) {
+        String state;
+        if (!local.hasData()) state = "uninitialized";
+        else if (!local.running()) state = "stopped";
+        else if (!local.accepting()) state = "starting";
+        else if (local.inRecovery() && local.streaming()) state = "streaming";
+        else state = "running";
+        String role = !local.running() || !local.accepting() ? "uninitialized"
+                : local.inRecovery() ? "replica" : (leader ? "primary" : "demoting");
+        return new Member(cfg.name(), cfg.connUrl(), cfg.apiUrl(), state, role, VERSION,
+                local.walPosition() == null ? null : local.walPosition().value(),
+                local.receiveLsn() == null ? null : local.receiveLsn().value(),
+                local.replayLsn() == null ? null : local.replayLsn().value(),
+                local.timeline() == 0 ? null : local.timeline(), cfg.tags());
+    }
+
+    // ---------------------------------------------------------------- side threads
+
+    private void watchPostmaster() {
+        boolean alive = pg.postmasterPid() != null;
+        if (alive != postmasterAlive) {
+            postmasterAlive = alive;
+            if (!alive) log.warn("postmaster is gone; waking the HA loop");
+            wakeUp();
+        }
+    }
+
+    /** Stops Postgres if we believe we lead and our own lease deadline (minus the margin) has passed. */
+    private void fence() {
+        long until = lease.untilNanos();
+        if (until == 0) return;
+        if (clock.getAsLong() >= until - settings.safetyMargin().toNanos()) {
+            lease.clear();
+            log.error("leader lease deadline passed without a renewal: stopping Postgres now (fence)");
+            pg.fenceStop();
+            wakeUp();
+        }
+    }
+
+    // ---------------------------------------------------------------- shutdown
+
+    /** Graceful stop: a leader shuts Postgres down cleanly (replicas receive all WAL), then hands the key over. */
+    @Override
+    public void close() {
+        stopping = true;
+        wakeUp();
+        if (thread != null) {
+            try {
+                thread.join(Duration.ofSeconds(90).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        side.shutdownNow();
+        boolean wasLeader = lease.held();
+        pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
+        lease.clear();
+        try {
+            if (wasLeader) {
+                store.releaseLeader(cfg.name());
+                log.info("released the leader key after a clean shutdown");
+            }
+            if (leaseId != 0) store.revokeLease(leaseId);
+        } catch (StoreException e) {
+            log.warn("could not hand over in etcd ({}); the lease will expire on its own", e.getMessage());
+        }
+        try {
+            if (leaderWatch != null) leaderWatch.close();
+        } catch (Exception ignored) {
+            // closing anyway
+        }
+        pg.close();
+    }
+}

@@ -1,0 +1,70 @@
+package io.vigil.agent.ha;
+
+import io.vigil.agent.pg.LocalPostgres;
+import io.vigil.cluster.ClusterView;
+import io.vigil.config.AgentConfig;
+import java.util.Set;
+import java.util.TreeSet;
+
+/** Decisions for a node whose name is in the leader key, and for any primary when etcd is gone. */
+final class LeaderRules {
+    private LeaderRules() {
+    }
+
+    static Plan holdingKey(Observation o, ClusterView view) {
+        LocalPostgres pg = o.local();
+        if (pg.isRunningPrimary()) {
+            return Plan.of("leader: holding the key, Postgres is primary",
+                    new Action.RenewLeader(), new Action.PublishLeaderPosition(pg.walPosition().value()),
+                    new Action.SyncSlots(wantedSlots(o, view)));
+        }
+        if (pg.isRunningReplica()) {
+            return Plan.of("holding the leader key while Postgres is a standby: promoting",
+                    new Action.RenewLeader(), new Action.Promote(pg.timeline(), pg.walPosition().value()));
+        }
+        long startTimeoutNanos = o.settings().primaryStartTimeout() * 1_000_000_000L;
+        if (o.downSinceNanos() != null && o.nowNanos() - o.downSinceNanos() >= startTimeoutNanos) {
+            return Plan.of("Postgres did not come back as primary within primary_start_timeout ("
+                    + o.settings().primaryStartTimeout() + " s): releasing the leader key so a replica takes over",
+                    new Action.ReleaseLeader());
+        }
+        if (pg.running()) {
+            return Plan.of("leader: waiting for Postgres to accept connections", new Action.RenewLeader());
+        }
+        if (pg.inRecovery()) {
+            return Plan.of("holding the leader key with a stopped standby: starting it to promote",
+                    new Action.RenewLeader(), new Action.StartReplica(null));
+        }
+        return Plan.of("Postgres is down while this node holds the leader key: restarting it in place as primary"
+                + " (nobody else can have promoted)", new Action.RenewLeader(), new Action.StartPrimary());
+    }
+
+    /** Slots for every member seen within member_slots_ttl, except ourselves. */
+    static Set<String> wantedSlots(Observation o, ClusterView view) {
+        long ttlNanos = o.settings().memberSlotsTtl() * 1_000_000_000L;
+        Set<String> wanted = new TreeSet<>();
+        for (String m : view.members().keySet()) {
+            if (!m.equals(o.self())) wanted.add(AgentConfig.slotName(m));
+        }
+        o.slotLastSeenNanos().forEach((member, seen) -> {
+            if (!member.equals(o.self()) && o.nowNanos() - seen < ttlNanos) wanted.add(AgentConfig.slotName(member));
+        });
+        if (!o.settings().postgresql().useSlots()) wanted.clear();
+        return wanted;
+    }
+
+    static Plan etcdUnreachable(Observation o) {
+        LocalPostgres pg = o.local();
+        if (!pg.isRunningPrimary()) {
+            return Plan.waiting("etcd is unreachable: waiting (a replica never promotes without etcd)");
+        }
+        long fenceAt = o.leaderUntilNanos() - o.settings().safetyMargin().toNanos();
+        if (o.leaderUntilNanos() == 0 || o.nowNanos() >= fenceAt) {
+            return Plan.of("etcd is unreachable and the leader lease deadline has come: stopping writes",
+                    new Action.Demote(true));
+        }
+        long leftMs = (fenceAt - o.nowNanos()) / 1_000_000;
+        return Plan.waiting("etcd is unreachable: primary keeps running until its lease deadline ("
+                + leftMs + " ms left)");
+    }
+}

@@ -1,0 +1,45 @@
+package io.vigil.agent.ha;
+
+import io.vigil.agent.pg.LocalPostgres;
+import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.Tags;
+import io.vigil.config.ClusterSettings;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What the HA loop published after its last cycle. The REST API and metrics read only this.
+ *
+ * @param cycleEndedNanos  monotonic time the last cycle ended
+ * @param etcdLastSeenEpochSeconds wall-clock second of the last successful etcd read (0: never)
+ */
+public record NodeStatus(
+        String scope,
+        String name,
+        NodeRole role,
+        boolean holdsKey,
+        LocalPostgres local,
+        Optional<ClusterView> cluster,
+        ClusterSettings settings,
+        Tags tags,
+        String decision,
+        List<String> actions,
+        String lastError,
+        long cycleEndedNanos,
+        long leaderUntilNanos,
+        long etcdLastSeenEpochSeconds) {
+
+    /** The Patroni-style state word: running, starting, stopped or uninitialized. */
+    public String state() {
+        if (!local.hasData()) return "uninitialized";
+        if (!local.running()) return "stopped";
+        return local.accepting() ? "running" : "starting";
+    }
+
+    /** Bytes this replica's replayed WAL is behind the leader's last published position. */
+    public long replayLagBytes() {
+        long leaderLsn = cluster.map(ClusterView::lastLeaderLsn).orElse(0L);
+        if (local.replayLsn() == null || leaderLsn == 0) return 0;
+        return Math.max(0, leaderLsn - local.replayLsn().value());
+    }
+}

@@ -1,0 +1,37 @@
+package io.vigil.agent.ha;
+
+import io.vigil.agent.pg.LocalPostgres;
+import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.Tags;
+import io.vigil.config.ClusterSettings;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Everything {@link Decider} looks at, gathered once per cycle. Immutable; time is an input.
+ *
+ * @param self             this node's name
+ * @param tags             this node's tags
+ * @param settings         cluster-wide settings in force (etcd's, or the bootstrap seed)
+ * @param cluster          the etcd read; empty when etcd could not be reached
+ * @param local            this node's Postgres
+ * @param peers            peers' own status, fetched only when the leader key is absent
+ * @param nowNanos         monotonic now
+ * @param leaderUntilNanos our lease deadline as leader (0 when we are not leader)
+ * @param downSinceNanos   when our Postgres was first seen not running while we led (null: it runs)
+ * @param rewindFailed     pg_rewind failed for the current leader; the next step is a fresh clone
+ * @param slotLastSeenNanos when each member's slot was last wanted (a member seen in etcd)
+ */
+public record Observation(
+        String self,
+        Tags tags,
+        ClusterSettings settings,
+        Optional<ClusterView> cluster,
+        LocalPostgres local,
+        Map<String, PeerStatus> peers,
+        long nowNanos,
+        long leaderUntilNanos,
+        Long downSinceNanos,
+        boolean rewindFailed,
+        Map<String, Long> slotLastSeenNanos) {
+}

@@ -1,0 +1,71 @@
+package io.vigil.agent.peers;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vigil.agent.ha.PeerStatus;
+import io.vigil.cluster.Lsn;
+import io.vigil.cluster.Member;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/** Asks peers for their own status over their REST API, all at once, each with a short timeout. */
+public final class PeerClient {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final HttpClient http;
+    private final Duration timeout;
+
+    public PeerClient(Duration timeout) {
+        this.timeout = timeout;
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).version(HttpClient.Version.HTTP_1_1).build();
+    }
+
+    public Map<String, PeerStatus> fetch(Collection<Member> peers) {
+        Map<String, CompletableFuture<PeerStatus>> pending = new LinkedHashMap<>();
+        for (Member m : peers) {
+            if (m.apiUrl() == null) continue;
+            HttpRequest req = HttpRequest.newBuilder(URI.create(m.apiUrl())).timeout(timeout).GET().build();
+            pending.put(m.name(), http.sendAsync(req, HttpResponse.BodyHandlers.ofString())
+                    .thenApply(r -> parse(m.name(), r.body()))
+                    .exceptionally(e -> PeerStatus.unreachable(m.name())));
+        }
+        Map<String, PeerStatus> out = new LinkedHashMap<>();
+        pending.forEach((name, f) -> out.put(name, f.completeOnTimeout(PeerStatus.unreachable(name),
+                timeout.toMillis() + 200, java.util.concurrent.TimeUnit.MILLISECONDS).join()));
+        return out;
+    }
+
+    static PeerStatus parse(String name, String body) {
+        try {
+            JsonNode n = JSON.readTree(body);
+            boolean running = "running".equals(n.path("state").asText());
+            String role = n.path("role").asText();
+            boolean replica = role.equals("replica") || role.equals("sync_standby");
+            JsonNode x = n.path("xlog");
+            Lsn wal;
+            if (replica) {
+                wal = Lsn.max(toLsn(x.path("received_location")), toLsn(x.path("replayed_location")));
+            } else {
+                wal = toLsn(x.path("location"));
+            }
+            return new PeerStatus(name, true, running, replica, n.path("timeline").asLong(0), wal);
+        } catch (Exception e) {
+            return PeerStatus.unreachable(name);
+        }
+    }
+
+    private static Lsn toLsn(JsonNode n) {
+        return n.isNumber() ? new Lsn(n.asLong()) : null;
+    }
+
+    static List<String> names(Map<String, PeerStatus> m) {
+        return List.copyOf(m.keySet());
+    }
+}

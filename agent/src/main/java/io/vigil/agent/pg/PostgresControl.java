@@ -1,0 +1,432 @@
+package io.vigil.agent.pg;
+
+import io.vigil.cluster.HostPort;
+import io.vigil.cluster.Lsn;
+import io.vigil.config.AgentConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything that touches the local Postgres: pg_ctl, initdb, pg_basebackup, pg_rewind and JDBC.
+ * Methods throw {@link PostgresException} with a message an operator can act on.
+ */
+public final class PostgresControl implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PostgresControl.class);
+
+    private final AgentConfig cfg;
+    private final PostgresFiles files;
+    private final CommandRunner runner;
+    private Connection conn;
+
+    public PostgresControl(AgentConfig cfg) {
+        this.cfg = cfg;
+        this.files = new PostgresFiles(cfg);
+        this.runner = new CommandRunner(Map.of("PGPASSFILE", cfg.pgpass().toString(), "LC_ALL", "C"));
+    }
+
+    public PostgresFiles files() {
+        return files;
+    }
+
+    private String bin(String tool) {
+        return cfg.binDir().resolve(tool).toString();
+    }
+
+    private Path dataDir() {
+        return cfg.dataDir();
+    }
+
+    private Path logFile() {
+        return dataDir().resolveSibling("postgresql.log");
+    }
+
+    // ---------------------------------------------------------------- observe
+
+    public boolean hasData() {
+        return Files.exists(dataDir().resolve("PG_VERSION"));
+    }
+
+    /** The postmaster's pid from postmaster.pid if that process is alive, else null. */
+    public Long postmasterPid() {
+        Path pidFile = dataDir().resolve("postmaster.pid");
+        try {
+            if (!Files.exists(pidFile)) return null;
+            List<String> lines = Files.readAllLines(pidFile);
+            if (lines.isEmpty()) return null;
+            long pid = Long.parseLong(lines.get(0).strip());
+            return isLiveProcess(pid) ? pid : null;
+        } catch (IOException | NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** Alive and not a zombie (a killed postmaster stays a zombie until its new parent reaps it). */
+    static boolean isLiveProcess(long pid) {
+        if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+            try {
+                String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+                char state = stat.charAt(stat.lastIndexOf(')') + 2);
+                return state != 'Z' && state != 'X';
+            } catch (IOException | RuntimeException e) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public LocalPostgres observe() {
+        if (!hasData()) {
+            return LocalPostgres.noData();
+        }
+        String upstream = files.readUpstream();
+        if (postmasterPid() == null) {
+            closeConnection();
+            ControlData cd = controlData();
+            return new LocalPostgres(true, false, false, cd.wasStandby(), cd.timeline(), cd.position(), null, null,
+                    false, upstream, cd.systemId(), null, null, null, List.of(), List.of());
+        }
+        try {
+            return query(upstream);
+        } catch (SQLException e) {
+            closeConnection();
+            log.debug("Postgres is running but does not answer yet: {}", e.getMessage());
+            ControlData cd = controlData();
+            return new LocalPostgres(true, true, false, cd.wasStandby(), cd.timeline(), cd.position(), null, null,
+                    false, upstream, cd.systemId(), null, null, null, List.of(), List.of());
+        }
+    }
+
+    private ControlData controlData() {
+        CommandRunner.Result r = runner.run(List.of(bin("pg_controldata"), "-D", dataDir().toString()),
+                Duration.ofSeconds(10), null);
+        if (!r.ok()) {
+            return new ControlData("unknown", null, 0, null, null);
+        }
+        return ControlData.parse(r.output());
+    }
+
+    private Connection connection() throws SQLException {
+        if (conn == null || conn.isClosed()) {
+            Properties p = new Properties();
+            p.setProperty("user", cfg.superuser());
+            p.setProperty("password", cfg.superuserPassword().reveal());
+            p.setProperty("connectTimeout", "2");
+            p.setProperty("socketTimeout", "5");
+            p.setProperty("ApplicationName", "vigil");
+            p.setProperty("assumeMinServerVersion", "13");
+            conn = DriverManager.getConnection("jdbc:postgresql://" + localAddress() + "/postgres", p);
+            conn.setAutoCommit(true);
+        }
+        return conn;
+    }
+
+    private String localAddress() {
+        String host = cfg.pgListen().host();
+        if (host.equals("0.0.0.0") || host.equals("*") || host.contains(",")) host = "127.0.0.1";
+        if (host.equals("::")) host = "::1";
+        return new HostPort(host, cfg.pgListen().port()).toString();
+    }
+
+    private LocalPostgres query(String upstream) throws SQLException {
+        try (Statement st = connection().createStatement()) {
+            boolean inRecovery;
+            int version;
+            String started;
+            String sysid;
+            try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery(), current_setting('server_version_num')::int,"
+                    + " pg_postmaster_start_time()::text, (SELECT system_identifier::text FROM pg_control_system())")) {
+                rs.next();
+                inRecovery = rs.getBoolean(1);
+                version = rs.getInt(2);
+                started = rs.getString(3);
+                sysid = rs.getString(4);
+            }
+            if (!inRecovery) {
+                Lsn write;
+                long tli;
+                try (ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text,"
+                        + " ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int")) {
+                    rs.next();
+                    write = Lsn.parse(rs.getString(1));
+                    tli = rs.getLong(2);
+                }
+                return new LocalPostgres(true, true, true, false, tli, write, null, null, false, upstream, sysid,
+                        version, started, null, replicationRows(st), slots(st));
+            }
+            try (ResultSet rs = st.executeQuery("SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text,"
+                    + " (SELECT status FROM pg_stat_wal_receiver), (SELECT received_tli FROM pg_stat_wal_receiver),"
+                    + " (SELECT timeline_id FROM pg_control_checkpoint()),"
+                    + " (SELECT min_recovery_end_timeline FROM pg_control_recovery()),"
+                    + " CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+                    + "      ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::bigint END")) {
+                rs.next();
+                long tli = Math.max(rs.getLong(4), Math.max(rs.getLong(5), rs.getLong(6)));
+                Long lag = rs.getObject(7) == null ? null : rs.getLong(7);
+                return new LocalPostgres(true, true, true, true, tli, null, Lsn.parseOrNull(rs.getString(1)),
+                        Lsn.parseOrNull(rs.getString(2)), "streaming".equals(rs.getString(3)), upstream, sysid,
+                        version, started, lag, List.of(), List.of());
+            }
+        }
+    }
+
+    private static List<LocalPostgres.ReplicationRow> replicationRows(Statement st) throws SQLException {
+        List<LocalPostgres.ReplicationRow> rows = new ArrayList<>();
+        try (ResultSet rs = st.executeQuery("SELECT usename, application_name, client_addr::text, state, sync_state,"
+                + " sync_priority, sent_lsn::text, flush_lsn::text, replay_lsn::text,"
+                + " extract(epoch FROM replay_lag)::float8 FROM pg_stat_replication ORDER BY application_name")) {
+            while (rs.next()) {
+                Object lag = rs.getObject(10);
+                rows.add(new LocalPostgres.ReplicationRow(rs.getString(1), rs.getString(2), rs.getString(3),
+                        rs.getString(4), rs.getString(5), rs.getInt(6), Lsn.parseOrNull(rs.getString(7)),
+                        Lsn.parseOrNull(rs.getString(8)), Lsn.parseOrNull(rs.getString(9)),
+                        lag == null ? null : ((Number) lag).doubleValue()));
+            }
+        }
+        return rows;
+    }
+
+    private static List<String> slots(Statement st) throws SQLException {
+        List<String> out = new ArrayList<>();
+        try (ResultSet rs = st.executeQuery("SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'physical'")) {
+            while (rs.next()) out.add(rs.getString(1));
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- act
+
+    /** initdb, bootstrap config, start as primary, create the replication (and rewind) roles. Returns the system id. */
+    public String bootstrap(Map<String, Object> clusterParameters) {
+        try {
+            Files.createDirectories(dataDir(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (IOException e) {
+            throw new PostgresException("cannot create data directory " + dataDir() + ": " + e.getMessage());
+        }
+        files.writePgpass();
+        Path pwfile = dataDir().resolveSibling(".initdb-pw-" + cfg.name());
+        try {
+            Files.deleteIfExists(pwfile);
+            Files.createFile(pwfile, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(pwfile, cfg.superuserPassword().reveal() + "\n");
+            List<String> cmd = new ArrayList<>(List.of(bin("initdb"), "-D", dataDir().toString(), "-U", cfg.superuser(),
+                    "--pwfile=" + pwfile, "--auth-local=peer", "--auth-host=scram-sha-256"));
+            cmd.addAll(cfg.initdbOptions());
+            check(runner.run(cmd, Duration.ofMinutes(5), null), "initdb");
+        } catch (IOException e) {
+            throw new PostgresException("cannot write the initdb password file: " + e.getMessage());
+        } finally {
+            try {
+                Files.deleteIfExists(pwfile);
+            } catch (IOException ignored) {
+                // best effort; the file is mode 600
+            }
+        }
+        files.includeManagedConf();
+        files.writeHba();
+        start(clusterParameters, false, null, null, Duration.ofSeconds(120));
+        try (Statement st = connection().createStatement()) {
+            createRole(st, cfg.replicationUser(), cfg.replicationPassword().reveal(), "REPLICATION LOGIN");
+            if (!cfg.rewindUser().equals(cfg.superuser())) {
+                createRole(st, cfg.rewindUser(), cfg.rewindPassword().reveal(), "LOGIN");
+                for (String fn : List.of("pg_ls_dir(text, boolean, boolean)", "pg_stat_file(text, boolean)",
+                        "pg_read_binary_file(text)", "pg_read_binary_file(text, bigint, bigint, boolean)")) {
+                    st.execute("GRANT EXECUTE ON FUNCTION pg_catalog." + fn + " TO " + ident(cfg.rewindUser()));
+                }
+            }
+            st.execute("CHECKPOINT");
+            try (ResultSet rs = st.executeQuery("SELECT system_identifier::text FROM pg_control_system()")) {
+                rs.next();
+                return rs.getString(1);
+            }
+        } catch (SQLException e) {
+            throw new PostgresException("bootstrap SQL failed: " + e.getMessage());
+        }
+    }
+
+    private static void createRole(Statement st, String name, String password, String options) throws SQLException {
+        st.execute("SET password_encryption = 'scram-sha-256'");
+        st.execute("CREATE ROLE " + ident(name) + " WITH " + options + " PASSWORD " + literal(password));
+    }
+
+    private static String ident(String s) {
+        return "\"" + s.replace("\"", "\"\"") + "\"";
+    }
+
+    private static String literal(String s) {
+        return "'" + s.replace("'", "''") + "'";
+    }
+
+    /** Starts Postgres; {@code standby} writes standby.signal and points it at {@code upstream} (may be null). */
+    public void start(Map<String, Object> clusterParameters, boolean standby, String upstreamName, HostPort upstream,
+                      Duration timeout) {
+        files.writePgpass();
+        files.setStandbySignal(standby);
+        files.writeManagedConf(clusterParameters, standby ? upstreamName : null, standby ? upstream : null);
+        CommandRunner.Result r = runner.run(List.of(bin("pg_ctl"), "start", "-D", dataDir().toString(), "-w",
+                "-t", String.valueOf(timeout.toSeconds()), "-l", logFile().toString()), timeout.plusSeconds(10), dataDir());
+        if (!r.ok() && postmasterPid() == null) {
+            throw new PostgresException("pg_ctl start failed (" + r.tail() + "); see " + logFile());
+        }
+    }
+
+    public enum StopMode { FAST, IMMEDIATE }
+
+    public void stop(StopMode mode, Duration timeout) {
+        closeConnection();
+        if (postmasterPid() == null) return;
+        String m = mode == StopMode.FAST ? "fast" : "immediate";
+        CommandRunner.Result r = runner.run(List.of(bin("pg_ctl"), "stop", "-D", dataDir().toString(), "-m", m, "-w",
+                "-t", String.valueOf(timeout.toSeconds())), timeout.plusSeconds(5), null);
+        if (!r.ok() && postmasterPid() != null) {
+            if (mode == StopMode.FAST) {
+                log.warn("fast stop did not finish ({}); stopping immediately", r.tail());
+                stop(StopMode.IMMEDIATE, Duration.ofSeconds(10));
+            } else {
+                Long pid = postmasterPid();
+                if (pid != null) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
+
+    /**
+     * Immediate shutdown (SIGQUIT: the postmaster kills every backend at once) without touching the
+     * JDBC connection, so the fence thread may call it while the loop runs.
+     */
+    public void fenceStop() {
+        runner.run(List.of(bin("pg_ctl"), "stop", "-D", dataDir().toString(), "-m", "immediate", "-w", "-t", "10"),
+                Duration.ofSeconds(15), null);
+    }
+
+    public void promote(Duration timeout) {
+        closeConnection();
+        check(runner.run(List.of(bin("pg_ctl"), "promote", "-D", dataDir().toString(), "-w",
+                "-t", String.valueOf(timeout.toSeconds())), timeout.plusSeconds(5), null), "pg_ctl promote");
+    }
+
+    /** Repoints a running replica at {@code upstream} without a restart (primary_conninfo is reloadable). */
+    public void follow(Map<String, Object> clusterParameters, String upstreamName, HostPort upstream) {
+        files.writePgpass();
+        files.writeManagedConf(clusterParameters, upstreamName, upstream);
+        check(runner.run(List.of(bin("pg_ctl"), "reload", "-D", dataDir().toString()), Duration.ofSeconds(10), null),
+                "pg_ctl reload");
+    }
+
+    /** pg_rewind against the leader. Postgres must be stopped. */
+    public void rewind(HostPort source) {
+        files.writePgpass();
+        files.setStandbySignal(false);
+        String conninfo = files.conninfo(source, cfg.rewindUser(), "postgres");
+        CommandRunner.Result r = runner.run(List.of(bin("pg_rewind"), "-D", dataDir().toString(),
+                "--source-server=" + conninfo), Duration.ofMinutes(30), dataDir().getParent());
+        log.info("pg_rewind: {}", r.tail());
+        check(r, "pg_rewind");
+    }
+
+    /** Moves the data directory aside (never deletes it) so that a fresh clone can take its place. */
+    public Path moveAside() {
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path target = dataDir().resolveSibling(dataDir().getFileName() + ".failed-" + stamp);
+        try {
+            Files.move(dataDir(), target);
+            return target;
+        } catch (IOException e) {
+            throw new PostgresException("cannot move " + dataDir() + " aside to " + target + ": " + e.getMessage());
+        }
+    }
+
+    /** pg_basebackup from the leader into the (empty or absent) data directory. */
+    public void cloneFrom(HostPort source) {
+        files.writePgpass();
+        try {
+            if (Files.exists(dataDir())) {
+                try (var s = Files.list(dataDir())) {
+                    if (s.findAny().isPresent()) {
+                        throw new PostgresException("data directory " + dataDir() + " is not empty; cannot clone into it");
+                    }
+                }
+                Files.delete(dataDir());
+            }
+        } catch (IOException e) {
+            throw new PostgresException("cannot prepare " + dataDir() + " for cloning: " + e.getMessage());
+        }
+        CommandRunner.Result r = runner.run(List.of(bin("pg_basebackup"), "-D", dataDir().toString(),
+                "-d", files.conninfo(source, cfg.replicationUser(), "replication"),
+                "-X", "stream", "-c", "fast", "--no-password"), Duration.ofHours(6), dataDir().getParent());
+        if (!r.ok()) {
+            moveFailedCloneAside();
+            throw new PostgresException("pg_basebackup from " + source + " failed: " + r.tail());
+        }
+    }
+
+    private void moveFailedCloneAside() {
+        if (Files.exists(dataDir())) {
+            Path aside = moveAside();
+            log.warn("partial clone moved to {}", aside);
+        }
+    }
+
+    /** Creates missing physical slots in {@code wanted} and drops inactive ones not in it. */
+    public void syncSlots(Set<String> wanted, List<String> present) {
+        try (Statement st = connection().createStatement()) {
+            for (String slot : wanted) {
+                if (!present.contains(slot)) {
+                    st.execute("SELECT pg_create_physical_replication_slot(" + literal(slot) + ", true)");
+                    log.info("created replication slot {}", slot);
+                }
+            }
+            for (String slot : present) {
+                if (!wanted.contains(slot)) {
+                    st.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                            + " WHERE slot_name = " + literal(slot) + " AND NOT active");
+                    log.info("dropped replication slot {}", slot);
+                }
+            }
+        } catch (SQLException e) {
+            closeConnection();
+            throw new PostgresException("replication slot maintenance failed: " + e.getMessage());
+        }
+    }
+
+    public Path logPath() {
+        return logFile();
+    }
+
+    private static void check(CommandRunner.Result r, String what) {
+        if (!r.ok()) {
+            throw new PostgresException(what + " failed (exit " + r.exitCode() + "): " + r.tail());
+        }
+    }
+
+    private void closeConnection() {
+        if (conn != null) {
+            try {
+                conn.close();
+            } catch (SQLException ignored) {
+                // already broken
+            }
+            conn = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        closeConnection();
+    }
+}

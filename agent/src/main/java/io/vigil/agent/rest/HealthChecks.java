@@ -1,0 +1,54 @@
+package io.vigil.agent.rest;
+
+import io.vigil.agent.ha.NodeRole;
+import io.vigil.agent.ha.NodeStatus;
+import java.util.Map;
+
+/** The status-code logic of the health endpoints (HAProxy reads only the code). Pure. */
+final class HealthChecks {
+    private HealthChecks() {
+    }
+
+    static boolean primary(NodeStatus s) {
+        return s.role() == NodeRole.PRIMARY;
+    }
+
+    /** A running replica, not tagged noloadbalance, within {@code lag} and matching every tag_ filter. */
+    static boolean replica(NodeStatus s, LagLimit lag, Map<String, String> tagFilters) {
+        if (s.role() != NodeRole.REPLICA || s.tags().noLoadBalance()) return false;
+        if (lag != null && lag.exceeded(s.replayLagBytes(), s.local().replayLagSeconds())) return false;
+        for (Map.Entry<String, String> f : tagFilters.entrySet()) {
+            if (!f.getValue().equalsIgnoreCase(tagValue(s, f.getKey()))) return false;
+        }
+        return true;
+    }
+
+    private static String tagValue(NodeStatus s, String key) {
+        return switch (key) {
+            case "nofailover" -> String.valueOf(s.tags().noFailover());
+            case "noloadbalance" -> String.valueOf(s.tags().noLoadBalance());
+            case "nosync" -> String.valueOf(s.tags().noSync());
+            case "clonefrom" -> String.valueOf(s.tags().cloneFrom());
+            case "failover_priority" -> String.valueOf(s.tags().priority());
+            case "zone" -> String.valueOf(s.tags().zone());
+            default -> null;
+        };
+    }
+
+    static boolean health(NodeStatus s) {
+        return s.local().running() && s.local().accepting();
+    }
+
+    /** Leader, or a replica streaming within maximum_lag_on_failover. */
+    static boolean readiness(NodeStatus s) {
+        if (s.role() == NodeRole.PRIMARY) return true;
+        return s.role() == NodeRole.REPLICA && s.local().streaming()
+                && s.replayLagBytes() <= s.settings().maximumLagOnFailover();
+    }
+
+    /** The loop finished a cycle within loop_wait + 2 × retry_timeout (what the loop may take at worst). */
+    static boolean liveness(NodeStatus s, long nowNanos) {
+        long bound = (s.settings().loopWait() + 2L * s.settings().retryTimeout() + 5) * 1_000_000_000L;
+        return nowNanos - s.cycleEndedNanos() <= bound;
+    }
+}

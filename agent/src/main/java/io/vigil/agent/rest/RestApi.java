@@ -1,0 +1,142 @@
+package io.vigil.agent.rest;
+
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HandlerType;
+import io.vigil.agent.ha.NodeStatus;
+import io.vigil.config.AgentConfig;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Patroni-compatible REST API over the loop's last published {@link NodeStatus}. Handlers never
+ * touch etcd or Postgres. Errors are mapped to responses in one place, never with a stack trace.
+ */
+public final class RestApi implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RestApi.class);
+    private final Javalin app;
+
+    public RestApi(AgentConfig cfg, Supplier<NodeStatus> status, LongSupplier clock) {
+        Handlers h = new Handlers(status, clock);
+        app = Javalin.create(c -> {
+            c.startup.showJavalinBanner = false;
+            c.jetty.host = cfg.restListen().host();
+            c.jetty.port = cfg.restListen().port();
+            for (String path : new String[] {"/", "/primary", "/leader", "/master", "/read-write"}) {
+                h.check(c.routes, path, (s, ctx) -> HealthChecks.primary(s));
+            }
+            h.check(c.routes, "/replica", (s, ctx) -> HealthChecks.replica(s, lag(ctx), tagFilters(ctx)));
+            h.check(c.routes, "/read-only", (s, ctx) -> HealthChecks.primary(s)
+                    || HealthChecks.replica(s, lag(ctx), tagFilters(ctx)));
+            h.check(c.routes, "/health", (s, ctx) -> HealthChecks.health(s));
+            h.check(c.routes, "/readiness", (s, ctx) -> HealthChecks.readiness(s));
+            h.check(c.routes, "/liveness", (s, ctx) -> HealthChecks.liveness(s, clock.getAsLong()));
+            c.routes.get("/patroni", ctx -> h.json(ctx, 200, StatusJson.node(h.current())));
+            c.routes.get("/status", ctx -> h.json(ctx, 200, StatusJson.node(h.current())));
+            c.routes.get("/cluster", ctx -> h.json(ctx, 200, StatusJson.cluster(h.current())));
+            c.routes.get("/history", ctx -> h.json(ctx, 200, StatusJson.history(h.current())));
+            c.routes.get("/config", ctx -> h.json(ctx, 200, h.current().settings()));
+            c.routes.exception(BadRequest.class, (e, ctx) -> h.error(ctx, 400, e.getMessage()));
+            c.routes.exception(NotReady.class, (e, ctx) -> h.error(ctx, 503, e.getMessage()));
+            c.routes.exception(Exception.class, (e, ctx) -> {
+                log.error("REST handler failed on {} {}", ctx.method(), ctx.path(), e);
+                h.error(ctx, 500, "internal error; see the agent log");
+            });
+            c.routes.error(404, ctx -> {
+                if (ctx.result() == null) h.error(ctx, 404, "no such endpoint: " + ctx.path());
+            });
+        });
+    }
+
+    public void start() {
+        app.start();
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    static LagLimit lag(Context ctx) {
+        String v = ctx.queryParam("lag");
+        if (v == null) return null;
+        try {
+            return LagLimit.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest(e.getMessage());
+        }
+    }
+
+    static Map<String, String> tagFilters(Context ctx) {
+        Map<String, String> out = new LinkedHashMap<>();
+        ctx.queryParamMap().forEach((k, v) -> {
+            if (k.startsWith("tag_") && !v.isEmpty()) out.put(k.substring(4), v.get(0));
+        });
+        return out;
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+
+    static final class BadRequest extends RuntimeException {
+        BadRequest(String m) {
+            super(m);
+        }
+    }
+
+    static final class NotReady extends RuntimeException {
+        NotReady(String m) {
+            super(m);
+        }
+    }
+
+    /** Route helpers bound to the status supplier. */
+    private static final class Handlers {
+        private final Supplier<NodeStatus> status;
+
+        Handlers(Supplier<NodeStatus> status, LongSupplier clock) {
+            this.status = status;
+        }
+
+        NodeStatus current() {
+            NodeStatus s = status.get();
+            if (s == null) throw new NotReady("the agent has not finished its first cycle yet");
+            return s;
+        }
+
+        interface Check {
+            boolean test(NodeStatus s, Context ctx);
+        }
+
+        /** GET answers status JSON with 200/503; HEAD and OPTIONS the same code with no body. */
+        void check(io.javalin.config.RoutesConfig routes, String path, Check check) {
+            io.javalin.http.Handler handler = ctx -> {
+                NodeStatus s = current();
+                int code = check.test(s, ctx) ? 200 : 503;
+                if (ctx.method() == HandlerType.GET) {
+                    json(ctx, code, StatusJson.node(s));
+                } else {
+                    ctx.status(code);
+                }
+            };
+            routes.get(path, handler);
+            routes.head(path, handler);
+            routes.options(path, handler);
+        }
+
+        void json(Context ctx, int code, Object body) {
+            ctx.status(code).json(body);
+        }
+
+        void error(Context ctx, int code, String message) {
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("error", message);
+            ctx.status(code).json(body);
+        }
+    }
+}

@@ -1,0 +1,121 @@
+package io.vigil.agent.rest;
+
+import io.vigil.agent.ha.HaLoop;
+import io.vigil.agent.ha.NodeStatus;
+import io.vigil.agent.pg.LocalPostgres;
+import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.Member;
+import io.vigil.cluster.TimelineSwitch;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Builds the JSON bodies of the REST API from a {@link NodeStatus}, with Patroni's field names. */
+final class StatusJson {
+    private StatusJson() {
+    }
+
+    /** GET /patroni: this node. */
+    static Map<String, Object> node(NodeStatus s) {
+        LocalPostgres pg = s.local();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("state", s.state());
+        if (pg.postmasterStartTime() != null) m.put("postmaster_start_time", pg.postmasterStartTime());
+        m.put("role", roleWord(s));
+        if (pg.serverVersion() != null) m.put("server_version", pg.serverVersion());
+        Map<String, Object> xlog = new LinkedHashMap<>();
+        if (pg.running() && pg.accepting()) {
+            if (pg.inRecovery()) {
+                xlog.put("received_location", pg.receiveLsn() == null ? null : pg.receiveLsn().value());
+                xlog.put("replayed_location", pg.replayLsn() == null ? null : pg.replayLsn().value());
+                xlog.put("paused", false);
+            } else {
+                xlog.put("location", pg.writeLsn().value());
+            }
+            m.put("xlog", xlog);
+        }
+        if (pg.timeline() != 0) m.put("timeline", pg.timeline());
+        if (!pg.replication().isEmpty()) {
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (LocalPostgres.ReplicationRow r : pg.replication()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("usename", r.usename());
+                row.put("application_name", r.applicationName());
+                row.put("client_addr", r.clientAddr());
+                row.put("state", r.state());
+                row.put("sync_state", r.syncState());
+                row.put("sync_priority", r.syncPriority());
+                if (r.replayLsn() != null && pg.writeLsn() != null) {
+                    row.put("lag_bytes", pg.writeLsn().bytesAfter(r.replayLsn()));
+                }
+                if (r.replayLagSeconds() != null) row.put("lag_seconds", r.replayLagSeconds());
+                rows.add(row);
+            }
+            m.put("replication", rows);
+        }
+        if (s.etcdLastSeenEpochSeconds() > 0) m.put("dcs_last_seen", s.etcdLastSeenEpochSeconds());
+        if (pg.systemId() != null) m.put("database_system_identifier", pg.systemId());
+        if (s.cluster().map(c -> c.leader().isEmpty()).orElse(false)) m.put("cluster_unlocked", true);
+        Map<String, Object> patroni = new LinkedHashMap<>();
+        patroni.put("version", HaLoop.VERSION);
+        patroni.put("scope", s.scope());
+        patroni.put("name", s.name());
+        m.put("patroni", patroni);
+        Map<String, Object> vigil = new LinkedHashMap<>();
+        vigil.put("role", s.role().name().toLowerCase());
+        vigil.put("decision", s.decision());
+        vigil.put("actions", s.actions());
+        if (s.lastError() != null) vigil.put("last_error", s.lastError());
+        m.put("vigil", vigil);
+        return m;
+    }
+
+    private static String roleWord(NodeStatus s) {
+        LocalPostgres pg = s.local();
+        if (!pg.running() || !pg.accepting()) return pg.inRecovery() ? "replica" : "uninitialized";
+        return pg.inRecovery() ? "replica" : "primary";
+    }
+
+    /** GET /cluster: every member as etcd knows it. */
+    static Map<String, Object> cluster(NodeStatus s) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("scope", s.scope());
+        List<Map<String, Object>> members = new ArrayList<>();
+        ClusterView view = s.cluster().orElse(null);
+        if (view != null) {
+            String leader = view.leader().map(l -> l.name()).orElse(null);
+            long leaderLsn = view.leaderMember().map(Member::xlogLocation).orElse(view.lastLeaderLsn());
+            for (Member mem : view.members().values()) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                boolean isLeader = mem.name().equals(leader);
+                m.put("name", mem.name());
+                m.put("role", isLeader ? "leader" : "replica");
+                m.put("state", mem.state());
+                m.put("api_url", mem.apiUrl());
+                if (mem.connUrl() != null) {
+                    m.put("host", mem.host());
+                    m.put("port", mem.port());
+                }
+                if (mem.timeline() != null) m.put("timeline", mem.timeline());
+                if (!isLeader && mem.xlogLocation() != null && leaderLsn > 0) {
+                    m.put("lag", Math.max(0, leaderLsn - mem.xlogLocation()));
+                }
+                if (mem.tags() != null && !mem.tags().equals(io.vigil.cluster.Tags.NONE)) m.put("tags", mem.tags());
+                members.add(m);
+            }
+        }
+        out.put("members", members);
+        if (view == null) out.put("error", "etcd is unreachable from this node; members are unknown");
+        return out;
+    }
+
+    /** GET /history: Patroni's array rows [timeline, lsn, reason, time, new_leader]. */
+    static List<List<Object>> history(NodeStatus s) {
+        List<List<Object>> rows = new ArrayList<>();
+        for (TimelineSwitch t : s.cluster().map(ClusterView::history).orElse(List.of())) {
+            rows.add(List.of(t.timeline(), t.lsn(), t.reason(), t.time(), t.newLeader()));
+        }
+        return rows;
+    }
+}

@@ -1,0 +1,261 @@
+package io.vigil.agent.ha;
+
+import static io.vigil.agent.ha.Fixtures.SEC;
+import static io.vigil.agent.ha.Fixtures.member;
+import static io.vigil.agent.ha.Fixtures.obs;
+import static io.vigil.agent.ha.Fixtures.types;
+import static io.vigil.agent.ha.Fixtures.view;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vigil.agent.pg.LocalPostgres;
+import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.Lsn;
+import io.vigil.cluster.Tags;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+
+class DeciderTest {
+
+    @Nested
+    class Bootstrap {
+        @Test
+        void emptyDataAndNoInitializeKeyRacesToBootstrap() {
+            Plan p = Decider.decide(obs(ClusterView.empty(), LocalPostgres.noData()));
+            assertThat(types(p)).containsExactly(Action.ClaimInitialize.class, Action.InitializeDatabase.class);
+        }
+
+        @Test
+        void existingDataWithoutInitializeKeyIsAdoptedWithItsSystemId() {
+            Plan p = Decider.decide(obs(ClusterView.empty(), Fixtures.stopped(1, false)));
+            assertThat(p.actions()).containsExactly(new Action.ClaimInitialize(),
+                    new Action.AdoptExistingData(Fixtures.SYSID));
+        }
+
+        @Test
+        void whileAnotherNodeBootstrapsEveryoneElseWaits() {
+            ClusterView v = new ClusterView(Optional.of(""), Optional.empty(), Map.of(), null, 0, List.of(), 0, 1);
+            assertThat(Decider.decide(obs(v, LocalPostgres.noData())).actions()).isEmpty();
+        }
+
+        @Test
+        void emptyDataClonesFromARunningLeader() {
+            Plan p = Decider.decide(obs(view("n1", 0, member("n1", 1)), LocalPostgres.noData()));
+            assertThat(p.actions()).containsExactly(new Action.Clone(member("n1", 1)));
+        }
+
+        @Test
+        void emptyDataWithoutLeaderWaits() {
+            Plan p = Decider.decide(obs(view(null, 0, member("n1", 1)), LocalPostgres.noData()));
+            assertThat(p.actions()).isEmpty();
+            assertThat(p.reason()).contains("waiting for a running leader");
+        }
+
+        @Test
+        void dataOfAnotherClusterIsNeverTouched() {
+            LocalPostgres foreign = new LocalPostgres(true, false, false, false, 1, null, null, null, false, null,
+                    "123", null, null, null, List.of(), List.of());
+            Plan p = Decider.decide(obs(view("n1", 0, member("n1", 1)), foreign));
+            assertThat(p.actions()).isEmpty();
+            assertThat(p.reason()).contains("belongs to another cluster");
+        }
+    }
+
+    @Nested
+    class Leader {
+        @Test
+        void runningPrimaryRenewsPublishesPositionAndKeepsSlots() {
+            Plan p = Decider.decide(obs(view("me", 0, member("me", 1), member("n2", 1)), Fixtures.primary(1, 500)));
+            assertThat(p.actions()).containsExactly(new Action.RenewLeader(), new Action.PublishLeaderPosition(500),
+                    new Action.SyncSlots(java.util.Set.of("n2")));
+        }
+
+        @Test
+        void slotOfAMemberGoneLessThanMemberSlotsTtlIsKept() {
+            Observation o = Fixtures.slotsSeen(obs(view("me", 0, member("me", 1)), Fixtures.primary(1, 5)),
+                    Map.of("n3", 100 * SEC - 60 * SEC, "old", 100 * SEC - 4000 * SEC));
+            Plan p = Decider.decide(o);
+            assertThat(p.actions()).contains(new Action.SyncSlots(java.util.Set.of("n3")));
+        }
+
+        @Test
+        void leaderWhosePostgresIsAStandbyPromotes() {
+            Plan p = Decider.decide(obs(view("me", 0, member("me", 1)), Fixtures.replica(1, 700, null, false)));
+            assertThat(p.actions()).containsExactly(new Action.RenewLeader(), new Action.Promote(1, 700));
+        }
+
+        @Test
+        void crashedPrimaryIsRestartedInPlaceWhileHoldingTheKey() {
+            Observation o = Fixtures.downSince(obs(view("me", 0, member("me", 1)), Fixtures.stopped(1, false)), 99 * SEC);
+            assertThat(types(Decider.decide(o))).containsExactly(Action.RenewLeader.class, Action.StartPrimary.class);
+        }
+
+        @Test
+        void primaryThatDoesNotComeBackWithinPrimaryStartTimeoutReleasesTheKey() {
+            Observation o = Fixtures.downSince(obs(view("me", 0, member("me", 1)), Fixtures.stopped(1, false)), 60 * SEC);
+            assertThat(Decider.decide(o).actions()).containsExactly(new Action.ReleaseLeader());
+        }
+
+        @Test
+        void startingPrimaryKeepsTheKeyWhileItRecovers() {
+            Observation o = Fixtures.downSince(obs(view("me", 0, member("me", 1)), Fixtures.starting()), 95 * SEC);
+            assertThat(Decider.decide(o).actions()).containsExactly(new Action.RenewLeader());
+        }
+    }
+
+    @Nested
+    class EtcdUnreachable {
+        @Test
+        void primaryKeepsRunningBeforeItsDeadline() {
+            Observation o = Fixtures.withLease(obs(null, Fixtures.primary(1, 5)), 110 * SEC);
+            Plan p = Decider.decide(o);
+            assertThat(p.actions()).isEmpty();
+            assertThat(p.reason()).contains("until its lease deadline");
+        }
+
+        @Test
+        void primaryDemotesOnceTheDeadlineMinusTheMarginHasCome() {
+            Observation o = Fixtures.withLease(obs(null, Fixtures.primary(1, 5)), 101 * SEC);
+            assertThat(Decider.decide(o).actions()).containsExactly(new Action.Demote(true));
+        }
+
+        @Test
+        void primaryWithoutAnyLeaseDemotes() {
+            assertThat(Decider.decide(obs(null, Fixtures.primary(1, 5))).actions()).containsExactly(new Action.Demote(true));
+        }
+
+        @Test
+        void replicaNeverActs() {
+            assertThat(Decider.decide(obs(null, Fixtures.replica(1, 5, "n1", false))).actions()).isEmpty();
+        }
+    }
+
+    @Nested
+    class Follower {
+        @Test
+        void primaryThatSeesAnotherLeaderDemotesImmediately() {
+            Plan p = Decider.decide(obs(view("n1", 0, member("n1", 2)), Fixtures.primary(1, 5)));
+            assertThat(p.actions()).containsExactly(new Action.Demote(true));
+        }
+
+        @Test
+        void replicaPointedElsewhereFollowsTheNewLeader() {
+            Plan p = Decider.decide(obs(view("n2", 0, member("n2", 2)), Fixtures.replica(1, 5, "n1", true)));
+            assertThat(p.actions()).containsExactly(new Action.Follow(member("n2", 2)));
+        }
+
+        @Test
+        void replicaAlreadyFollowingWaits() {
+            Plan p = Decider.decide(obs(view("n1", 0, member("n1", 1)), Fixtures.replica(1, 5, "n1", true)));
+            assertThat(p.actions()).isEmpty();
+            assertThat(p.reason()).contains("streaming from n1");
+        }
+
+        @Test
+        void stoppedNodeOnTheLeadersTimelineStartsAsReplica() {
+            Plan p = Decider.decide(obs(view("n1", 0, member("n1", 1)), Fixtures.stopped(1, true)));
+            assertThat(p.actions()).containsExactly(new Action.StartReplica(member("n1", 1)));
+        }
+
+        @Test
+        void stoppedNodeOnAnotherTimelineIsRewound() {
+            Plan p = Decider.decide(obs(view("n1", 0, member("n1", 2)), Fixtures.stopped(1, false)));
+            assertThat(p.actions()).containsExactly(new Action.Rewind(member("n1", 2)));
+        }
+
+        @Test
+        void failedRewindFallsBackToAFreshClone() {
+            Observation o = Fixtures.rewindFailed(obs(view("n1", 0, member("n1", 2)), Fixtures.stopped(1, false)));
+            assertThat(Decider.decide(o).actions()).containsExactly(new Action.Reclone(member("n1", 2)));
+        }
+
+        @Test
+        void leaderWithoutMemberKeyIsWaitedFor() {
+            Plan p = Decider.decide(obs(view("n1", 0), Fixtures.stopped(1, true)));
+            assertThat(p.actions()).isEmpty();
+        }
+    }
+
+    @Nested
+    class Election {
+        @Test
+        void mostAdvancedHealthyReplicaTakesTheKeyAndPromotes() {
+            Observation o = Fixtures.withPeers(obs(view(null, 1000, member("n2", 1)), Fixtures.replica(1, 1000, "n1", false)),
+                    new PeerStatus("n2", true, true, true, 1, new Lsn(900)));
+            assertThat(Decider.decide(o).actions()).containsExactly(new Action.AcquireLeader(), new Action.Promote(1, 1000));
+        }
+
+        @Test
+        void replicaBehindAPeerDoesNotRace() {
+            Observation o = Fixtures.withPeers(obs(view(null, 1000, member("n2", 1)), Fixtures.replica(1, 900, "n1", false)),
+                    new PeerStatus("n2", true, true, true, 1, new Lsn(1000)));
+            Plan p = Decider.decide(o);
+            assertThat(p.actions()).isEmpty();
+            assertThat(p.reason()).contains("n2 is ahead");
+        }
+
+        @Test
+        void unreachablePeerDoesNotBlockTheRace() {
+            Observation o = Fixtures.withPeers(obs(view(null, 1000, member("n2", 1)), Fixtures.replica(1, 900, "n1", false)),
+                    PeerStatus.unreachable("n2"));
+            assertThat(Decider.decide(o).contains(Action.Promote.class)).isTrue();
+        }
+
+        @Test
+        void peerAheadButTaggedNofailoverDoesNotBlockTheRace() {
+            Observation o = Fixtures.withPeers(obs(view(null, 1000, member("n2", 1, 2000, new Tags(true, false, false, false, null, null))),
+                    Fixtures.replica(1, 1000, "n1", false)), new PeerStatus("n2", true, true, true, 1, new Lsn(2000)));
+            assertThat(Decider.decide(o).contains(Action.Promote.class)).isTrue();
+        }
+
+        @Test
+        void replicaLaggingBeyondMaximumLagOnFailoverDoesNotRace() {
+            Plan p = Decider.decide(obs(view(null, 5_000_000), Fixtures.replica(1, 1000, "n1", false)));
+            assertThat(p.actions()).isEmpty();
+            assertThat(p.reason()).contains("maximum_lag_on_failover");
+        }
+
+        @Test
+        void nofailoverReplicaNeverRaces() {
+            Observation o = Fixtures.withTags(obs(view(null, 1000), Fixtures.replica(1, 1000, "n1", false)),
+                    new Tags(true, false, false, false, null, null));
+            Plan p = Decider.decide(o);
+            assertThat(p.actions()).isEmpty();
+            assertThat(p.reason()).contains("nofailover");
+        }
+
+        @Test
+        void equallyAdvancedPeerWithHigherPriorityWins() {
+            Observation o = Fixtures.withPeers(obs(view(null, 1000, member("n2", 1, 1000, new Tags(false, false, false, false, 5, null))),
+                    Fixtures.replica(1, 1000, "n1", false)), new PeerStatus("n2", true, true, true, 1, new Lsn(1000)));
+            assertThat(Decider.decide(o).actions()).isEmpty();
+        }
+
+        @Test
+        void peerStillRunningAsPrimaryBlocksTheRace() {
+            Observation o = Fixtures.withPeers(obs(view(null, 1000, member("n2", 1)), Fixtures.replica(1, 1000, "n1", false)),
+                    new PeerStatus("n2", true, true, false, 1, new Lsn(1000)));
+            assertThat(Decider.decide(o).actions()).isEmpty();
+        }
+
+        @Test
+        void stoppedNodeStartsAsReplicaToJoinTheElection() {
+            Plan p = Decider.decide(obs(view(null, 0), Fixtures.stopped(1, false)));
+            assertThat(p.actions()).containsExactly(new Action.StartReplica(null));
+        }
+
+        @Test
+        void runningPrimaryWithoutKeyTakesItBackWhenNoMemberIsOnANewerTimeline() {
+            Plan p = Decider.decide(obs(view(null, 0, member("n2", 1)), Fixtures.primary(1, 5)));
+            assertThat(p.actions()).containsExactly(new Action.AcquireLeader());
+        }
+
+        @Test
+        void runningPrimaryWithoutKeyDemotesWhenAMemberIsOnANewerTimeline() {
+            Plan p = Decider.decide(obs(view(null, 0, member("n2", 3)), Fixtures.primary(1, 5)));
+            assertThat(p.actions()).containsExactly(new Action.Demote(true));
+        }
+    }
+}

@@ -1,0 +1,290 @@
+package io.vigil.agent.it;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.awaitility.Awaitility;
+
+/**
+ * A real cluster for integration tests: one etcd, N nodes, each a real Postgres driven by a real
+ * agent process ({@code java -jar vigil.jar agent}) running as the Postgres OS user.
+ */
+final class Cluster implements AutoCloseable {
+    static final String PASSWORD = "it-super-pw";
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+    final Path root;
+    final EtcdServer etcd;
+    final List<Node> nodes = new ArrayList<>();
+    final int ttl;
+    final int loopWait;
+    final int retryTimeout;
+    private final Path jar;
+
+    private Cluster(int size, int ttl, int loopWait, int retryTimeout) throws IOException {
+        this.ttl = ttl;
+        this.loopWait = loopWait;
+        this.retryTimeout = retryTimeout;
+        root = Path.of("/tmp", "vigil-it-" + UUID.randomUUID().toString().substring(0, 8));
+        Files.createDirectories(root);
+        jar = root.resolve("vigil.jar");
+        Files.copy(Path.of(System.getProperty("vigil.jar", "target/vigil.jar")), jar);
+        etcd = new EtcdServer(root.resolve("etcd"));
+        for (int i = 1; i <= size; i++) {
+            nodes.add(new Node("node" + i, root.resolve("node" + i)));
+        }
+    }
+
+    /** Starts etcd and every agent; returns once one node is primary and the rest stream from it. */
+    static Cluster start(int size, int ttl, int loopWait, int retryTimeout) throws IOException {
+        Cluster c = new Cluster(size, ttl, loopWait, retryTimeout);
+        try {
+            c.etcd.start();
+            for (Node n : c.nodes) n.writeConfig();
+            Processes.chownToPgUser(c.root);
+            for (Node n : c.nodes) n.startAgent();
+            Node primary = c.awaitPrimary(Duration.ofSeconds(90));
+            c.awaitStreamingReplicas(primary, size - 1, Duration.ofSeconds(90));
+            return c;
+        } catch (RuntimeException | Error e) {
+            c.dumpLogs();
+            c.close();
+            throw e;
+        }
+    }
+
+    /** Waits until exactly one node answers pg_is_in_recovery() = false, and returns it. */
+    Node awaitPrimary(Duration within) {
+        return Awaitility.await("exactly one primary").atMost(within).pollInterval(Duration.ofMillis(200))
+                .until(this::primaries, p -> p.size() == 1).get(0);
+    }
+
+    List<Node> primaries() {
+        return nodes.stream().filter(n -> Boolean.FALSE.equals(n.inRecovery())).collect(Collectors.toList());
+    }
+
+    /** Waits until {@code primary}'s pg_stat_replication shows {@code count} streaming replicas. */
+    void awaitStreamingReplicas(Node primary, int count, Duration within) {
+        Awaitility.await("streaming replicas on " + primary.name).atMost(within).pollInterval(Duration.ofMillis(200))
+                .ignoreExceptions()
+                .until(() -> primary.queryLong("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == count);
+    }
+
+    Node node(String name) {
+        return nodes.stream().filter(n -> n.name.equals(name)).findFirst().orElseThrow();
+    }
+
+    static String httpGet(String url) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        }
+    }
+
+    static int httpStatus(String method, String url) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2))
+                    .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding())
+                    .statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    void dumpLogs() {
+        for (Node n : nodes) {
+            try {
+                List<String> lines = Files.readAllLines(n.dir.resolve("agent.log"));
+                System.out.println("----- " + n.name + " agent.log (last 40 lines) -----");
+                lines.subList(Math.max(0, lines.size() - 40), lines.size()).forEach(System.out::println);
+            } catch (IOException ignored) {
+                // no log yet
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        for (Node n : nodes) n.killAgent();
+        for (Node n : nodes) {
+            Processes.run(Processes.asPgUser(List.of("/usr/lib/postgresql/15/bin/pg_ctl", "stop", "-D",
+                    n.dataDir().toString(), "-m", "immediate", "-w", "-t", "10")));
+        }
+        Processes.killAllIn(root);
+        etcd.close();
+        if (!Boolean.getBoolean("vigil.keepTestDirs")) Processes.deleteTree(root);
+    }
+
+    /** One node: its directory, ports, agent process and a way to query its Postgres. */
+    final class Node {
+        final String name;
+        final Path dir;
+        final int pgPort = EtcdServer.freePort();
+        final int restPort = EtcdServer.freePort();
+        Process agent;
+
+        Node(String name, Path dir) {
+            this.name = name;
+            this.dir = dir;
+        }
+
+        Path dataDir() {
+            return dir.resolve("data");
+        }
+
+        Path config() {
+            return dir.resolve("vigil.yml");
+        }
+
+        String api(String path) {
+            return "http://127.0.0.1:" + restPort + path;
+        }
+
+        void writeConfig() throws IOException {
+            Files.createDirectories(dir);
+            Files.writeString(config(), String.join("\n",
+                    "scope: it",
+                    "name: " + name,
+                    "etcd:",
+                    "  hosts: [" + etcd.endpoint() + "]",
+                    "restapi:",
+                    "  listen: 127.0.0.1:" + restPort,
+                    "postgresql:",
+                    "  data_dir: " + dataDir(),
+                    "  listen: 127.0.0.1:" + pgPort,
+                    "  authentication:",
+                    "    superuser: {username: postgres, password: " + PASSWORD + "}",
+                    "    replication: {username: replicator, password: it-repl-pw}",
+                    "  parameters: {shared_buffers: 32MB, max_connections: 30, fsync: 'off'}",
+                    "bootstrap:",
+                    "  dcs: {ttl: " + ttl + ", loop_wait: " + loopWait + ", retry_timeout: " + retryTimeout
+                            + ", primary_start_timeout: 10}",
+                    ""));
+        }
+
+        void startAgent() {
+            List<String> cmd = Processes.asPgUser(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx256m", "-XX:+UseSerialGC", "-jar", jar.toString(), "agent", "-c", config().toString()));
+            try {
+                agent = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent.log").toFile())).start();
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot start agent " + name, e);
+            }
+        }
+
+        void killAgent() {
+            if (agent != null) {
+                agent.destroyForcibly();
+                try {
+                    agent.waitFor();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                agent = null;
+            }
+        }
+
+        long agentPid() {
+            return agent.pid();
+        }
+
+        Long postmasterPid() {
+            try {
+                long pid = Long.parseLong(Files.readAllLines(dataDir().resolve("postmaster.pid")).get(0).strip());
+                return ProcessHandle.of(pid).isPresent() ? pid : null;
+            } catch (IOException | RuntimeException e) {
+                return null;
+            }
+        }
+
+        void killPostmaster() {
+            Long pid = postmasterPid();
+            if (pid != null) Processes.signal(pid, "KILL");
+        }
+
+        Connection connect() throws SQLException {
+            Properties p = new Properties();
+            p.setProperty("user", "postgres");
+            p.setProperty("password", PASSWORD);
+            p.setProperty("connectTimeout", "2");
+            p.setProperty("socketTimeout", "5");
+            return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pgPort + "/postgres", p);
+        }
+
+        /** pg_is_in_recovery(), or null when Postgres does not answer. */
+        Boolean inRecovery() {
+            try (Connection c = connect(); Statement st = c.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+                rs.next();
+                return rs.getBoolean(1);
+            } catch (SQLException e) {
+                return null;
+            }
+        }
+
+        long queryLong(String sql) throws SQLException {
+            try (Connection c = connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+
+        List<String> queryStrings(String sql) throws SQLException {
+            List<String> out = new ArrayList<>();
+            try (Connection c = connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+                while (rs.next()) out.add(rs.getString(1));
+            }
+            return out;
+        }
+
+        void execute(String sql) throws SQLException {
+            try (Connection c = connect(); Statement st = c.createStatement()) {
+                st.execute(sql);
+            }
+        }
+
+        /** Tries one insert; true only if the commit was acknowledged. */
+        boolean acceptsWrite() {
+            try (Connection c = connect(); Statement st = c.createStatement()) {
+                st.execute("CREATE TABLE IF NOT EXISTS write_probe (at timestamptz)");
+                st.execute("INSERT INTO write_probe VALUES (now())");
+                return true;
+            } catch (SQLException e) {
+                return false;
+            }
+        }
+
+        long timeline() throws SQLException {
+            return queryLong("SELECT timeline_id FROM pg_control_checkpoint()");
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package io.vigil.agent.it;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.awaitility.Awaitility;
+
+/** A real single-member etcd (Debian's etcd-server) on free loopback ports. */
+final class EtcdServer implements AutoCloseable {
+    private final Path dir;
+    final int clientPort;
+    private final int peerPort;
+    private Process process;
+
+    EtcdServer(Path dir) {
+        this.dir = dir;
+        this.clientPort = freePort();
+        this.peerPort = freePort();
+    }
+
+    String endpoint() {
+        return "127.0.0.1:" + clientPort;
+    }
+
+    void start() {
+        try {
+            Files.createDirectories(dir);
+            String client = "http://127.0.0.1:" + clientPort;
+            String peer = "http://127.0.0.1:" + peerPort;
+            process = new ProcessBuilder(List.of("etcd", "--name", "it", "--data-dir", dir.resolve("data").toString(),
+                    "--listen-client-urls", client, "--advertise-client-urls", client,
+                    "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                    "--initial-cluster", "it=" + peer, "--log-level", "warn"))
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("etcd.log").toFile()))
+                    .start();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start etcd (is etcd-server installed? .ci/run installs it)", e);
+        }
+        Awaitility.await("etcd answering").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> Cluster.httpGet("http://127.0.0.1:" + clientPort + "/health").contains("true"));
+    }
+
+    void stop() {
+        if (process != null) {
+            process.destroyForcibly();
+            try {
+                process.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            process = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static boolean listening(int port) {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}

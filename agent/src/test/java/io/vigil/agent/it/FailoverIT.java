@@ -1,0 +1,96 @@
+package io.vigil.agent.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/** Bootstrap, failover and rejoin on a real 3-node cluster (real etcd, real Postgres, real agents). */
+class FailoverIT extends ClusterTest {
+
+    @Test
+    void bootstrapGivesOnePrimaryAndTwoStreamingReplicasThatReceiveWrites() throws Exception {
+        cluster = Cluster.start(3, 6, 1, 2);
+        Cluster.Node primary = cluster.awaitPrimary(Duration.ofSeconds(10));
+        List<Cluster.Node> replicas = cluster.nodes.stream().filter(n -> n != primary).toList();
+
+        for (Cluster.Node r : replicas) {
+            Awaitility.await(r.name + " answers as a standby").atMost(Duration.ofSeconds(20))
+                    .until(r::inRecovery, Boolean.TRUE::equals);
+        }
+        assertThat(primary.queryStrings("SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'"
+                + " ORDER BY 1")).containsExactlyElementsOf(replicas.stream().map(n -> n.name).sorted().toList());
+        assertThat(primary.queryStrings("SELECT slot_name FROM pg_replication_slots WHERE active ORDER BY 1"))
+                .containsExactlyElementsOf(replicas.stream().map(n -> n.name).sorted().toList());
+
+        primary.execute("CREATE TABLE orders (id int PRIMARY KEY, item text)");
+        primary.execute("INSERT INTO orders VALUES (1, 'first')");
+        for (Cluster.Node r : replicas) {
+            Awaitility.await("row on " + r.name).atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                    .until(() -> r.queryStrings("SELECT item FROM orders WHERE id = 1"), rows -> rows.equals(List.of("first")));
+        }
+        assertThat(Cluster.httpStatus("GET", primary.api("/primary"))).isEqualTo(200);
+        assertThat(Cluster.httpStatus("GET", replicas.get(0).api("/primary"))).isEqualTo(503);
+        assertThat(Cluster.httpStatus("GET", replicas.get(0).api("/replica"))).isEqualTo(200);
+        assertThat(Cluster.httpStatus("GET", primary.api("/replica"))).isEqualTo(503);
+    }
+
+    @Test
+    void killedPrimaryIsReplacedAndRejoinsAsStreamingReplicaOnTheNewTimeline() throws Exception {
+        cluster = Cluster.start(3, 6, 1, 2);
+        Cluster.Node old = cluster.awaitPrimary(Duration.ofSeconds(10));
+        old.execute("CREATE TABLE orders (id int PRIMARY KEY)");
+        old.execute("INSERT INTO orders VALUES (42)");
+        long lsn = old.queryLong("SELECT pg_current_wal_lsn() - '0/0'");
+        for (Cluster.Node r : cluster.nodes) {
+            if (r == old) continue;
+            Awaitility.await("replica caught up").atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                    .until(() -> r.queryLong("SELECT pg_last_wal_replay_lsn() - '0/0'") >= lsn);
+        }
+        long oldTimeline = old.timeline();
+
+        old.killAgent();
+        old.killPostmaster();
+
+        Cluster.Node promoted = cluster.awaitPrimary(Duration.ofSeconds(60));
+        assertThat(promoted).isNotSameAs(old);
+        assertThat(promoted.queryLong("SELECT count(*) FROM orders WHERE id = 42")).isEqualTo(1);
+        Cluster.Node other = cluster.nodes.stream().filter(n -> n != old && n != promoted).findFirst().orElseThrow();
+        Awaitility.await("other replica streams from the new primary").atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> promoted.queryStrings("SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'"),
+                        names -> names.contains(other.name));
+        Awaitility.await("new timeline").atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> promoted.queryLong("SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int"),
+                        tl -> tl > oldTimeline);
+        promoted.execute("INSERT INTO orders VALUES (43)");
+
+        old.startAgent();
+        cluster.awaitStreamingReplicas(promoted, 2, Duration.ofSeconds(60));
+        Awaitility.await("rejoined node answers as a standby").atMost(Duration.ofSeconds(20))
+                .until(old::inRecovery, Boolean.TRUE::equals);
+        Awaitility.await("row written after failover reaches the rejoined node").atMost(Duration.ofSeconds(20))
+                .ignoreExceptions().until(() -> old.queryLong("SELECT count(*) FROM orders WHERE id = 43") == 1);
+        assertThat(cluster.primaries()).containsExactly(promoted);
+        assertThat(Cluster.httpGet(promoted.api("/history"))).contains("\"" + promoted.name + "\"");
+    }
+
+    @Test
+    void crashedPostmasterOfTheLeaderIsRestartedInPlaceOnTheSameTimeline() throws Exception {
+        cluster = Cluster.start(3, 6, 1, 2);
+        Cluster.Node leader = cluster.awaitPrimary(Duration.ofSeconds(10));
+        long timeline = leader.timeline();
+        Long before = leader.postmasterPid();
+
+        leader.killPostmaster();
+
+        Awaitility.await("postmaster restarted").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+                .until(() -> leader.postmasterPid() != null && !leader.postmasterPid().equals(before)
+                        && Boolean.FALSE.equals(leader.inRecovery()));
+        assertThat(leader.timeline()).isEqualTo(timeline);
+        assertThat(leader.acceptsWrite()).isTrue();
+        assertThat(cluster.primaries()).containsExactly(leader);
+        cluster.awaitStreamingReplicas(leader, 2, Duration.ofSeconds(30));
+    }
+}

@@ -1,0 +1,55 @@
+package io.vigil.agent.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/** The two ways a leader can lose its lease without dying: frozen agent, and etcd gone. */
+class SafetyIT extends ClusterTest {
+
+    @Test
+    void frozenLeaderAgentLosesTheLeadAndStopsAcceptingWritesWhenResumed() throws Exception {
+        cluster = Cluster.start(3, 6, 1, 2);
+        Cluster.Node old = cluster.awaitPrimary(Duration.ofSeconds(10));
+
+        Processes.signal(old.agentPid(), "STOP");
+        Cluster.Node promoted;
+        try {
+            promoted = Awaitility.await("another node promoted").atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> cluster.primaries().stream().filter(n -> n != old).findFirst().orElse(null),
+                            n -> n != null);
+        } finally {
+            Processes.signal(old.agentPid(), "CONT");
+        }
+
+        Awaitility.await("old leader stops accepting writes").atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(100)).until(() -> !old.acceptsWrite());
+        Awaitility.await("old leader rejoins as a replica").atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                .until(() -> Boolean.TRUE.equals(old.inRecovery()));
+        assertThat(cluster.primaries()).containsExactly(promoted);
+        cluster.awaitStreamingReplicas(promoted, 2, Duration.ofSeconds(60));
+    }
+
+    @Test
+    void withoutEtcdTheLeaderDemotesAndNoReplicaPromotesThenTheClusterRecovers() throws Exception {
+        cluster = Cluster.start(3, 6, 1, 2);
+        Cluster.Node leader = cluster.awaitPrimary(Duration.ofSeconds(10));
+
+        cluster.etcd.stop();
+        long outageEnds = System.nanoTime() + Duration.ofSeconds(cluster.ttl * 2L).toNanos();
+        Awaitility.await("leader demotes").atMost(Duration.ofSeconds(cluster.ttl + 10L))
+                .pollInterval(Duration.ofMillis(100)).until(() -> cluster.primaries().isEmpty());
+        while (System.nanoTime() < outageEnds) {
+            assertThat(cluster.primaries()).as("no node may be primary while etcd is down").isEmpty();
+            Awaitility.await().pollDelay(Duration.ofMillis(250)).until(() -> true);
+        }
+
+        cluster.etcd.start();
+        Cluster.Node recovered = cluster.awaitPrimary(Duration.ofSeconds(60));
+        cluster.awaitStreamingReplicas(recovered, 2, Duration.ofSeconds(60));
+        assertThat(recovered.acceptsWrite()).isTrue();
+    }
+}

@@ -1,0 +1,42 @@
+package io.vigil.cluster;
+
+import io.vigil.config.ClusterSettings;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * One consistent read of everything under the cluster's prefix in etcd (a single range read, so
+ * every field comes from the same revision).
+ *
+ * @param initialize   system identifier; "" while the first node bootstraps; empty when absent
+ * @param leader       the current leader key, if any
+ * @param members      member keys by name
+ * @param settings     cluster-wide settings from the config key; null when not yet written
+ * @param lastLeaderLsn last WAL position the leader published in {@code status}; 0 when unknown
+ * @param history      timeline switches, oldest first
+ * @param historyRevision mod revision of the history key (0 when absent), for compare-and-set
+ * @param revision     etcd revision of the read
+ */
+public record ClusterView(
+        Optional<String> initialize,
+        Optional<LeaderKey> leader,
+        Map<String, Member> members,
+        ClusterSettings settings,
+        long lastLeaderLsn,
+        List<TimelineSwitch> history,
+        long historyRevision,
+        long revision) {
+
+    public static ClusterView empty() {
+        return new ClusterView(Optional.empty(), Optional.empty(), Map.of(), null, 0, List.of(), 0, 0);
+    }
+
+    public boolean isLeader(String name) {
+        return leader.map(l -> l.name().equals(name)).orElse(false);
+    }
+
+    public Optional<Member> leaderMember() {
+        return leader.map(l -> members.get(l.name()));
+    }
+}

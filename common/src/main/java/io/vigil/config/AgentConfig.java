@@ -1,0 +1,63 @@
+package io.vigil.config;
+
+import io.vigil.cluster.HostPort;
+import io.vigil.cluster.Tags;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The validated, resolved node configuration the agent runs with: defaults filled in, addresses
+ * parsed, secrets resolved. Immutable; built only by {@link ConfigLoader}.
+ */
+public record AgentConfig(
+        String scope,
+        String name,
+        String namespace,
+        List<String> etcdEndpoints,
+        String etcdUser,
+        Secret etcdPassword,
+        String etcdCaCert,
+        String etcdCert,
+        String etcdKey,
+        HostPort restListen,
+        HostPort restConnect,
+        String restUser,
+        Secret restPassword,
+        String restCertFile,
+        String restKeyFile,
+        Path dataDir,
+        Path binDir,
+        HostPort pgListen,
+        HostPort pgConnect,
+        Path pgpass,
+        String superuser,
+        Secret superuserPassword,
+        String replicationUser,
+        Secret replicationPassword,
+        String rewindUser,
+        Secret rewindPassword,
+        Map<String, Object> localParameters,
+        List<String> pgHba,
+        List<String> initdbOptions,
+        ClusterSettings bootstrapSettings,
+        Tags tags) {
+
+    /** etcd key prefix of this cluster, e.g. "/vigil/demo/". */
+    public String clusterPrefix() {
+        return namespace + scope + "/";
+    }
+
+    public String apiUrl() {
+        return "http://" + restConnect + "/patroni";
+    }
+
+    public String connUrl() {
+        return "postgres://" + pgConnect + "/postgres";
+    }
+
+    /** Replication slot name for a member (Patroni's rule: lower case, other characters to _). */
+    public static String slotName(String member) {
+        return member.toLowerCase().replaceAll("[^a-z0-9_]", "_");
+    }
+}

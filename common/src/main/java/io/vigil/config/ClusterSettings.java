@@ -1,0 +1,88 @@
+package io.vigil.config;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Cluster-wide settings, Patroni's knob names. Seeded from {@code bootstrap.dcs} in the node file,
+ * then read from etcd's {@code config} key: etcd wins once the cluster exists.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record ClusterSettings(
+        @JsonProperty("ttl") Integer ttl,
+        @JsonProperty("loop_wait") Integer loopWait,
+        @JsonProperty("retry_timeout") Integer retryTimeout,
+        @JsonProperty("maximum_lag_on_failover") Long maximumLagOnFailover,
+        @JsonProperty("member_slots_ttl") Integer memberSlotsTtl,
+        @JsonProperty("primary_start_timeout") Integer primaryStartTimeout,
+        @JsonProperty("postgresql") PostgresSettings postgresql) {
+
+    /** The Postgres part of the cluster-wide settings. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record PostgresSettings(
+            @JsonProperty("use_slots") Boolean useSlots,
+            @JsonProperty("use_pg_rewind") Boolean usePgRewind,
+            @JsonProperty("parameters") Map<String, Object> parameters) {
+        public PostgresSettings {
+            useSlots = useSlots == null ? Boolean.TRUE : useSlots;
+            usePgRewind = usePgRewind == null ? Boolean.TRUE : usePgRewind;
+            parameters = parameters == null ? Map.of() : Map.copyOf(new LinkedHashMap<>(parameters));
+        }
+    }
+
+    public ClusterSettings {
+        ttl = ttl == null ? 30 : ttl;
+        loopWait = loopWait == null ? 10 : loopWait;
+        retryTimeout = retryTimeout == null ? 10 : retryTimeout;
+        maximumLagOnFailover = maximumLagOnFailover == null ? 1_048_576L : maximumLagOnFailover;
+        memberSlotsTtl = memberSlotsTtl == null ? 1800 : memberSlotsTtl;
+        primaryStartTimeout = primaryStartTimeout == null ? 30 : primaryStartTimeout;
+        postgresql = postgresql == null ? new PostgresSettings(null, null, null) : postgresql;
+    }
+
+    public static ClusterSettings defaults() {
+        return new ClusterSettings(null, null, null, null, null, null, null);
+    }
+
+    /** Every problem found, each naming its key under {@code prefix}; empty when valid. */
+    public List<String> problems(String prefix) {
+        List<String> out = new ArrayList<>();
+        if (ttl < 3) out.add(prefix + "ttl is " + ttl + "; it must be at least 3 seconds (etcd's smallest lease)");
+        if (loopWait < 1) out.add(prefix + "loop_wait is " + loopWait + "; it must be at least 1 second");
+        if (retryTimeout < 1) out.add(prefix + "retry_timeout is " + retryTimeout + "; it must be at least 1 second");
+        if (loopWait + 2 * retryTimeout > ttl) {
+            out.add(prefix + "loop_wait + 2 * retry_timeout (" + loopWait + " + 2 * " + retryTimeout + " = "
+                    + (loopWait + 2 * retryTimeout) + ") must not exceed ttl (" + ttl
+                    + "), or the leader could lose its key before it notices; raise ttl or lower the others");
+        }
+        if (maximumLagOnFailover < 0) out.add(prefix + "maximum_lag_on_failover must not be negative");
+        if (memberSlotsTtl < 0) out.add(prefix + "member_slots_ttl must not be negative");
+        if (primaryStartTimeout < 0) out.add(prefix + "primary_start_timeout must not be negative");
+        return out;
+    }
+
+    public Duration ttlDuration() {
+        return Duration.ofSeconds(ttl);
+    }
+
+    public Duration loopWaitDuration() {
+        return Duration.ofSeconds(loopWait);
+    }
+
+    public Duration retryTimeoutDuration() {
+        return Duration.ofSeconds(retryTimeout);
+    }
+
+    /**
+     * How long before the lease deadline a leader must have stopped accepting writes: a quarter of
+     * ttl, at most 2 s.
+     */
+    public Duration safetyMargin() {
+        return Duration.ofMillis(Math.min(2000, ttl * 1000L / 4));
+    }
+}

@@ -1,0 +1,359 @@
+package io.vigil.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.vigil.cluster.HostPort;
+import io.vigil.cluster.Tags;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * Reads a node's YAML file into an {@link AgentConfig}. Every problem is reported at once, each
+ * naming its key (and the YAML line where the parser knows it). Nothing is started on error.
+ */
+public final class ConfigLoader {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
+
+    private final Map<String, String> env;
+    private final boolean checkFileSystem;
+
+    public ConfigLoader(Map<String, String> env, boolean checkFileSystem) {
+        this.env = env;
+        this.checkFileSystem = checkFileSystem;
+    }
+
+    public AgentConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + " (" + e.getClass().getSimpleName()
+                    + "); pass an existing file with --config");
+        }
+        return parse(text, file.toString());
+    }
+
+    public AgentConfig parse(String yaml, String source) {
+        NodeConfig raw;
+        try {
+            raw = YAML.readValue(yaml, NodeConfig.class);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(source + ": " + describe(e));
+        }
+        if (raw == null) {
+            throw new ConfigException(source + ": the file is empty; see docs/configuration.md for a full example");
+        }
+        return resolve(raw, source);
+    }
+
+    static String describe(JsonProcessingException e) {
+        String line = lineOf(e.getLocation());
+        if (e instanceof UnrecognizedPropertyException u) {
+            String known = u.getKnownPropertyIds().stream().map(Object::toString).sorted()
+                    .collect(Collectors.joining(", "));
+            return "unknown key '" + path(u) + "'" + line + "; known keys here: " + known;
+        }
+        if (e instanceof InvalidFormatException f) {
+            return "key '" + path(f) + "'" + line + ": '" + f.getValue() + "' is not a valid "
+                    + typeName(f.getTargetType());
+        }
+        if (e instanceof MismatchedInputException m) {
+            return "key '" + path(m) + "'" + line + ": expected " + typeName(m.getTargetType());
+        }
+        return "not valid YAML" + line + ": " + e.getOriginalMessage();
+    }
+
+    private static String lineOf(JsonLocation loc) {
+        return loc == null || loc.getLineNr() < 1 ? "" : " (line " + loc.getLineNr() + ")";
+    }
+
+    private static String path(JsonMappingException e) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonMappingException.Reference r : e.getPath()) {
+            if (r.getFieldName() != null) {
+                if (sb.length() > 0) sb.append('.');
+                sb.append(r.getFieldName());
+            } else if (r.getIndex() >= 0) {
+                sb.append('[').append(r.getIndex()).append(']');
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String typeName(Class<?> t) {
+        if (t == null) return "a different type";
+        if (t == Integer.class || t == int.class || t == Long.class || t == long.class) return "a whole number";
+        if (t == Boolean.class || t == boolean.class) return "true or false";
+        if (t == String.class) return "a text value";
+        if (List.class.isAssignableFrom(t)) return "a list";
+        if (Map.class.isAssignableFrom(t) || t.isRecord()) return "a mapping of keys";
+        return "a " + t.getSimpleName();
+    }
+
+    private AgentConfig resolve(NodeConfig c, String source) {
+        List<String> problems = new ArrayList<>();
+        String scope = required(c.scope(), "scope", problems);
+        String name = required(c.name(), "name", problems);
+        if (scope != null && !NAME.matcher(scope).matches()) {
+            problems.add("scope '" + scope + "' may hold only letters, digits, '_', '.', '-' (at most 63)");
+        }
+        if (name != null && !NAME.matcher(name).matches()) {
+            problems.add("name '" + name + "' may hold only letters, digits, '_', '.', '-' (at most 63)");
+        }
+        String namespace = c.namespace() == null ? "/vigil/" : c.namespace();
+        if (!namespace.startsWith("/") || !namespace.endsWith("/")) {
+            problems.add("namespace '" + namespace + "' must start and end with '/', e.g. /vigil/");
+        }
+
+        NodeConfig.Etcd etcd = c.etcd();
+        List<String> endpoints = List.of();
+        Secret etcdPassword = null;
+        if (etcd == null || etcd.hosts() == null || etcd.hosts().isEmpty()) {
+            problems.add("etcd.hosts is missing: list the etcd endpoints, e.g. [127.0.0.1:2379]");
+        } else {
+            endpoints = new ArrayList<>();
+            for (int i = 0; i < etcd.hosts().size(); i++) {
+                String h = etcd.hosts().get(i);
+                String bare = h == null ? "" : h.replaceFirst("^https?://", "");
+                tryParse(bare, "etcd.hosts[" + i + "]", problems);
+                String scheme = etcd.cacert() != null ? "https://" : "http://";
+                endpoints.add(h != null && h.matches("^https?://.*") ? h : scheme + bare);
+            }
+            etcdPassword = resolveSecret(etcd.credential(), "etcd", problems);
+            if (etcdPassword != null && etcd.username() == null) {
+                problems.add("etcd.username is missing: a password was given without a user");
+            }
+            checkReadable(etcd.cacert(), "etcd.cacert", problems);
+            checkReadable(etcd.cert(), "etcd.cert", problems);
+            checkReadable(etcd.key(), "etcd.key", problems);
+        }
+
+        NodeConfig.RestApi rest = c.restapi();
+        HostPort restListen = null;
+        HostPort restConnect = null;
+        String restUser = null;
+        Secret restPassword = null;
+        if (rest == null || rest.listen() == null) {
+            problems.add("restapi.listen is missing: give host:port for the REST API, e.g. 127.0.0.1:8008");
+        } else {
+            restListen = tryParse(rest.listen(), "restapi.listen", problems);
+            restConnect = rest.connectAddress() == null ? restListen
+                    : tryParse(rest.connectAddress(), "restapi.connect_address", problems);
+            checkConnectable(restConnect, "restapi", problems);
+            if (rest.authentication() != null) {
+                restUser = required(rest.authentication().username(), "restapi.authentication.username", problems);
+                restPassword = resolveSecret(rest.authentication(), "restapi.authentication", problems);
+                if (restPassword == null) {
+                    problems.add("restapi.authentication: give password, password_env or password_file");
+                }
+            }
+            if ((rest.certfile() == null) != (rest.keyfile() == null)) {
+                problems.add("restapi: certfile and keyfile go together; give both or neither");
+            }
+            checkReadable(rest.certfile(), "restapi.certfile", problems);
+            checkReadable(rest.keyfile(), "restapi.keyfile", problems);
+        }
+
+        NodeConfig.Postgresql pg = c.postgresql();
+        Path dataDir = null;
+        Path binDir = null;
+        HostPort pgListen = null;
+        HostPort pgConnect = null;
+        Path pgpass = null;
+        String superuser = "postgres";
+        Secret superPw = null;
+        String replUser = null;
+        Secret replPw = null;
+        String rewindUser = null;
+        Secret rewindPw = null;
+        Map<String, Object> localParams = Map.of();
+        List<String> hba = List.of();
+        if (pg == null) {
+            problems.add("postgresql is missing: give at least data_dir, listen and authentication");
+        } else {
+            String dd = required(pg.dataDir(), "postgresql.data_dir", problems);
+            if (dd != null) {
+                dataDir = Path.of(dd).toAbsolutePath().normalize();
+                checkDataDir(dataDir, problems);
+            }
+            binDir = pg.binDir() != null ? Path.of(pg.binDir()) : defaultBinDir();
+            if (binDir == null) {
+                problems.add("postgresql.bin_dir is missing and no PostgreSQL was found under /usr/lib/postgresql;"
+                        + " install PostgreSQL or set bin_dir");
+            } else if (checkFileSystem && !Files.isExecutable(binDir.resolve("pg_ctl"))) {
+                problems.add("postgresql.bin_dir: " + binDir.resolve("pg_ctl") + " is not an executable; point bin_dir"
+                        + " at PostgreSQL's bin directory");
+            }
+            if (pg.listen() == null) {
+                problems.add("postgresql.listen is missing: give host:port, e.g. 127.0.0.1:5432");
+            } else {
+                pgListen = tryParse(pg.listen(), "postgresql.listen", problems);
+                pgConnect = pg.connectAddress() == null ? pgListen
+                        : tryParse(pg.connectAddress(), "postgresql.connect_address", problems);
+                checkConnectable(pgConnect, "postgresql", problems);
+            }
+            if (dataDir != null) {
+                pgpass = pg.pgpass() != null ? Path.of(pg.pgpass())
+                        : dataDir.getParent().resolve("pgpass-" + (name == null ? "node" : name));
+            }
+            NodeConfig.Authentication auth = pg.authentication();
+            if (auth == null || auth.superuser() == null || auth.replication() == null) {
+                problems.add("postgresql.authentication needs superuser and replication credentials");
+            } else {
+                if (auth.superuser().username() != null) superuser = auth.superuser().username();
+                superPw = resolveSecret(auth.superuser(), "postgresql.authentication.superuser", problems);
+                if (superPw == null) {
+                    problems.add("postgresql.authentication.superuser: give password, password_env or password_file");
+                }
+                replUser = required(auth.replication().username(), "postgresql.authentication.replication.username", problems);
+                replPw = resolveSecret(auth.replication(), "postgresql.authentication.replication", problems);
+                if (replPw == null) {
+                    problems.add("postgresql.authentication.replication: give password, password_env or password_file");
+                }
+                rewindUser = superuser;
+                rewindPw = superPw;
+                if (auth.rewind() != null) {
+                    rewindUser = required(auth.rewind().username(), "postgresql.authentication.rewind.username", problems);
+                    rewindPw = resolveSecret(auth.rewind(), "postgresql.authentication.rewind", problems);
+                }
+            }
+            if (pg.parameters() != null) localParams = Map.copyOf(new LinkedHashMap<>(pg.parameters()));
+            if (pg.pgHba() != null) hba = List.copyOf(pg.pgHba());
+        }
+
+        ClusterSettings dcs = c.bootstrap() == null || c.bootstrap().dcs() == null
+                ? ClusterSettings.defaults() : c.bootstrap().dcs();
+        problems.addAll(dcs.problems("bootstrap.dcs."));
+        List<String> initdb = initdbOptions(c.bootstrap() == null ? null : c.bootstrap().initdb(), problems);
+
+        if (!problems.isEmpty()) {
+            throw new ConfigException(source + ": " + String.join("\n" + source + ": ", problems));
+        }
+        return new AgentConfig(scope, name, namespace, List.copyOf(endpoints),
+                etcd.username(), etcdPassword, etcd.cacert(), etcd.cert(), etcd.key(),
+                restListen, restConnect, restUser, restPassword, rest.certfile(), rest.keyfile(),
+                dataDir, binDir, pgListen, pgConnect, pgpass, superuser, superPw, replUser, replPw,
+                rewindUser, rewindPw, localParams, hba, initdb, dcs,
+                c.tags() == null ? Tags.NONE : c.tags());
+    }
+
+    private static String required(String value, String key, List<String> problems) {
+        if (value == null || value.isBlank()) {
+            problems.add(key + " is missing");
+            return null;
+        }
+        return value;
+    }
+
+    private static HostPort tryParse(String text, String key, List<String> problems) {
+        try {
+            return HostPort.parse(text, key);
+        } catch (IllegalArgumentException e) {
+            problems.add(e.getMessage());
+            return null;
+        }
+    }
+
+    private static void checkConnectable(HostPort hp, String section, List<String> problems) {
+        if (hp != null && (hp.host().equals("0.0.0.0") || hp.host().equals("::") || hp.host().equals("*"))) {
+            problems.add(section + ".connect_address is needed: listen is a wildcard (" + hp.host()
+                    + "), which other nodes cannot connect to");
+        }
+    }
+
+    private Secret resolveSecret(Credential cred, String key, List<String> problems) {
+        try {
+            return cred.resolvePassword(key, env);
+        } catch (ConfigException e) {
+            problems.add(e.getMessage());
+            return null;
+        }
+    }
+
+    private void checkReadable(String file, String key, List<String> problems) {
+        if (file != null && checkFileSystem && !Files.isReadable(Path.of(file))) {
+            problems.add(key + ": cannot read " + file + "; check the path and its permissions");
+        }
+    }
+
+    private void checkDataDir(Path dataDir, List<String> problems) {
+        if (!checkFileSystem) return;
+        if (Files.exists(dataDir)) {
+            if (!Files.isDirectory(dataDir)) {
+                problems.add("postgresql.data_dir: " + dataDir + " exists but is not a directory");
+            } else if (!Files.isReadable(dataDir) || !Files.isWritable(dataDir) || !Files.isExecutable(dataDir)) {
+                problems.add("postgresql.data_dir: " + dataDir + " is not readable and writable by user "
+                        + System.getProperty("user.name") + "; chown it to the user that runs Postgres");
+            }
+        } else {
+            Path parent = dataDir.getParent();
+            if (parent == null || !Files.isDirectory(parent) || !Files.isWritable(parent)) {
+                problems.add("postgresql.data_dir: " + dataDir + " does not exist and its parent " + parent
+                        + " is not a writable directory; create it for user " + System.getProperty("user.name"));
+            }
+        }
+    }
+
+    private static Path defaultBinDir() {
+        Path base = Path.of("/usr/lib/postgresql");
+        if (!Files.isDirectory(base)) return null;
+        try (Stream<Path> s = Files.list(base)) {
+            return s.filter(p -> Files.isExecutable(p.resolve("bin/pg_ctl")))
+                    .max(Comparator.comparingInt(p -> versionOf(p.getFileName().toString())))
+                    .map(p -> p.resolve("bin")).orElse(null);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static int versionOf(String dir) {
+        try {
+            return Integer.parseInt(dir.replaceAll("[^0-9].*", ""));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** Patroni's initdb list: "data-checksums" or {"encoding": "UTF8"} becomes --data-checksums, --encoding=UTF8. */
+    private static List<String> initdbOptions(List<Object> items, List<String> problems) {
+        if (items == null) return List.of("--encoding=UTF8", "--locale=C.UTF-8", "--data-checksums");
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            Object o = items.get(i);
+            if (o instanceof String s) {
+                out.add("--" + s);
+            } else if (o instanceof Map<?, ?> m && m.size() == 1) {
+                Map.Entry<?, ?> e = m.entrySet().iterator().next();
+                out.add("--" + e.getKey() + "=" + e.getValue());
+            } else {
+                problems.add("bootstrap.initdb[" + i + "] must be an option name or a single key: value");
+            }
+        }
+        for (String o : out) {
+            if (o.startsWith("--pgdata") || o.startsWith("--username") || o.startsWith("--pwfile")) {
+                problems.add("bootstrap.initdb: " + o + " is set by Vigil itself; remove it");
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,71 @@
+package io.vigil.store;
+
+import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.Member;
+import io.vigil.cluster.TimelineSwitch;
+import io.vigil.config.ClusterSettings;
+
+/**
+ * The cluster's shared state in etcd, as domain operations. Every method either completes within
+ * the store's call timeout or throws {@link StoreException}; none retries on its own.
+ *
+ * <p>Compare-and-set contract: methods returning {@code boolean} are single etcd transactions whose
+ * compare decides the outcome; {@code false} means the compare failed and nothing was written.
+ * There is no read-then-write anywhere.
+ */
+public interface ClusterStore extends AutoCloseable {
+
+    /** One linearizable range read of the whole cluster prefix. */
+    ClusterView read();
+
+    /** Grants a new lease of {@code ttlSeconds}; returns its id. */
+    long grantLease(long ttlSeconds);
+
+    /** One keep-alive of the lease. {@code false} when etcd says the lease no longer exists. */
+    boolean refreshLease(long leaseId);
+
+    /** Revokes the lease, deleting every key bound to it. */
+    void revokeLease(long leaseId);
+
+    /** Creates the leader key with {@code name} on {@code leaseId} only if it does not exist. */
+    boolean acquireLeader(String name, long leaseId);
+
+    /**
+     * Confirms the leader key still holds {@code name}, and binds it to {@code leaseId} if it is on
+     * another lease (an agent restarted while its Postgres kept running). Compare-on-value.
+     */
+    boolean renewLeader(String name, long leaseId);
+
+    /** Deletes the leader key only if it holds {@code name}. */
+    boolean releaseLeader(String name);
+
+    /**
+     * Bootstrap race: creates {@code initialize} (empty) and the leader key for {@code name} in one
+     * transaction, only if neither exists.
+     */
+    boolean claimInitialize(String name, long leaseId);
+
+    /** Records the new cluster's system identifier; only if initialize is still empty. */
+    boolean completeInitialize(String systemId);
+
+    /** Gives up a failed bootstrap: deletes initialize only if it is still empty. */
+    boolean abandonInitialize();
+
+    /** Publishes this member's key, bound to its lease. */
+    void putMember(Member member, long leaseId);
+
+    /** Publishes the leader's last WAL position. */
+    void putStatus(long lsn);
+
+    /** Writes the cluster-wide settings only if none are stored yet. */
+    boolean initializeSettings(ClusterSettings settings);
+
+    /** Appends a timeline switch; only if history is unchanged since {@code expectedModRevision}. */
+    boolean appendHistory(TimelineSwitch entry, ClusterView seen);
+
+    /** Calls {@code onChange} whenever the leader key is written or deleted. */
+    AutoCloseable watchLeader(Runnable onChange);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,308 @@
+package io.vigil.store;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.LeaderKey;
+import io.vigil.cluster.Member;
+import io.vigil.cluster.TimelineSwitch;
+import io.vigil.config.AgentConfig;
+import io.vigil.config.ClusterSettings;
+import java.io.File;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@link ClusterStore} on etcd v3 through jetcd. The only class that imports jetcd. */
+public final class EtcdStore implements ClusterStore {
+    private static final Logger log = LoggerFactory.getLogger(EtcdStore.class);
+    static final ObjectMapper JSON = new ObjectMapper()
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private final Client client;
+    private final KV kv;
+    private final String prefix;
+    private final Duration timeout;
+
+    public EtcdStore(Client client, String clusterPrefix, Duration callTimeout) {
+        this.client = client;
+        this.kv = client.getKVClient();
+        this.prefix = clusterPrefix;
+        this.timeout = callTimeout;
+    }
+
+    /** Builds a client from the node config (endpoints, optional user/password and TLS). */
+    public static EtcdStore connect(AgentConfig cfg, Duration callTimeout) {
+        ClientBuilder b = Client.builder()
+                .endpoints(cfg.etcdEndpoints().stream().map(URI::create).toList())
+                .connectTimeout(Duration.ofSeconds(2))
+                .retryMaxAttempts(0)
+                .keepaliveTime(Duration.ofSeconds(5))
+                .keepaliveTimeout(Duration.ofSeconds(3));
+        if (cfg.etcdUser() != null) {
+            b.user(bytes(cfg.etcdUser())).password(bytes(cfg.etcdPassword().reveal()));
+        }
+        if (cfg.etcdCaCert() != null) {
+            try {
+                b.sslContext(ssl -> {
+                    ssl.trustManager(new File(cfg.etcdCaCert()));
+                    if (cfg.etcdCert() != null && cfg.etcdKey() != null) {
+                        ssl.keyManager(new File(cfg.etcdCert()), new File(cfg.etcdKey()));
+                    }
+                });
+            } catch (Exception e) {
+                throw new IllegalArgumentException("etcd TLS files could not be loaded: " + e.getMessage(), e);
+            }
+        }
+        return new EtcdStore(b.build(), cfg.clusterPrefix(), callTimeout);
+    }
+
+    private static ByteSequence bytes(String s) {
+        return ByteSequence.from(s, StandardCharsets.UTF_8);
+    }
+
+    private ByteSequence key(String name) {
+        return bytes(prefix + name);
+    }
+
+    private <T> T await(CompletableFuture<T> f, String what) {
+        try {
+            return f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            f.cancel(true);
+            throw new StoreException("interrupted during etcd " + what, e);
+        } catch (ExecutionException e) {
+            throw new StoreException("etcd " + what + " failed: " + rootMessage(e), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            f.cancel(true);
+            throw new StoreException("etcd " + what + " did not answer within " + timeout.toMillis() + " ms", e);
+        }
+    }
+
+    private static String rootMessage(Throwable t) {
+        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+        return t.getClass().getSimpleName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+    }
+
+    @Override
+    public ClusterView read() {
+        GetResponse r = await(kv.get(bytes(prefix), GetOption.builder().isPrefix(true).build()), "read");
+        Optional<String> initialize = Optional.empty();
+        Optional<LeaderKey> leader = Optional.empty();
+        Map<String, Member> members = new TreeMap<>();
+        ClusterSettings settings = null;
+        long lastLsn = 0;
+        List<TimelineSwitch> history = List.of();
+        long historyRevision = 0;
+        for (KeyValue kvp : r.getKvs()) {
+            String k = kvp.getKey().toString(StandardCharsets.UTF_8).substring(prefix.length());
+            String v = kvp.getValue().toString(StandardCharsets.UTF_8);
+            try {
+                switch (k) {
+                    case "initialize" -> initialize = Optional.of(v);
+                    case "leader" -> leader = Optional.of(new LeaderKey(v, kvp.getLease(), kvp.getModRevision()));
+                    case "config" -> settings = JSON.readValue(v, ClusterSettings.class);
+                    case "status" -> lastLsn = JSON.readTree(v).path("optime").asLong(0);
+                    case "history" -> {
+                        history = parseHistory(v);
+                        historyRevision = kvp.getModRevision();
+                    }
+                    default -> {
+                        if (k.startsWith("members/")) {
+                            Member m = JSON.readValue(v, Member.class);
+                            String name = k.substring("members/".length());
+                            members.put(name, withName(m, name));
+                        }
+                    }
+                }
+            } catch (JsonProcessingException e) {
+                log.warn("ignoring unreadable etcd key {}: {}", prefix + k, e.getOriginalMessage());
+            }
+        }
+        return new ClusterView(initialize, leader, java.util.Collections.unmodifiableMap(members), settings, lastLsn, history, historyRevision,
+                r.getHeader().getRevision());
+    }
+
+    private static List<TimelineSwitch> parseHistory(String v) throws JsonProcessingException {
+        List<List<Object>> rows = JSON.readValue(v, new TypeReference<>() {});
+        List<TimelineSwitch> out = new ArrayList<>();
+        for (List<Object> row : rows) {
+            if (row.size() < 2) continue;
+            out.add(new TimelineSwitch(((Number) row.get(0)).longValue(), ((Number) row.get(1)).longValue(),
+                    row.size() > 2 ? String.valueOf(row.get(2)) : "", row.size() > 3 ? String.valueOf(row.get(3)) : "",
+                    row.size() > 4 ? String.valueOf(row.get(4)) : ""));
+        }
+        return List.copyOf(out);
+    }
+
+    private static Member withName(Member m, String name) {
+        return new Member(name, m.connUrl(), m.apiUrl(), m.state(), m.role(), m.version(), m.xlogLocation(),
+                m.receiveLsn(), m.replayLsn(), m.timeline(), m.tags());
+    }
+
+    @Override
+    public long grantLease(long ttlSeconds) {
+        return await(client.getLeaseClient().grant(ttlSeconds), "lease grant").getID();
+    }
+
+    @Override
+    public boolean refreshLease(long leaseId) {
+        try {
+            LeaseKeepAliveResponse r = await(client.getLeaseClient().keepAliveOnce(leaseId), "lease keep-alive");
+            return r.getTTL() > 0;
+        } catch (StoreException e) {
+            if (rootMessage(e).contains("requested lease not found")) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void revokeLease(long leaseId) {
+        await(client.getLeaseClient().revoke(leaseId), "lease revoke");
+    }
+
+    private PutOption onLease(long leaseId) {
+        return PutOption.builder().withLeaseId(leaseId).build();
+    }
+
+    private static Cmp absent(ByteSequence key) {
+        return new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0));
+    }
+
+    private static Cmp valueIs(ByteSequence key, String value) {
+        return new Cmp(key, Cmp.Op.EQUAL, CmpTarget.value(bytes(value)));
+    }
+
+    @Override
+    public boolean acquireLeader(String name, long leaseId) {
+        ByteSequence k = key("leader");
+        return await(kv.txn().If(absent(k)).Then(Op.put(k, bytes(name), onLease(leaseId))).commit(),
+                "leader acquire").isSucceeded();
+    }
+
+    @Override
+    public boolean renewLeader(String name, long leaseId) {
+        ByteSequence k = key("leader");
+        TxnResponse r = await(kv.txn().If(valueIs(k, name)).Then(Op.get(k, GetOption.DEFAULT)).commit(), "leader renew");
+        if (!r.isSucceeded()) {
+            return false;
+        }
+        KeyValue held = r.getGetResponses().get(0).getKvs().get(0);
+        if (held.getLease() == leaseId) {
+            return true;
+        }
+        Cmp unchanged = new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(held.getModRevision()));
+        return await(kv.txn().If(valueIs(k, name), unchanged).Then(Op.put(k, bytes(name), onLease(leaseId))).commit(),
+                "leader rebind").isSucceeded();
+    }
+
+    @Override
+    public boolean releaseLeader(String name) {
+        ByteSequence k = key("leader");
+        return await(kv.txn().If(valueIs(k, name)).Then(Op.delete(k, DeleteOption.DEFAULT)).commit(),
+                "leader release").isSucceeded();
+    }
+
+    @Override
+    public boolean claimInitialize(String name, long leaseId) {
+        ByteSequence init = key("initialize");
+        ByteSequence leader = key("leader");
+        return await(kv.txn().If(absent(init), absent(leader))
+                .Then(Op.put(init, bytes(""), PutOption.DEFAULT), Op.put(leader, bytes(name), onLease(leaseId)))
+                .commit(), "initialize claim").isSucceeded();
+    }
+
+    @Override
+    public boolean completeInitialize(String systemId) {
+        ByteSequence init = key("initialize");
+        return await(kv.txn().If(valueIs(init, "")).Then(Op.put(init, bytes(systemId), PutOption.DEFAULT)).commit(),
+                "initialize complete").isSucceeded();
+    }
+
+    @Override
+    public boolean abandonInitialize() {
+        ByteSequence init = key("initialize");
+        return await(kv.txn().If(valueIs(init, "")).Then(Op.delete(init, DeleteOption.DEFAULT)).commit(),
+                "initialize abandon").isSucceeded();
+    }
+
+    @Override
+    public void putMember(Member member, long leaseId) {
+        await(kv.put(key("members/" + member.name()), bytes(json(member)), onLease(leaseId)), "member put");
+    }
+
+    @Override
+    public void putStatus(long lsn) {
+        await(kv.put(key("status"), bytes("{\"optime\":" + lsn + "}")), "status put");
+    }
+
+    @Override
+    public boolean initializeSettings(ClusterSettings settings) {
+        ByteSequence k = key("config");
+        return await(kv.txn().If(absent(k)).Then(Op.put(k, bytes(json(settings)), PutOption.DEFAULT)).commit(),
+                "config init").isSucceeded();
+    }
+
+    @Override
+    public boolean appendHistory(TimelineSwitch entry, ClusterView seen) {
+        List<List<Object>> rows = new ArrayList<>();
+        for (TimelineSwitch s : seen.history()) {
+            rows.add(List.of(s.timeline(), s.lsn(), s.reason(), s.time(), s.newLeader()));
+        }
+        rows.add(List.of(entry.timeline(), entry.lsn(), entry.reason(), entry.time(), entry.newLeader()));
+        long expected = seen.historyRevision();
+        ByteSequence k = key("history");
+        return await(kv.txn().If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(expected)))
+                .Then(Op.put(k, bytes(json(rows)), PutOption.DEFAULT)).commit(), "history append").isSucceeded();
+    }
+
+    @Override
+    public AutoCloseable watchLeader(Runnable onChange) {
+        Watch.Watcher w = client.getWatchClient().watch(key("leader"),
+                Watch.listener(resp -> onChange.run(), err -> log.debug("leader watch interrupted: {}", err.toString())));
+        return w::close;
+    }
+
+    private static String json(Object o) {
+        try {
+            return JSON.writeValueAsString(o);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise " + o.getClass().getSimpleName(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}

@@ -1,0 +1,105 @@
+package io.vigil.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigLoaderTest {
+    private static final String VALID = """
+            scope: demo
+            name: node1
+            etcd:
+              hosts: [127.0.0.1:2379]
+            restapi:
+              listen: 127.0.0.1:8008
+            postgresql:
+              data_dir: /tmp/vigil-config-test/data
+              bin_dir: /usr/lib/postgresql/15/bin
+              listen: 127.0.0.1:5433
+              authentication:
+                superuser: {username: postgres, password: s3cret}
+                replication: {username: replicator, password_env: REPL_PW}
+            bootstrap:
+              dcs: {ttl: 30, loop_wait: 10, retry_timeout: 10}
+            """;
+
+    private final ConfigLoader loader = new ConfigLoader(Map.of("REPL_PW", "from-env"), false);
+
+    @Test
+    void validFileResolvesDefaultsAndSecrets() {
+        AgentConfig c = loader.parse(VALID, "node.yml");
+        assertThat(c.clusterPrefix()).isEqualTo("/vigil/demo/");
+        assertThat(c.etcdEndpoints()).containsExactly("http://127.0.0.1:2379");
+        assertThat(c.pgConnect()).isEqualTo(c.pgListen());
+        assertThat(c.replicationPassword().reveal()).isEqualTo("from-env");
+        assertThat(c.superuserPassword().toString()).doesNotContain("s3cret");
+        assertThat(c.bootstrapSettings().maximumLagOnFailover()).isEqualTo(1_048_576L);
+        assertThat(c.apiUrl()).isEqualTo("http://127.0.0.1:8008/patroni");
+    }
+
+    @Test
+    void unknownKeyIsNamedWithItsLine() {
+        String yaml = VALID.replace("  listen: 127.0.0.1:5433", "  listen: 127.0.0.1:5433\n  prot: 5")
+                .replace("restapi:\n  listen: 127.0.0.1:8008", "restapi:\n  listen: 127.0.0.1:8008");
+        assertThatThrownBy(() -> loader.parse(yaml, "node.yml"))
+                .hasMessageContaining("unknown key 'postgresql.prot'").hasMessageContaining("(line 11)");
+    }
+
+    @Test
+    void wrongTypeIsNamedWithItsKey() {
+        String yaml = VALID.replace("ttl: 30", "ttl: thirty");
+        assertThatThrownBy(() -> loader.parse(yaml, "node.yml"))
+                .hasMessageContaining("key 'bootstrap.dcs.ttl'").hasMessageContaining("'thirty' is not a valid whole number");
+    }
+
+    @Test
+    void timingRuleIsEnforcedNotClamped() {
+        String yaml = VALID.replace("ttl: 30", "ttl: 20");
+        assertThatThrownBy(() -> loader.parse(yaml, "node.yml"))
+                .hasMessageContaining("bootstrap.dcs.loop_wait + 2 * retry_timeout (10 + 2 * 10 = 30) must not exceed ttl (20)");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "scope: demo|scope: ''|scope is missing",
+            "  hosts: [127.0.0.1:2379]|  hosts: []|etcd.hosts is missing",
+            "  listen: 127.0.0.1:8008|  listen: 127.0.0.1:99999|restapi.listen port 99999 is outside 1-65535",
+            "password_env: REPL_PW|password_env: NOPE|environment variable NOPE is not set",
+            "name: node1|name: 'bad name'|name 'bad name' may hold only",
+            "  listen: 127.0.0.1:5433|  listen: 0.0.0.0:5433|postgresql.connect_address is needed",
+    })
+    void eachProblemIsNamed(String from, String to, String message) {
+        assertThatThrownBy(() -> loader.parse(VALID.replace(from, to), "node.yml"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining(message);
+    }
+
+    @Test
+    void missingPostgresSectionIsReported() {
+        String yaml = "scope: a\nname: b\netcd: {hosts: [h:1]}\nrestapi: {listen: h:2}\n";
+        assertThatThrownBy(() -> loader.parse(yaml, "node.yml")).hasMessageContaining("postgresql is missing");
+    }
+
+    @Test
+    void invalidYamlSaysSo() {
+        assertThatThrownBy(() -> loader.parse("scope: [unclosed", "node.yml")).hasMessageContaining("not valid YAML");
+    }
+
+    @Test
+    void unreadableDataDirectoryIsRejectedWhenCheckingTheFileSystem() {
+        ConfigLoader strict = new ConfigLoader(Map.of("REPL_PW", "x"), true);
+        String yaml = VALID.replace("/tmp/vigil-config-test/data", "/proc/1/nonexistent/data")
+                .replace("bin_dir: /usr/lib/postgresql/15/bin", "bin_dir: /bin");
+        assertThatThrownBy(() -> strict.parse(yaml, "node.yml"))
+                .hasMessageContaining("postgresql.data_dir: /proc/1/nonexistent/data does not exist and its parent");
+    }
+
+    @Test
+    void initdbListBecomesOptions() {
+        String yaml = VALID + "  initdb:\n  - data-checksums\n  - encoding: UTF8\n";
+        assertThat(loader.parse(yaml, "node.yml").initdbOptions()).containsExactly("--data-checksums", "--encoding=UTF8");
+    }
+}

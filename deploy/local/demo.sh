@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# Local demo cluster: one etcd and three Vigil nodes (Postgres + agent) on loopback.
+#   demo.sh up            start (or restart) the demo; returns once 1 leader + 2 streaming replicas
+#   demo.sh status        print the cluster
+#   demo.sh stop nodeN|etcd    graceful stop of one node (a leader hands over) or of etcd
+#   demo.sh start nodeN|etcd   bring it back
+#   demo.sh down [--clean]     stop everything; --clean also removes the demo directory
+# Environment: VIGIL_DEMO_DIR (default /tmp/vigil-demo); VIGIL_TTL, VIGIL_LOOP_WAIT, VIGIL_RETRY_TIMEOUT
+# seed a new cluster's timing (etcd's settings win once the cluster exists).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+DIR=${VIGIL_DEMO_DIR:-/tmp/vigil-demo}
+PG_USER=postgres
+ETCD_PORT=2379
+ETCD_PEER_PORT=2380
+NODES=(node1 node2 node3)
+
+die() { echo "demo.sh: $*" >&2; exit 1; }
+
+node_index() { case "$1" in node1) echo 1;; node2) echo 2;; node3) echo 3;; *) die "unknown node '$1' (node1, node2 or node3)";; esac; }
+pg_port() { echo $((5432 + $(node_index "$1"))); }
+api_port() { echo $((8007 + $(node_index "$1"))); }
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then setpriv --reuid=$PG_USER --regid=$PG_USER --init-groups --reset-env "$@"; else "$@"; fi
+}
+
+gen_password() { head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9_-' | head -c 24; }
+
+write_secret() { # file
+  [ -s "$1" ] && return 0
+  (umask 077; gen_password > "$1")
+  chmod 600 "$1"
+}
+
+ensure_deps() {
+  if [ "$(id -u)" -eq 0 ]; then
+    bash "$REPO/deploy/local/install-deps.sh"
+  else
+    command -v etcd >/dev/null && [ -x /usr/lib/postgresql/15/bin/pg_ctl ] && [ "$(id -un)" = "$PG_USER" ] \
+      || die "run as root (to install etcd-server, PostgreSQL 15 and the '$PG_USER' user), or as '$PG_USER' with them installed"
+  fi
+}
+
+ensure_jar() {
+  if [ ! -f "$REPO/agent/target/vigil.jar" ]; then
+    echo "building agent/target/vigil.jar ..."
+    (cd "$REPO" && mvn -q -B -DskipTests package) || die "build failed; run 'mvn -DskipTests package' to see why"
+  fi
+  cp "$REPO/agent/target/vigil.jar" "$DIR/vigil.jar"
+}
+
+write_config() { # node
+  local n=$1 f="$DIR/$1/vigil.yml"
+  [ -f "$f" ] && return 0
+  mkdir -p "$DIR/$n"
+  cat > "$f" <<YAML
+scope: demo
+name: $n
+etcd:
+  hosts: [127.0.0.1:$ETCD_PORT]
+restapi:
+  listen: 127.0.0.1:$(api_port "$n")
+postgresql:
+  data_dir: $DIR/$n/data
+  listen: 127.0.0.1:$(pg_port "$n")
+  authentication:
+    superuser: {username: postgres, password_file: $DIR/pg-password}
+    replication: {username: replicator, password_file: $DIR/repl-password}
+  parameters: {shared_buffers: 64MB, max_connections: 50}
+bootstrap:
+  dcs:
+    ttl: ${VIGIL_TTL:-30}
+    loop_wait: ${VIGIL_LOOP_WAIT:-10}
+    retry_timeout: ${VIGIL_RETRY_TIMEOUT:-10}
+    maximum_lag_on_failover: 1048576
+YAML
+}
+
+start_etcd() {
+  if alive "$DIR/etcd.pid"; then return 0; fi
+  mkdir -p "$DIR/etcd"
+  nohup etcd --name demo --data-dir "$DIR/etcd/data" \
+    --listen-client-urls http://127.0.0.1:$ETCD_PORT --advertise-client-urls http://127.0.0.1:$ETCD_PORT \
+    --listen-peer-urls http://127.0.0.1:$ETCD_PEER_PORT --initial-advertise-peer-urls http://127.0.0.1:$ETCD_PEER_PORT \
+    --initial-cluster demo=http://127.0.0.1:$ETCD_PEER_PORT --log-level warn >> "$DIR/etcd/etcd.log" 2>&1 &
+  echo $! > "$DIR/etcd.pid"
+  for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$ETCD_PORT/health" >/dev/null 2>&1 && return 0
+    alive "$DIR/etcd.pid" || break
+    sleep 0.2
+  done
+  die "etcd did not start; see $DIR/etcd/etcd.log (is port $ETCD_PORT in use?)"
+}
+
+start_node() { # node
+  local n=$1
+  alive "$DIR/$n/agent.pid" && return 0
+  cd "$DIR/$n"
+  as_pg nohup java -Xmx256m -XX:+UseSerialGC -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml" >> "$DIR/$n/agent.log" 2>&1 &
+  echo $! > "$DIR/$n/agent.pid"
+  cd - >/dev/null
+}
+
+stop_node() { # node
+  local n=$1 pidf="$DIR/$1/agent.pid"
+  if alive "$pidf"; then
+    kill -TERM "$(cat "$pidf")"
+    for _ in $(seq 1 900); do alive "$pidf" || break; sleep 0.1; done
+    alive "$pidf" && { echo "agent of $n did not stop within 90 s; killing it" >&2; kill -KILL "$(cat "$pidf")"; }
+  fi
+  rm -f "$pidf"
+  # Postgres left behind by a killed agent, and backends orphaned by a killed postmaster.
+  if [ -f "$DIR/$n/data/postmaster.pid" ]; then
+    as_pg /usr/lib/postgresql/15/bin/pg_ctl stop -D "$DIR/$n/data" -m fast -w -t 30 >/dev/null 2>&1 || true
+  fi
+  for p in /proc/[0-9]*; do
+    case "$(readlink "$p/cwd" 2>/dev/null)" in "$DIR/$n/data"|"$DIR/$n/data/"*) kill -KILL "${p#/proc/}" 2>/dev/null || true;; esac
+  done
+}
+
+stop_etcd() {
+  if alive "$DIR/etcd.pid"; then
+    kill -TERM "$(cat "$DIR/etcd.pid")"
+    for _ in $(seq 1 100); do alive "$DIR/etcd.pid" || break; sleep 0.1; done
+  fi
+  rm -f "$DIR/etcd.pid"
+}
+
+cluster_json() { curl -sf --max-time 2 "http://127.0.0.1:$(api_port "$1")/cluster" 2>/dev/null; }
+
+print_cluster() {
+  local json=""
+  for n in "${NODES[@]}"; do json=$(cluster_json "$n") && [ -n "$json" ] && break; done
+  [ -n "$json" ] || { echo "no agent answers on 127.0.0.1:8008-8010"; return 1; }
+  if command -v python3 >/dev/null; then
+    python3 - "$json" <<'PY'
+import json, sys
+c = json.loads(sys.argv[1])
+print(f"cluster {c['scope']}")
+print(f"{'member':8} {'host:port':17} {'role':8} {'state':10} {'TL':>3} {'lag':>10}")
+for m in c["members"]:
+    hp = f"{m.get('host','?')}:{m.get('port','?')}"
+    lag = "" if m["role"] == "leader" else str(m.get("lag", "?"))
+    print(f"{m['name']:8} {hp:17} {m['role']:8} {m['state']:10} {m.get('timeline',''):>3} {lag:>10}")
+PY
+  else
+    echo "$json"
+  fi
+}
+
+healthy() {
+  local json
+  json=$(cluster_json node1 || cluster_json node2 || cluster_json node3) || return 1
+  [ "$(grep -o '"role":"leader"' <<<"$json" | wc -l)" -eq 1 ] && [ "$(grep -o '"state":"streaming"' <<<"$json" | wc -l)" -eq 2 ]
+}
+
+any_running() {
+  alive "$DIR/etcd.pid" && return 0
+  for n in "${NODES[@]}"; do alive "$DIR/$n/agent.pid" && return 0; done
+  return 1
+}
+
+cmd_up() {
+  if any_running; then
+    echo "the demo in $DIR is already running; nothing changed (demo.sh down first to restart it)"
+    print_cluster || true
+    return 0
+  fi
+  ensure_deps
+  mkdir -p "$DIR"
+  write_secret "$DIR/pg-password"
+  write_secret "$DIR/repl-password"
+  for n in "${NODES[@]}"; do write_config "$n"; done
+  ensure_jar
+  [ "$(id -u)" -eq 0 ] && chown -R $PG_USER: "$DIR"
+  start_etcd
+  for n in "${NODES[@]}"; do start_node "$n"; done
+  echo "waiting for one leader and two streaming replicas ..."
+  for _ in $(seq 1 600); do healthy && break; sleep 0.2; done
+  healthy || { print_cluster || true; die "cluster not healthy after 120 s; see $DIR/nodeN/agent.log"; }
+  print_cluster
+  echo "postgres password: $(cat "$DIR/pg-password")  (in $DIR/pg-password)"
+  echo "psql: PGPASSWORD=\$(cat $DIR/pg-password) psql -h 127.0.0.1 -p 5433 -U postgres"
+}
+
+cmd_down() {
+  for n in "${NODES[@]}"; do stop_node "$n"; done
+  stop_etcd
+  if [ "${1:-}" = "--clean" ]; then rm -rf "$DIR"; echo "removed $DIR"; fi
+  echo "demo stopped"
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  down) shift; cmd_down "${1:-}" ;;
+  status) print_cluster ;;
+  stop)
+    [ -n "${2:-}" ] || die "usage: demo.sh stop nodeN|etcd"
+    if [ "$2" = etcd ]; then stop_etcd; else node_index "$2" >/dev/null; stop_node "$2"; fi ;;
+  start)
+    [ -n "${2:-}" ] || die "usage: demo.sh start nodeN|etcd"
+    [ -d "$DIR" ] || die "no demo in $DIR; run demo.sh up first"
+    if [ "$2" = etcd ]; then start_etcd; else node_index "$2" >/dev/null; start_node "$2"; fi ;;
+  *) echo "usage: demo.sh up|down [--clean]|status|stop nodeN|etcd|start nodeN|etcd" >&2; exit 2 ;;
+esac
