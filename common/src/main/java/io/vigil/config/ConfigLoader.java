@@ -58,7 +58,7 @@ public final class ConfigLoader {
         try {
             raw = YAML.readValue(yaml, NodeConfig.class);
         } catch (JsonProcessingException e) {
-            throw new ConfigException(source + ": " + describe(e));
+            throw new ConfigException(source + ": " + describe(e, yaml));
         }
         if (raw == null) {
             throw new ConfigException(source + ": the file is empty; see docs/configuration.md for a full example");
@@ -66,21 +66,44 @@ public final class ConfigLoader {
         return resolve(raw, source);
     }
 
-    static String describe(JsonProcessingException e) {
-        String line = lineOf(e.getLocation());
+    static String describe(JsonProcessingException e, String yaml) {
+        String line = e instanceof JsonMappingException m && !m.getPath().isEmpty()
+                ? lineOfKey(yaml, m.getPath()) : lineOf(e.getLocation());
         if (e instanceof UnrecognizedPropertyException u) {
             String known = u.getKnownPropertyIds().stream().map(Object::toString).sorted()
                     .collect(Collectors.joining(", "));
             return "unknown key '" + path(u) + "'" + line + "; known keys here: " + known;
         }
         if (e instanceof InvalidFormatException f) {
-            return "key '" + path(f) + "'" + line + ": '" + f.getValue() + "' is not a valid "
+            return "key '" + path(f) + "'" + line + ": '" + f.getValue() + "' is not "
                     + typeName(f.getTargetType());
         }
         if (e instanceof MismatchedInputException m) {
             return "key '" + path(m) + "'" + line + ": expected " + typeName(m.getTargetType());
         }
         return "not valid YAML" + line + ": " + e.getOriginalMessage();
+    }
+
+    /** The line of a nested key, found by walking the path down the file's indentation. */
+    private static String lineOfKey(String yaml, List<JsonMappingException.Reference> path) {
+        String[] lines = yaml.split("\n", -1);
+        int from = 0;
+        int found = -1;
+        for (JsonMappingException.Reference r : path) {
+            if (r.getFieldName() == null) continue;
+            Pattern key = Pattern.compile("^[\\s-]*\"?" + Pattern.quote(r.getFieldName()) + "\"?\\s*:.*|.*[{,]\\s*"
+                    + Pattern.quote(r.getFieldName()) + "\\s*:.*");
+            found = -1;
+            for (int i = from; i < lines.length; i++) {
+                if (key.matcher(lines[i]).matches()) {
+                    found = i;
+                    break;
+                }
+            }
+            if (found < 0) return "";
+            from = found;
+        }
+        return found < 0 ? "" : " (line " + (found + 1) + ")";
     }
 
     private static String lineOf(JsonLocation loc) {

@@ -53,7 +53,7 @@ class ConfigLoaderTest {
     void wrongTypeIsNamedWithItsKey() {
         String yaml = VALID.replace("ttl: 30", "ttl: thirty");
         assertThatThrownBy(() -> loader.parse(yaml, "node.yml"))
-                .hasMessageContaining("key 'bootstrap.dcs.ttl'").hasMessageContaining("'thirty' is not a valid whole number");
+                .hasMessageContaining("key 'bootstrap.dcs.ttl'").hasMessageContaining("'thirty' is not a whole number").hasMessageContaining("(line 15)");
     }
 
     @Test
@@ -85,7 +85,7 @@ class ConfigLoaderTest {
 
     @Test
     void invalidYamlSaysSo() {
-        assertThatThrownBy(() -> loader.parse("scope: [unclosed", "node.yml")).hasMessageContaining("not valid YAML");
+        assertThatThrownBy(() -> loader.parse("scope: \"unclosed\nname: x\n", "node.yml")).hasMessageContaining("not valid YAML");
     }
 
     @Test

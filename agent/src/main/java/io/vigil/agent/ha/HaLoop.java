@@ -54,8 +54,8 @@ public final class HaLoop implements AutoCloseable {
     private volatile boolean stopping;
     private Thread thread;
     private AutoCloseable leaderWatch;
-    private long leaseId;
-    private long leaseTtlSeconds;
+    private volatile long leaseId;
+    private volatile long leaseTtlSeconds;
     private long lastKeepAliveSentNanos;
     private ClusterSettings settings;
     private Long downSinceNanos;
@@ -64,6 +64,7 @@ public final class HaLoop implements AutoCloseable {
     private NodeRole lastRole;
     private String lastDecision;
     private volatile boolean postmasterAlive;
+    private volatile boolean leaderBusy;
     private long etcdLastSeenEpoch;
 
     public HaLoop(AgentConfig cfg, ClusterStore store, PostgresControl pg, PeerClient peers, LongSupplier clock) {
@@ -85,6 +86,7 @@ public final class HaLoop implements AutoCloseable {
         thread.start();
         side.scheduleWithFixedDelay(this::watchPostmaster, 200, 200, TimeUnit.MILLISECONDS);
         side.scheduleWithFixedDelay(this::fence, 50, 50, TimeUnit.MILLISECONDS);
+        side.scheduleWithFixedDelay(this::renewWhileBusy, 1000, 1000, TimeUnit.MILLISECONDS);
     }
 
     public void wakeUp() {
@@ -124,6 +126,7 @@ public final class HaLoop implements AutoCloseable {
         boolean allDone = true;
         for (Action a : plan.actions()) {
             try {
+                leaderBusy = lease.held() && isLong(a);
                 if (!execute(a, o)) {
                     log.info("{} did not succeed (compare-and-set lost); the rest of the plan is dropped",
                             a.getClass().getSimpleName());
@@ -135,10 +138,18 @@ public final class HaLoop implements AutoCloseable {
                 log.error("{} failed: {}", a.getClass().getSimpleName(), e.getMessage());
                 allDone = false;
                 break;
+            } finally {
+                leaderBusy = false;
             }
         }
         publish(o, plan, error);
         return allDone && plan.actions().stream().anyMatch(HaLoop::changesLocalState);
+    }
+
+    /** Actions that can outlast the lease; the key is renewed beside them while the leader runs one. */
+    private static boolean isLong(Action a) {
+        return a instanceof Action.InitializeDatabase || a instanceof Action.StartPrimary
+                || a instanceof Action.StartReplica || a instanceof Action.Promote;
     }
 
     private static boolean changesLocalState(Action a) {
@@ -400,6 +411,22 @@ public final class HaLoop implements AutoCloseable {
             postmasterAlive = alive;
             if (!alive) log.warn("postmaster is gone; waking the HA loop");
             wakeUp();
+        }
+    }
+
+    /**
+     * While the loop is inside a long action as leader (initdb, crash recovery, promote), keep the
+     * key: keep-alive, then compare-on-owner renewal. Only a success extends the deadline.
+     */
+    private void renewWhileBusy() {
+        if (!leaderBusy || !lease.held()) return;
+        try {
+            long sent = clock.getAsLong();
+            if (store.refreshLease(leaseId) && store.renewLeader(cfg.name(), leaseId)) {
+                lease.renewed(sent, Duration.ofSeconds(leaseTtlSeconds).toNanos());
+            }
+        } catch (StoreException e) {
+            log.warn("could not renew the leader key during a long action: {}", e.getMessage());
         }
     }
 

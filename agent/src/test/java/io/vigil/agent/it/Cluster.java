@@ -68,10 +68,14 @@ final class Cluster implements AutoCloseable {
         }
     }
 
-    /** Waits until exactly one node answers pg_is_in_recovery() = false, and returns it. */
+    /**
+     * Waits until exactly one node answers pg_is_in_recovery() = false and that node's agent says it
+     * is the leader (GET /primary is 200), and returns it.
+     */
     Node awaitPrimary(Duration within) {
         return Awaitility.await("exactly one primary").atMost(within).pollInterval(Duration.ofMillis(200))
-                .until(this::primaries, p -> p.size() == 1).get(0);
+                .until(this::primaries, p -> p.size() == 1 && httpStatus("GET", p.get(0).api("/primary")) == 200)
+                .get(0);
     }
 
     List<Node> primaries() {
