@@ -12,6 +12,7 @@ command -v psql >/dev/null 2>&1 || need+=(postgresql-client-15)
 command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v bc >/dev/null 2>&1 || need+=(bc)
 command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 
