@@ -50,7 +50,8 @@ ensure_jar() {
     echo "building agent/target/vigil.jar ..."
     (cd "$REPO" && mvn -q -B -DskipTests package) || die "build failed; run 'mvn -DskipTests package' to see why"
   fi
-  cp "$REPO/agent/target/vigil.jar" "$DIR/vigil.jar"
+  # copy then rename: a running JVM keeps the old file; overwriting it in place would break it
+  cp "$REPO/agent/target/vigil.jar" "$DIR/vigil.jar.new" && mv -f "$DIR/vigil.jar.new" "$DIR/vigil.jar"
 }
 
 write_config() { # node
@@ -99,10 +100,17 @@ start_etcd() {
 start_node() { # node
   local n=$1
   alive "$DIR/$n/agent.pid" && return 0
-  cd "$DIR/$n"
-  as_pg nohup java -Xmx256m -XX:+UseSerialGC -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml" >> "$DIR/$n/agent.log" 2>&1 &
+  # exec all the way down, so that $! is the agent's own pid
+  (
+    cd "$DIR/$n"
+    if [ "$(id -u)" -eq 0 ]; then
+      exec setpriv --reuid=$PG_USER --regid=$PG_USER --init-groups --reset-env \
+        nohup java -Xmx256m -XX:+UseSerialGC -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
+    else
+      exec nohup java -Xmx256m -XX:+UseSerialGC -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
+    fi
+  ) >> "$DIR/$n/agent.log" 2>&1 < /dev/null &
   echo $! > "$DIR/$n/agent.pid"
-  cd - >/dev/null
 }
 
 stop_node() { # node

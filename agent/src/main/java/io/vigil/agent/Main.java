@@ -11,6 +11,7 @@ import io.vigil.store.EtcdStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +40,16 @@ public final class Main implements Callable<Integer> {
 
     static AgentConfig loadConfig(Path file, boolean checkFileSystem) {
         return new ConfigLoader(System.getenv(), checkFileSystem).load(file);
+    }
+
+    private static boolean portFree(AgentConfig cfg) {
+        try (java.net.ServerSocket s = new java.net.ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new java.net.InetSocketAddress(cfg.restListen().host(), cfg.restListen().port()));
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     @Command(name = "check-config", description = "Validate a node config file and exit.")
@@ -80,31 +91,45 @@ public final class Main implements Callable<Integer> {
                 System.err.println("invalid configuration, nothing started:\n" + e.getMessage());
                 return 1;
             }
+            if (!portFree(cfg)) {
+                System.err.println("cannot start the REST API: " + cfg.restListen() + " is in use by another process;"
+                        + " stop it or change restapi.listen");
+                return 1;
+            }
+            // The HA loop and the REST API start side by side: the loop does not need the API to act.
             Duration callTimeout = cfg.bootstrapSettings().retryTimeoutDuration();
-            EtcdStore store = EtcdStore.connect(cfg, callTimeout);
-            PostgresControl pg = new PostgresControl(cfg);
-            HaLoop loop = new HaLoop(cfg, store, pg, new PeerClient(Duration.ofMillis(1000)), System::nanoTime);
-            RestApi api = new RestApi(cfg, loop::status, System::nanoTime);
+            CompletableFuture<HaLoop> loopReady = CompletableFuture.supplyAsync(() -> {
+                EtcdStore store = EtcdStore.connect(cfg, callTimeout);
+                HaLoop l = new HaLoop(cfg, store, new PostgresControl(cfg), new PeerClient(Duration.ofMillis(1000)),
+                        System::nanoTime, store);
+                l.start();
+                return l;
+            });
+            RestApi api = new RestApi(cfg, () -> loopReady.isDone() && !loopReady.isCompletedExceptionally()
+                    ? loopReady.join().status() : null, System::nanoTime);
             try {
                 api.start();
             } catch (RuntimeException e) {
-                System.err.println("cannot start the REST API on " + cfg.restListen() + ": " + e.getMessage()
-                        + "; is another process using that port?");
-                store.close();
+                System.err.println("cannot start the REST API on " + cfg.restListen() + ": " + e.getMessage());
+            }
+            HaLoop loop;
+            try {
+                loop = loopReady.join();
+            } catch (RuntimeException e) {
+                System.err.println("cannot start the HA loop: " + e.getMessage());
+                api.close();
                 return 1;
             }
-            log.info("vigil {} starting: scope {}, node {}, etcd {}, REST on {}", HaLoop.VERSION, cfg.scope(),
+            log.info("vigil {} started: scope {}, node {}, etcd {}, REST on {}", HaLoop.VERSION, cfg.scope(),
                     cfg.name(), cfg.etcdEndpoints(), cfg.restListen());
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 log.info("shutting down");
                 loop.close();
                 api.close();
-                store.close();
                 log.info("stopped");
                 stopped.countDown();
             }, "vigil-shutdown"));
-            loop.start();
             stopped.await();
             return 0;
         }

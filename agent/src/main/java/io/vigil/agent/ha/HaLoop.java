@@ -67,7 +67,12 @@ public final class HaLoop implements AutoCloseable {
     private volatile boolean leaderBusy;
     private long etcdLastSeenEpoch;
 
-    public HaLoop(AgentConfig cfg, ClusterStore store, PostgresControl pg, PeerClient peers, LongSupplier clock) {
+    private final AutoCloseable onClose;
+
+    /** {@code onClose} is closed last when the loop shuts down (normally the store's client). */
+    public HaLoop(AgentConfig cfg, ClusterStore store, PostgresControl pg, PeerClient peers, LongSupplier clock,
+                  AutoCloseable onClose) {
+        this.onClose = onClose;
         this.cfg = cfg;
         this.store = store;
         this.pg = pg;
@@ -101,6 +106,11 @@ public final class HaLoop implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.error("HA cycle failed unexpectedly: {}", e.toString(), e);
                 again = false;
+            } catch (Error e) {
+                // The loop cannot go on. Exit through the shutdown hook: it stops Postgres and hands over.
+                log.error("fatal error in the HA loop, exiting: {}", e.toString());
+                new Thread(() -> System.exit(70), "vigil-fatal-exit").start();
+                return;
             }
             if (stopping) break;
             try {
@@ -475,5 +485,10 @@ public final class HaLoop implements AutoCloseable {
             // closing anyway
         }
         pg.close();
+        try {
+            onClose.close();
+        } catch (Exception e) {
+            log.debug("closing: {}", e.toString());
+        }
     }
 }

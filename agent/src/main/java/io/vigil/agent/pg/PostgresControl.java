@@ -279,11 +279,57 @@ public final class PostgresControl implements AutoCloseable {
         files.writePgpass();
         files.setStandbySignal(standby);
         files.writeManagedConf(clusterParameters, standby ? upstreamName : null, standby ? upstream : null);
+        clearAfterCrash();
         CommandRunner.Result r = runner.run(List.of(bin("pg_ctl"), "start", "-D", dataDir().toString(), "-w",
                 "-t", String.valueOf(timeout.toSeconds()), "-l", logFile().toString()), timeout.plusSeconds(10), dataDir());
         if (!r.ok() && postmasterPid() == null) {
             throw new PostgresException("pg_ctl start failed (" + r.tail() + "); see " + logFile());
         }
+    }
+
+    /**
+     * After a postmaster was killed: waits briefly for its orphaned backends to exit, and removes
+     * postmaster.pid when the pid in it is dead or a zombie (Postgres itself would take a zombie for
+     * a running postmaster and refuse to start until init reaps it).
+     */
+    private void clearAfterCrash() {
+        Path pidFile = dataDir().resolve("postmaster.pid");
+        if (!Files.exists(pidFile) || postmasterPid() != null) return;
+        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (!orphans().isEmpty() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        try {
+            Files.deleteIfExists(pidFile);
+            log.info("removed postmaster.pid of a postmaster that is no longer running");
+        } catch (IOException e) {
+            log.warn("cannot remove stale {}: {}", pidFile, e.getMessage());
+        }
+    }
+
+    /** Live processes (not zombies) whose working directory is the data directory: orphaned backends. */
+    private List<Long> orphans() {
+        List<Long> out = new ArrayList<>();
+        try (var s = Files.list(Path.of("/proc"))) {
+            s.filter(p -> p.getFileName().toString().matches("\\d+")).forEach(p -> {
+                try {
+                    if (Files.readSymbolicLink(p.resolve("cwd")).equals(dataDir())
+                            && isLiveProcess(Long.parseLong(p.getFileName().toString()))) {
+                        out.add(Long.parseLong(p.getFileName().toString()));
+                    }
+                } catch (IOException | RuntimeException ignored) {
+                    // gone, or not ours
+                }
+            });
+        } catch (IOException ignored) {
+            // no /proc: nothing to wait for
+        }
+        return out;
     }
 
     public enum StopMode { FAST, IMMEDIATE }

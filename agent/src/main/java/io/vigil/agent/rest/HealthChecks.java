@@ -9,13 +9,14 @@ final class HealthChecks {
     private HealthChecks() {
     }
 
-    static boolean primary(NodeStatus s) {
-        return s.role() == NodeRole.PRIMARY;
+    /** Leader with a writable Postgres, and its lease deadline not passed (a stuck loop stops answering 200). */
+    static boolean primary(NodeStatus s, long nowNanos) {
+        return s.role() == NodeRole.PRIMARY && nowNanos < s.leaderUntilNanos() && liveness(s, nowNanos);
     }
 
     /** A running replica, not tagged noloadbalance, within {@code lag} and matching every tag_ filter. */
-    static boolean replica(NodeStatus s, LagLimit lag, Map<String, String> tagFilters) {
-        if (s.role() != NodeRole.REPLICA || s.tags().noLoadBalance()) return false;
+    static boolean replica(NodeStatus s, long nowNanos, LagLimit lag, Map<String, String> tagFilters) {
+        if (s.role() != NodeRole.REPLICA || s.tags().noLoadBalance() || !liveness(s, nowNanos)) return false;
         if (lag != null && lag.exceeded(s.replayLagBytes(), s.local().replayLagSeconds())) return false;
         for (Map.Entry<String, String> f : tagFilters.entrySet()) {
             if (!f.getValue().equalsIgnoreCase(tagValue(s, f.getKey()))) return false;
@@ -35,14 +36,14 @@ final class HealthChecks {
         };
     }
 
-    static boolean health(NodeStatus s) {
-        return s.local().running() && s.local().accepting();
+    static boolean health(NodeStatus s, long nowNanos) {
+        return s.local().running() && s.local().accepting() && liveness(s, nowNanos);
     }
 
     /** Leader, or a replica streaming within maximum_lag_on_failover. */
-    static boolean readiness(NodeStatus s) {
-        if (s.role() == NodeRole.PRIMARY) return true;
-        return s.role() == NodeRole.REPLICA && s.local().streaming()
+    static boolean readiness(NodeStatus s, long nowNanos) {
+        if (primary(s, nowNanos)) return true;
+        return liveness(s, nowNanos) && s.role() == NodeRole.REPLICA && s.local().streaming()
                 && s.replayLagBytes() <= s.settings().maximumLagOnFailover();
     }
 

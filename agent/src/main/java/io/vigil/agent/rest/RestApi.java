@@ -27,13 +27,13 @@ public final class RestApi implements AutoCloseable {
             c.jetty.host = cfg.restListen().host();
             c.jetty.port = cfg.restListen().port();
             for (String path : new String[] {"/", "/primary", "/leader", "/master", "/read-write"}) {
-                h.check(c.routes, path, (s, ctx) -> HealthChecks.primary(s));
+                h.check(c.routes, path, (s, ctx) -> HealthChecks.primary(s, clock.getAsLong()));
             }
-            h.check(c.routes, "/replica", (s, ctx) -> HealthChecks.replica(s, lag(ctx), tagFilters(ctx)));
-            h.check(c.routes, "/read-only", (s, ctx) -> HealthChecks.primary(s)
-                    || HealthChecks.replica(s, lag(ctx), tagFilters(ctx)));
-            h.check(c.routes, "/health", (s, ctx) -> HealthChecks.health(s));
-            h.check(c.routes, "/readiness", (s, ctx) -> HealthChecks.readiness(s));
+            h.check(c.routes, "/replica", (s, ctx) -> HealthChecks.replica(s, clock.getAsLong(), lag(ctx), tagFilters(ctx)));
+            h.check(c.routes, "/read-only", (s, ctx) -> HealthChecks.primary(s, clock.getAsLong())
+                    || HealthChecks.replica(s, clock.getAsLong(), lag(ctx), tagFilters(ctx)));
+            h.check(c.routes, "/health", (s, ctx) -> HealthChecks.health(s, clock.getAsLong()));
+            h.check(c.routes, "/readiness", (s, ctx) -> HealthChecks.readiness(s, clock.getAsLong()));
             h.check(c.routes, "/liveness", (s, ctx) -> HealthChecks.liveness(s, clock.getAsLong()));
             c.routes.get("/patroni", ctx -> h.json(ctx, 200, StatusJson.node(h.current())));
             c.routes.get("/status", ctx -> h.json(ctx, 200, StatusJson.node(h.current())));

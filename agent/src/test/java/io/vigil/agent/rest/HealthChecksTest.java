@@ -1,0 +1,77 @@
+package io.vigil.agent.rest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vigil.agent.ha.NodeRole;
+import io.vigil.agent.ha.NodeStatus;
+import io.vigil.agent.pg.LocalPostgres;
+import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.Lsn;
+import io.vigil.cluster.Tags;
+import io.vigil.config.ClusterSettings;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class HealthChecksTest {
+    private static final long SEC = 1_000_000_000L;
+    private static final ClusterSettings SETTINGS = new ClusterSettings(30, 10, 10, 1_048_576L, null, null, null);
+
+    private static NodeStatus primary(long cycleEnded, long leaderUntil) {
+        LocalPostgres pg = new LocalPostgres(true, true, true, false, 1, new Lsn(100), null, null, false, null, "1",
+                150018, null, null, List.of(), List.of());
+        return new NodeStatus("s", "n1", NodeRole.PRIMARY, true, pg, Optional.empty(), SETTINGS, Tags.NONE, "", List.of(),
+                null, cycleEnded, leaderUntil, 0);
+    }
+
+    private static NodeStatus replica(long replayLsn, long leaderLsn, Tags tags) {
+        LocalPostgres pg = new LocalPostgres(true, true, true, true, 1, null, new Lsn(replayLsn), new Lsn(replayLsn), true,
+                "n1", "1", 150018, null, 0L, List.of(), List.of());
+        ClusterView v = new ClusterView(Optional.of("1"), Optional.empty(), Map.of(), SETTINGS, leaderLsn, List.of(), 0, 1);
+        return new NodeStatus("s", "n2", NodeRole.REPLICA, false, pg, Optional.of(v), SETTINGS, tags, "", List.of(),
+                null, 100 * SEC, 0, 0);
+    }
+
+    @Test
+    void primaryIsHealthyOnlyWhileItsLeaseDeadlineIsAhead() {
+        assertThat(HealthChecks.primary(primary(100 * SEC, 120 * SEC), 101 * SEC)).isTrue();
+        assertThat(HealthChecks.primary(primary(100 * SEC, 120 * SEC), 121 * SEC)).isFalse();
+    }
+
+    @Test
+    void aStuckLoopStopsAnsweringHealthy() {
+        NodeStatus stale = primary(100 * SEC, 10_000 * SEC);
+        assertThat(HealthChecks.primary(stale, 200 * SEC)).isFalse();
+        assertThat(HealthChecks.health(stale, 200 * SEC)).isFalse();
+        assertThat(HealthChecks.liveness(stale, 200 * SEC)).isFalse();
+    }
+
+    @Test
+    void replicaChecksLagAndTags() {
+        NodeStatus r = replica(1000, 1000 + 2 * 1048576, Tags.NONE);
+        assertThat(HealthChecks.replica(r, 101 * SEC, null, Map.of())).isTrue();
+        assertThat(HealthChecks.replica(r, 101 * SEC, LagLimit.parse("1MB"), Map.of())).isFalse();
+        assertThat(HealthChecks.replica(r, 101 * SEC, LagLimit.parse("16MB"), Map.of())).isTrue();
+        assertThat(HealthChecks.replica(r, 101 * SEC, null, Map.of("nofailover", "false"))).isTrue();
+        assertThat(HealthChecks.replica(r, 101 * SEC, null, Map.of("zone", "eu"))).isFalse();
+        assertThat(HealthChecks.replica(replica(0, 0, new Tags(false, true, false, false, null, null)), 101 * SEC, null,
+                Map.of())).isFalse();
+        assertThat(HealthChecks.primary(r, 101 * SEC)).isFalse();
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1048576,1048576,", "16MB,16777216,", "1 kB,1024,", "10s,,10", "2min,,120"})
+    void lagParsesSizesAndDurations(String text, Long bytes, Long seconds) {
+        assertThat(LagLimit.parse(text)).isEqualTo(new LagLimit(bytes, seconds));
+    }
+
+    @Test
+    void badLagIsRejectedWithItsReason() {
+        assertThatThrownBy(() -> LagLimit.parse("lots")).hasMessageContaining("not a size");
+        assertThatThrownBy(() -> LagLimit.parse("5 parsecs")).hasMessageContaining("unit 'parsecs' is unknown");
+    }
+}
