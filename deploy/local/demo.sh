@@ -51,7 +51,17 @@ ensure_jar() {
     (cd "$REPO" && mvn -q -B -DskipTests package) || die "build failed; run 'mvn -DskipTests package' to see why"
   fi
   # copy then rename: a running JVM keeps the old file; overwriting it in place would break it
-  cp "$REPO/agent/target/vigil.jar" "$DIR/vigil.jar.new" && mv -f "$DIR/vigil.jar.new" "$DIR/vigil.jar"
+  if ! cmp -s "$REPO/agent/target/vigil.jar" "$DIR/vigil.jar"; then
+    cp -p "$REPO/agent/target/vigil.jar" "$DIR/vigil.jar.new" && mv -f "$DIR/vigil.jar.new" "$DIR/vigil.jar"
+  fi
+}
+
+# A class-data-sharing archive of the agent's classes: agents start about 1.5 s sooner.
+ensure_cds() {
+  [ -f "$DIR/vigil.jsa" ] && [ "$DIR/vigil.jsa" -nt "$DIR/vigil.jar" ] && return 0
+  rm -f "$DIR/vigil.jsa"
+  as_pg java -XX:ArchiveClassesAtExit="$DIR/vigil.jsa" -jar "$DIR/vigil.jar" warmup >/dev/null 2>&1 \
+    || { rm -f "$DIR/vigil.jsa"; echo "note: no CDS archive (agents start without it)"; }
 }
 
 write_config() { # node
@@ -97,6 +107,12 @@ start_etcd() {
   die "etcd did not start; see $DIR/etcd/etcd.log (is port $ETCD_PORT in use?)"
 }
 
+java_opts() {
+  echo "-Xmx256m -XX:+UseSerialGC"
+  [ -f "$DIR/vigil.jsa" ] && echo "-XX:SharedArchiveFile=$DIR/vigil.jsa -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off"
+  return 0
+}
+
 start_node() { # node
   local n=$1
   alive "$DIR/$n/agent.pid" && return 0
@@ -105,9 +121,9 @@ start_node() { # node
     cd "$DIR/$n"
     if [ "$(id -u)" -eq 0 ]; then
       exec setpriv --reuid=$PG_USER --regid=$PG_USER --init-groups --reset-env \
-        nohup java -Xmx256m -XX:+UseSerialGC -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
+        nohup java $(java_opts) -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
     else
-      exec nohup java -Xmx256m -XX:+UseSerialGC -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
+      exec nohup java $(java_opts) -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
     fi
   ) >> "$DIR/$n/agent.log" 2>&1 < /dev/null &
   echo $! > "$DIR/$n/agent.pid"
@@ -185,6 +201,7 @@ cmd_up() {
   for n in "${NODES[@]}"; do write_config "$n"; done
   ensure_jar
   [ "$(id -u)" -eq 0 ] && chown -R $PG_USER: "$DIR"
+  ensure_cds
   start_etcd
   for n in "${NODES[@]}"; do start_node "$n"; done
   echo "waiting for one leader and two streaming replicas ..."
@@ -196,7 +213,13 @@ cmd_up() {
 }
 
 cmd_down() {
-  for n in "${NODES[@]}"; do stop_node "$n"; done
+  # replicas first, the leader last: stopping a leader first would hand over to a replica about to stop
+  local leader="" n
+  for n in "${NODES[@]}"; do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$(api_port "$n")/primary")" = 200 ] && leader=$n
+  done
+  for n in "${NODES[@]}"; do [ "$n" = "$leader" ] || stop_node "$n"; done
+  [ -z "$leader" ] || stop_node "$leader"
   stop_etcd
   if [ "${1:-}" = "--clean" ]; then rm -rf "$DIR"; echo "removed $DIR"; fi
   echo "demo stopped"

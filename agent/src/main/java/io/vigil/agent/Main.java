@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
 /** The {@code vigil} command. */
 @Command(name = "vigil", mixinStandardHelpOptions = true, version = "vigil " + HaLoop.VERSION,
         description = "High-availability agent for PostgreSQL.",
-        subcommands = {Main.Agent.class, Main.CheckConfig.class})
+        subcommands = {Main.Agent.class, Main.CheckConfig.class, Warmup.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

@@ -52,6 +52,13 @@ final class ElectionRules {
                         + maxLag);
             }
         }
+        for (Member m : view.members().values()) {
+            long tl = m.timeline() == null ? 0 : m.timeline();
+            if (!m.name().equals(o.self()) && m.tagsOrNone().mayPromote() && tl > o.local().timeline()) {
+                return Optional.of(m.name() + " published a newer timeline (" + tl + " > " + o.local().timeline()
+                        + "); it must lead, or its key must expire");
+            }
+        }
         for (PeerStatus peer : o.peers().values()) {
             if (!peer.reachable() || !peer.running()) continue;
             if (!peer.replica()) {
@@ -60,6 +67,11 @@ final class ElectionRules {
             Member m = view.members().get(peer.name());
             boolean mayPromote = m == null || m.tagsOrNone().mayPromote();
             if (!mayPromote || peer.wal() == null) continue;
+            if (peer.timeline() > o.local().timeline()) {
+                return Optional.of(peer.name() + " is on a newer timeline (" + peer.timeline() + " > "
+                        + o.local().timeline() + ")");
+            }
+            if (peer.timeline() < o.local().timeline()) continue;
             int cmp = peer.wal().compareTo(mine);
             if (cmp > 0) {
                 return Optional.of(peer.name() + " is ahead (WAL " + peer.wal() + " > " + mine + ")");

@@ -21,28 +21,52 @@ final class FollowerRules {
         if (leader == null || leader.connUrl() == null) {
             return Plan.waiting("leader " + key.name() + " has not published its address yet");
         }
+        long leaderTimeline = leader.timeline() == null ? 0 : leader.timeline();
         if (pg.isRunningReplica()) {
-            if (!leader.name().equals(pg.upstream())) {
-                return Plan.of("new leader " + leader.name() + ": repointing replication to it",
-                        new Action.Follow(leader));
-            }
-            return Plan.waiting(pg.streaming() ? "replica: streaming from " + leader.name()
-                    : "replica: following " + leader.name() + ", WAL receiver not streaming yet");
+            return runningReplica(o, pg, leader, leaderTimeline);
         }
         if (pg.running()) {
             return Plan.waiting("Postgres is starting");
         }
-        long leaderTimeline = leader.timeline() == null ? 0 : leader.timeline();
         boolean timelineDiffers = leaderTimeline != 0 && pg.timeline() != 0 && pg.timeline() != leaderTimeline;
-        if (timelineDiffers && (o.rewindFailed() || !o.settings().postgresql().usePgRewind())) {
-            return Plan.of("timeline " + pg.timeline() + " differs from leader " + leader.name() + "'s " + leaderTimeline
-                    + (o.rewindFailed() ? " and pg_rewind failed" : " and use_pg_rewind is off")
+        boolean wasPrimary = !pg.inRecovery();
+        if (!timelineDiffers && !wasPrimary) {
+            return Plan.of("starting as a replica of " + leader.name(), new Action.StartReplica(leader));
+        }
+        String why = timelineDiffers
+                ? "timeline " + pg.timeline() + " differs from leader " + leader.name() + "'s " + leaderTimeline
+                : "this node was a primary (its WAL may have diverged from leader " + leader.name() + "'s)";
+        if (o.rewindFailed() || !o.settings().postgresql().usePgRewind()) {
+            return Plan.of(why + (o.rewindFailed() ? " and pg_rewind failed" : " and use_pg_rewind is off")
                     + ": cloning afresh (old data kept beside it)", new Action.Reclone(leader));
         }
-        if (timelineDiffers) {
-            return Plan.of("timeline " + pg.timeline() + " differs from leader " + leader.name() + "'s " + leaderTimeline
-                    + ": pg_rewind, then start as its replica", new Action.Rewind(leader));
+        return Plan.of(why + ": pg_rewind (a no-op when nothing diverged), then start as its replica",
+                new Action.Rewind(leader));
+    }
+
+    private static Plan runningReplica(Observation o, LocalPostgres pg, Member leader, long leaderTimeline) {
+        if (leaderTimeline != 0 && pg.timeline() > leaderTimeline) {
+            return Plan.of("timeline " + pg.timeline() + " is ahead of leader " + leader.name() + "'s " + leaderTimeline
+                    + ": this node diverged and cannot follow; pg_rewind", rewindOrReclone(o, leader));
         }
-        return Plan.of("starting as a replica of " + leader.name(), new Action.StartReplica(leader));
+        if (!leader.name().equals(pg.upstream())) {
+            return Plan.of("new leader " + leader.name() + ": repointing replication to it", new Action.Follow(leader));
+        }
+        if (pg.streaming()) {
+            return Plan.waiting("replica: streaming from " + leader.name());
+        }
+        long boundNanos = (2L * o.settings().loopWait() + o.settings().retryTimeout()) * 1_000_000_000L;
+        boolean stuck = o.notStreamingSinceNanos() != null && o.nowNanos() - o.notStreamingSinceNanos() >= boundNanos;
+        if (stuck && leaderTimeline != 0 && pg.timeline() != leaderTimeline) {
+            return Plan.of("not streaming from " + leader.name() + " for " + boundNanos / 1_000_000_000L
+                    + " s and still on timeline " + pg.timeline() + " (leader: " + leaderTimeline
+                    + "): its WAL diverged; pg_rewind", rewindOrReclone(o, leader));
+        }
+        return Plan.waiting("replica: following " + leader.name() + ", WAL receiver not streaming yet");
+    }
+
+    private static Action rewindOrReclone(Observation o, Member leader) {
+        return o.rewindFailed() || !o.settings().postgresql().usePgRewind()
+                ? new Action.Reclone(leader) : new Action.Rewind(leader);
     }
 }

@@ -59,6 +59,7 @@ public final class HaLoop implements AutoCloseable {
     private long lastKeepAliveSentNanos;
     private ClusterSettings settings;
     private Long downSinceNanos;
+    private Long notStreamingSinceNanos;
     private String rewindFailedFor;
     private final Map<String, Long> slotLastSeen = new HashMap<>();
     private NodeRole lastRole;
@@ -193,7 +194,12 @@ public final class HaLoop implements AutoCloseable {
         } else {
             downSinceNanos = null;
         }
-        Map<String, io.vigil.agent.ha.PeerStatus> peerStatus = Map.of();
+        if (local.isRunningReplica() && !local.streaming()) {
+            if (notStreamingSinceNanos == null) notStreamingSinceNanos = now;
+        } else {
+            notStreamingSinceNanos = null;
+        }
+        Map<String, PeerStatus> peerStatus = Map.of();
         if (view.isPresent()) {
             ClusterView v = view.get();
             v.members().keySet().forEach(m -> slotLastSeen.put(m, now));
@@ -205,7 +211,7 @@ public final class HaLoop implements AutoCloseable {
         boolean rewindFailed = rewindFailedFor != null && view.flatMap(ClusterView::leader)
                 .map(l -> l.name().equals(rewindFailedFor)).orElse(false);
         return new Observation(cfg.name(), cfg.tags(), settings, view, local, peerStatus, now, lease.untilNanos(),
-                downSinceNanos, rewindFailed, Map.copyOf(slotLastSeen));
+                downSinceNanos, notStreamingSinceNanos, rewindFailed, Map.copyOf(slotLastSeen));
     }
 
     /** Keeps our lease alive (one keep-alive per cycle), granting a new one if it is gone. */
@@ -310,6 +316,7 @@ public final class HaLoop implements AutoCloseable {
             return true;
         }
         if (a instanceof Action.Rewind r) {
+            pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
             try {
                 pg.rewind(address(r.source()));
             } catch (RuntimeException e) {
@@ -321,6 +328,7 @@ public final class HaLoop implements AutoCloseable {
             return true;
         }
         if (a instanceof Action.Reclone r) {
+            pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
             log.warn("old data directory moved to {}", pg.moveAside());
             pg.cloneFrom(address(r.source()));
             rewindFailedFor = null;
@@ -356,8 +364,9 @@ public final class HaLoop implements AutoCloseable {
     private void recordPromotion(Action.Promote p, Observation o) {
         ClusterView seen = o.cluster().orElse(null);
         if (seen == null) return;
-        TimelineSwitch entry = new TimelineSwitch(p.oldTimeline(), p.lsn(), "no recovery target specified",
-                OffsetDateTime.now().toString(), cfg.name());
+        long[] sw = pg.lastTimelineSwitch();
+        TimelineSwitch entry = new TimelineSwitch(sw == null ? p.oldTimeline() : sw[0], sw == null ? p.lsn() : sw[1],
+                "no recovery target specified", OffsetDateTime.now().toString(), cfg.name());
         try {
             if (!store.appendHistory(entry, seen)) {
                 log.warn("history changed concurrently; timeline switch {} not recorded", p.oldTimeline());

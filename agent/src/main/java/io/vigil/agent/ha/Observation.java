@@ -19,6 +19,7 @@ import java.util.Optional;
  * @param nowNanos         monotonic now
  * @param leaderUntilNanos our lease deadline as leader (0 when we are not leader)
  * @param downSinceNanos   when our Postgres was first seen not running while we led (null: it runs)
+ * @param notStreamingSinceNanos when our running replica was first seen without a streaming WAL receiver (null: streaming)
  * @param rewindFailed     pg_rewind failed for the current leader; the next step is a fresh clone
  * @param slotLastSeenNanos when each member's slot was last wanted (a member seen in etcd)
  */
@@ -32,6 +33,7 @@ public record Observation(
         long nowNanos,
         long leaderUntilNanos,
         Long downSinceNanos,
+        Long notStreamingSinceNanos,
         boolean rewindFailed,
         Map<String, Long> slotLastSeenNanos) {
 }

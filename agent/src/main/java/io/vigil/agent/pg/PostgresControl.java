@@ -99,7 +99,8 @@ public final class PostgresControl implements AutoCloseable {
         if (postmasterPid() == null) {
             closeConnection();
             ControlData cd = controlData();
-            return new LocalPostgres(true, false, false, cd.wasStandby(), cd.timeline(), cd.position(), null, null,
+            return new LocalPostgres(true, false, false, cd.wasStandby(), Math.max(cd.timeline(), historyTimeline()),
+                    cd.position(), null, null,
                     false, upstream, cd.systemId(), null, null, null, List.of(), List.of());
         }
         try {
@@ -110,6 +111,32 @@ public final class PostgresControl implements AutoCloseable {
             ControlData cd = controlData();
             return new LocalPostgres(true, true, false, cd.wasStandby(), cd.timeline(), cd.position(), null, null,
                     false, upstream, cd.systemId(), null, null, null, List.of(), List.of());
+        }
+    }
+
+    /**
+     * The newest timeline whose history file is in pg_wal: the timeline a standby is on or heading
+     * to (pg_control's checkpoint timeline lags until the next restartpoint).
+     */
+    private long historyTimeline() {
+        try (var s = Files.list(dataDir().resolve("pg_wal"))) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.matches("[0-9A-F]{8}\\.history"))
+                    .mapToLong(n -> Long.parseLong(n.substring(0, 8), 16)).max().orElse(0);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** After a promotion: the parent timeline and the switch LSN, from the new timeline's history file. */
+    public long[] lastTimelineSwitch() {
+        long tli = historyTimeline();
+        Path file = dataDir().resolve("pg_wal").resolve(String.format("%08X.history", tli));
+        try {
+            List<String> lines = Files.readAllLines(file).stream().filter(l -> !l.isBlank() && !l.startsWith("#")).toList();
+            String[] last = lines.get(lines.size() - 1).split("\\s+");
+            return new long[] {Long.parseLong(last[0]), Lsn.parse(last[1]).value()};
+        } catch (IOException | RuntimeException e) {
+            return null;
         }
     }
 
@@ -177,7 +204,7 @@ public final class PostgresControl implements AutoCloseable {
                     + " CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
                     + "      ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::bigint END")) {
                 rs.next();
-                long tli = Math.max(rs.getLong(4), Math.max(rs.getLong(5), rs.getLong(6)));
+                long tli = Math.max(Math.max(rs.getLong(4), historyTimeline()), Math.max(rs.getLong(5), rs.getLong(6)));
                 Long lag = rs.getObject(7) == null ? null : rs.getLong(7);
                 return new LocalPostgres(true, true, true, true, tli, null, Lsn.parseOrNull(rs.getString(1)),
                         Lsn.parseOrNull(rs.getString(2)), "streaming".equals(rs.getString(3)), upstream, sysid,
@@ -304,11 +331,19 @@ public final class PostgresControl implements AutoCloseable {
                 return;
             }
         }
+        removeStaleLock(pidFile);
+        removeStaleLock(files.socketDir().resolve(".s.PGSQL." + cfg.pgListen().port() + ".lock"));
+    }
+
+    /** Deletes a Postgres lock file whose first line is the pid of a dead (or zombie) process. */
+    private void removeStaleLock(Path lock) {
         try {
-            Files.deleteIfExists(pidFile);
-            log.info("removed postmaster.pid of a postmaster that is no longer running");
-        } catch (IOException e) {
-            log.warn("cannot remove stale {}: {}", pidFile, e.getMessage());
+            List<String> lines = Files.exists(lock) ? Files.readAllLines(lock) : List.of();
+            if (lines.isEmpty() || isLiveProcess(Long.parseLong(lines.get(0).strip()))) return;
+            Files.deleteIfExists(lock);
+            log.info("removed {} left by a postmaster that is no longer running", lock.getFileName());
+        } catch (IOException | NumberFormatException e) {
+            log.warn("cannot check stale lock {}: {}", lock, e.getMessage());
         }
     }
 

@@ -172,6 +172,36 @@ class DeciderTest {
         }
 
         @Test
+        void stoppedFormerPrimaryOnTheSameTimelineIsRewoundBeforeFollowing() {
+            Plan p = Decider.decide(obs(view("n1", 0, member("n1", 2)), Fixtures.stopped(2, false)));
+            assertThat(p.actions()).containsExactly(new Action.Rewind(member("n1", 2)));
+            assertThat(p.reason()).contains("was a primary");
+        }
+
+        @Test
+        void runningReplicaOnANewerTimelineThanTheLeaderIsRewound() {
+            Plan p = Decider.decide(obs(view("n1", 0, member("n1", 5)), Fixtures.replica(6, 5, "n1", false)));
+            assertThat(p.actions()).containsExactly(new Action.Rewind(member("n1", 5)));
+        }
+
+        @Test
+        void replicaThatCannotStreamOnAnOlderTimelineIsRewoundOnlyAfterTheBound() {
+            Observation fresh = Fixtures.notStreamingSince(
+                    obs(view("n1", 0, member("n1", 3)), Fixtures.replica(2, 5, "n1", false)), 95 * SEC);
+            assertThat(Decider.decide(fresh).actions()).isEmpty();
+            Observation stuck = Fixtures.notStreamingSince(
+                    obs(view("n1", 0, member("n1", 3)), Fixtures.replica(2, 5, "n1", false)), 60 * SEC);
+            assertThat(Decider.decide(stuck).actions()).containsExactly(new Action.Rewind(member("n1", 3)));
+        }
+
+        @Test
+        void replicaNotStreamingOnTheLeadersTimelineIsLeftAlone() {
+            Observation o = Fixtures.notStreamingSince(
+                    obs(view("n1", 0, member("n1", 3)), Fixtures.replica(3, 5, "n1", false)), 10 * SEC);
+            assertThat(Decider.decide(o).actions()).isEmpty();
+        }
+
+        @Test
         void leaderWithoutMemberKeyIsWaitedFor() {
             Plan p = Decider.decide(obs(view("n1", 0), Fixtures.stopped(1, true)));
             assertThat(p.actions()).isEmpty();
@@ -207,6 +237,31 @@ class DeciderTest {
         void peerAheadButTaggedNofailoverDoesNotBlockTheRace() {
             Observation o = Fixtures.withPeers(obs(view(null, 1000, member("n2", 1, 2000, new Tags(true, false, false, false, null, null))),
                     Fixtures.replica(1, 1000, "n1", false)), new PeerStatus("n2", true, true, true, 1, new Lsn(2000)));
+            assertThat(Decider.decide(o).contains(Action.Promote.class)).isTrue();
+        }
+
+        @Test
+        void peerOnANewerTimelineBlocksTheRaceEvenWithLessWal() {
+            Observation o = Fixtures.withPeers(obs(view(null, 0, member("n2", 5)), Fixtures.replica(4, 1000, "n1", false)),
+                    new PeerStatus("n2", true, true, true, 5, new Lsn(900)));
+            Plan p = Decider.decide(o);
+            assertThat(p.actions()).isEmpty();
+            assertThat(p.reason()).contains("newer timeline");
+        }
+
+        @Test
+        void memberOnANewerTimelineBlocksTheRaceEvenWhileItsPostgresIsStarting() {
+            Observation o = Fixtures.withPeers(obs(view(null, 0, member("n2", 6)), Fixtures.replica(5, 1000, "n1", false)),
+                    new PeerStatus("n2", true, false, true, 6, null));
+            Plan p = Decider.decide(o);
+            assertThat(p.actions()).isEmpty();
+            assertThat(p.reason()).contains("n2 published a newer timeline");
+        }
+
+        @Test
+        void peerOnAnOlderTimelineDoesNotBlockTheRace() {
+            Observation o = Fixtures.withPeers(obs(view(null, 0, member("n2", 4)), Fixtures.replica(5, 900, "n1", false)),
+                    new PeerStatus("n2", true, true, true, 4, new Lsn(1000)));
             assertThat(Decider.decide(o).contains(Action.Promote.class)).isTrue();
         }
 

@@ -59,39 +59,65 @@ final class Fixtures {
 
     static Observation obs(ClusterView view, LocalPostgres local) {
         return new Observation("me", Tags.NONE, SETTINGS, Optional.ofNullable(view), local, Map.of(), 100 * SEC, 0,
-                null, false, Map.of());
+                null, null, false, Map.of());
+    }
+
+    /** A copy of an observation with some fields changed. */
+    static final class With {
+        Tags tags;
+        Map<String, PeerStatus> peers;
+        long leaderUntil;
+        Long downSince;
+        Long notStreamingSince;
+        boolean rewindFailed;
+        Map<String, Long> slotsSeen;
+
+        With(Observation o) {
+            tags = o.tags();
+            peers = o.peers();
+            leaderUntil = o.leaderUntilNanos();
+            downSince = o.downSinceNanos();
+            notStreamingSince = o.notStreamingSinceNanos();
+            rewindFailed = o.rewindFailed();
+            slotsSeen = o.slotLastSeenNanos();
+        }
+    }
+
+    static Observation with(Observation o, java.util.function.Consumer<With> change) {
+        With w = new With(o);
+        change.accept(w);
+        return new Observation(o.self(), w.tags, o.settings(), o.cluster(), o.local(), w.peers, o.nowNanos(),
+                w.leaderUntil, w.downSince, w.notStreamingSince, w.rewindFailed, w.slotsSeen);
     }
 
     static Observation withPeers(Observation o, PeerStatus... peers) {
         Map<String, PeerStatus> m = new LinkedHashMap<>();
         for (PeerStatus p : peers) m.put(p.name(), p);
-        return new Observation(o.self(), o.tags(), o.settings(), o.cluster(), o.local(), m, o.nowNanos(),
-                o.leaderUntilNanos(), o.downSinceNanos(), o.rewindFailed(), o.slotLastSeenNanos());
+        return with(o, w -> w.peers = m);
     }
 
     static Observation withTags(Observation o, Tags tags) {
-        return new Observation(o.self(), tags, o.settings(), o.cluster(), o.local(), o.peers(), o.nowNanos(),
-                o.leaderUntilNanos(), o.downSinceNanos(), o.rewindFailed(), o.slotLastSeenNanos());
+        return with(o, w -> w.tags = tags);
     }
 
     static Observation withLease(Observation o, long untilNanos) {
-        return new Observation(o.self(), o.tags(), o.settings(), o.cluster(), o.local(), o.peers(), o.nowNanos(),
-                untilNanos, o.downSinceNanos(), o.rewindFailed(), o.slotLastSeenNanos());
+        return with(o, w -> w.leaderUntil = untilNanos);
     }
 
     static Observation downSince(Observation o, long nanos) {
-        return new Observation(o.self(), o.tags(), o.settings(), o.cluster(), o.local(), o.peers(), o.nowNanos(),
-                o.leaderUntilNanos(), nanos, o.rewindFailed(), o.slotLastSeenNanos());
+        return with(o, w -> w.downSince = nanos);
+    }
+
+    static Observation notStreamingSince(Observation o, long nanos) {
+        return with(o, w -> w.notStreamingSince = nanos);
     }
 
     static Observation rewindFailed(Observation o) {
-        return new Observation(o.self(), o.tags(), o.settings(), o.cluster(), o.local(), o.peers(), o.nowNanos(),
-                o.leaderUntilNanos(), o.downSinceNanos(), true, o.slotLastSeenNanos());
+        return with(o, w -> w.rewindFailed = true);
     }
 
     static Observation slotsSeen(Observation o, Map<String, Long> seen) {
-        return new Observation(o.self(), o.tags(), o.settings(), o.cluster(), o.local(), o.peers(), o.nowNanos(),
-                o.leaderUntilNanos(), o.downSinceNanos(), o.rewindFailed(), seen);
+        return with(o, w -> w.slotsSeen = seen);
     }
 
     static List<Class<?>> types(Plan p) {
