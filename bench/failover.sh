@@ -3,7 +3,8 @@
 # For each of RUNS rounds it measures, with a client writing every 50 ms through psql:
 #   node death    kill -9 of the leader's agent and postmaster -> first acknowledged write on a new primary
 #   pg crash      kill -9 of the leader's postmaster only (agent alive) -> first acknowledged write again
-#   rejoin        the killed node's agent restarted -> it streams from the leader again
+#   rejoin        the killed node's agent restarted -> it streams from the leader again (needs pg_rewind)
+#   replica restart  a replica stopped gracefully (demo.sh stop) and started -> streaming again
 # and prints min / median / max in seconds. Usage: bench/failover.sh [RUNS]   (default 3)
 set -euo pipefail
 RUNS=${1:-3}
@@ -40,11 +41,26 @@ wait_healthy() {
     sleep 0.2
   done
 }
+replica_name() {
+  for n in "${NODES[@]}"; do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$(api_of "$n")/replica")" = 200 ] && { echo "$n"; return 0; }
+  done
+  return 1
+}
+wait_streaming() { # node: until the leader's pg_stat_replication shows it streaming (bounded: 300 s)
+  local deadline=$(( $(date +%s) + 300 ))
+  until curl -s --max-time 1 "http://127.0.0.1:$(api_of "$1")/patroni" | grep -q '"replica"' \
+      && psql -h 127.0.0.1 -p "$(port_of "$(leader)")" -U postgres -qAtc \
+         "SELECT 1 FROM pg_stat_replication WHERE application_name = '$1' AND state = 'streaming'" 2>/dev/null | grep -q 1; do
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "$1 not streaming within 300 s" >&2; return 1; }
+    sleep 0.05
+  done
+}
 stats() { sort -g | awk '{a[NR]=$1} END {printf "%6.2f %8.2f %6.2f", a[1], (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2), a[NR]}'; }
 
 L=$(leader) || { echo "no leader: is the demo running? (deploy/local/demo.sh up)" >&2; exit 1; }
 psql -h 127.0.0.1 -p "$(port_of "$L")" -U postgres -qAtc "CREATE TABLE IF NOT EXISTS bench_probe (at timestamptz)"
-death=(); crash=(); rejoin=()
+death=(); crash=(); rejoin=(); restart=()
 for r in $(seq 1 "$RUNS"); do
   wait_healthy
   L=$(leader)
@@ -52,17 +68,16 @@ for r in $(seq 1 "$RUNS"); do
   kill -9 "$(cat "$DIR/$L/agent.pid")" "$(head -1 "$DIR/$L/data/postmaster.pid")"
   wait_write; death+=("$(echo "$(now) - $t0" | bc)")
   t0=$(now); "$DEMO" start "$L" >/dev/null
-  until curl -s --max-time 1 "http://127.0.0.1:$(api_of "$L")/patroni" | grep -q '"replica"' \
-      && psql -h 127.0.0.1 -p "$(port_of "$(leader)")" -U postgres -qAtc \
-         "SELECT 1 FROM pg_stat_replication WHERE application_name = '$L' AND state = 'streaming'" 2>/dev/null | grep -q 1; do
-    sleep 0.05
-  done
+  wait_streaming "$L"
   rejoin+=("$(echo "$(now) - $t0" | bc)")
+  wait_healthy
+  R=$(replica_name); "$DEMO" stop "$R" >/dev/null; t0=$(now); "$DEMO" start "$R" >/dev/null
+  wait_streaming "$R"; restart+=("$(echo "$(now) - $t0" | bc)")
   wait_healthy
   L=$(leader); t0=$(now)
   kill -9 "$(head -1 "$DIR/$L/data/postmaster.pid")"
   wait_write; crash+=("$(echo "$(now) - $t0" | bc)")
-  echo "run $r: node death ${death[-1]} s, pg crash ${crash[-1]} s, rejoin ${rejoin[-1]} s" >&2
+  echo "run $r: node death ${death[-1]} s, pg crash ${crash[-1]} s, rejoin ${rejoin[-1]} s, replica restart ${restart[-1]} s" >&2
 done
 ttl=$(curl -s http://127.0.0.1:8008/config | grep -o '"ttl":[0-9]*' | cut -d: -f2)
 lw=$(curl -s http://127.0.0.1:8008/config | grep -o '"loop_wait":[0-9]*' | cut -d: -f2)
@@ -70,4 +85,5 @@ echo "runs: $RUNS   ttl: $ttl  loop_wait: $lw"
 printf "%-34s %6s %8s %6s\n" "seconds" "min" "median" "max"
 printf "%-34s %s\n" "node death -> first write" "$(printf '%s\n' "${death[@]}" | stats)"
 printf "%-34s %s\n" "postmaster crash -> first write" "$(printf '%s\n' "${crash[@]}" | stats)"
-printf "%-34s %s\n" "restarted node -> streaming" "$(printf '%s\n' "${rejoin[@]}" | stats)"
+printf "%-34s %s\n" "killed primary back -> streaming" "$(printf '%s\n' "${rejoin[@]}" | stats)"
+printf "%-34s %s\n" "restarted replica -> streaming" "$(printf '%s\n' "${restart[@]}" | stats)"
