@@ -60,9 +60,13 @@ stats() { sort -g | awk '{a[NR]=$1} END {printf "%6.2f %8.2f %6.2f", a[1], (NR%2
 
 L=$(leader) || { echo "no leader: is the demo running? (deploy/local/demo.sh up)" >&2; exit 1; }
 psql -h 127.0.0.1 -p "$(port_of "$L")" -U postgres -qAtc "CREATE TABLE IF NOT EXISTS bench_probe (at timestamptz)"
+LOOP_WAIT=$(curl -s http://127.0.0.1:8008/config | grep -o '"loop_wait":[0-9]*' | cut -d: -f2)
 death=(); crash=(); rejoin=(); restart=()
 for r in $(seq 1 "$RUNS"); do
   wait_healthy
+  # A node dies at a random moment relative to the leader's renewals: wait a random 0..loop_wait
+  # first, so that the figure is not biased by the loop's phase.
+  sleep "$(awk -v lw="$LOOP_WAIT" -v seed="$RANDOM" 'BEGIN {srand(seed); printf "%.2f", rand() * lw}')"
   L=$(leader)
   t0=$(now)
   kill -9 "$(cat "$DIR/$L/agent.pid")" "$(head -1 "$DIR/$L/data/postmaster.pid")"

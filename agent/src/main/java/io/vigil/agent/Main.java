@@ -3,7 +3,9 @@ package io.vigil.agent;
 import io.vigil.agent.ha.HaLoop;
 import io.vigil.agent.peers.PeerClient;
 import io.vigil.agent.pg.PostgresControl;
+import io.vigil.agent.rest.LoopControl;
 import io.vigil.agent.rest.RestApi;
+import io.vigil.cluster.FailoverRequest;
 import io.vigil.config.AgentConfig;
 import io.vigil.config.ConfigException;
 import io.vigil.config.ConfigLoader;
@@ -106,7 +108,17 @@ public final class Main implements Callable<Integer> {
                 return l;
             });
             RestApi api = new RestApi(cfg, () -> loopReady.isDone() && !loopReady.isCompletedExceptionally()
-                    ? loopReady.join().status() : null, System::nanoTime);
+                    ? loopReady.join().status() : null, System::nanoTime, new LoopControl() {
+                        @Override
+                        public CompletableFuture<Boolean> requestFailover(FailoverRequest request) {
+                            return loopReady.thenCompose(l -> l.requestFailover(request));
+                        }
+
+                        @Override
+                        public CompletableFuture<Boolean> cancelFailover() {
+                            return loopReady.thenCompose(HaLoop::cancelFailover);
+                        }
+                    });
             try {
                 api.start();
             } catch (RuntimeException e) {

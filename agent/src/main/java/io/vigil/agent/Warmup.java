@@ -50,7 +50,18 @@ final class Warmup implements Callable<Integer> {
             }
             HaLoop loop = new HaLoop(cfg, store, new PostgresControl(cfg), new PeerClient(Duration.ofMillis(100)),
                     System::nanoTime, () -> { });
-            RestApi api = new RestApi(cfg, loop::status, System::nanoTime);
+            RestApi api = new RestApi(cfg, loop::status, System::nanoTime, new io.vigil.agent.rest.LoopControl() {
+                @Override
+                public java.util.concurrent.CompletableFuture<Boolean> requestFailover(
+                        io.vigil.cluster.FailoverRequest request) {
+                    return loop.requestFailover(request);
+                }
+
+                @Override
+                public java.util.concurrent.CompletableFuture<Boolean> cancelFailover() {
+                    return loop.cancelFailover();
+                }
+            });
             api.start();
             java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                     java.net.URI.create("http://127.0.0.1:" + closedPort + "/cluster")).build(),

@@ -16,6 +16,7 @@ import java.util.Optional;
  * @param lastLeaderLsn last WAL position the leader published in {@code status}; 0 when unknown
  * @param history      timeline switches, oldest first
  * @param historyRevision mod revision of the history key (0 when absent), for compare-and-set
+ * @param failover     a pending switchover or failover request, if any
  * @param revision     etcd revision of the read
  */
 public record ClusterView(
@@ -26,10 +27,11 @@ public record ClusterView(
         long lastLeaderLsn,
         List<TimelineSwitch> history,
         long historyRevision,
+        Optional<FailoverRequest> failover,
         long revision) {
 
     public static ClusterView empty() {
-        return new ClusterView(Optional.empty(), Optional.empty(), Map.of(), null, 0, List.of(), 0, 0);
+        return new ClusterView(Optional.empty(), Optional.empty(), Map.of(), null, 0, List.of(), 0, Optional.empty(), 0);
     }
 
     public boolean isLeader(String name) {

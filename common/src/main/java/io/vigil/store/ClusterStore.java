@@ -1,6 +1,7 @@
 package io.vigil.store;
 
 import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.FailoverRequest;
 import io.vigil.cluster.Member;
 import io.vigil.cluster.TimelineSwitch;
 import io.vigil.config.ClusterSettings;
@@ -63,7 +64,16 @@ public interface ClusterStore extends AutoCloseable {
     /** Appends a timeline switch; only if history is unchanged since {@code expectedModRevision}. */
     boolean appendHistory(TimelineSwitch entry, ClusterView seen);
 
-    /** Calls {@code onChange} whenever the leader key is written or deleted. */
+    /**
+     * Writes a switchover/failover request, only if none is pending, on a lease of
+     * {@code ttlSeconds} so that an abandoned request expires by itself (0: no lease, for scheduled ones).
+     */
+    boolean requestFailover(FailoverRequest request, long ttlSeconds);
+
+    /** Deletes the pending request (done or given up). */
+    void clearFailover();
+
+    /** Calls {@code onChange} whenever the leader or the failover key is written or deleted. */
     AutoCloseable watchLeader(Runnable onChange);
 
     @Override

@@ -20,6 +20,7 @@ import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.FailoverRequest;
 import io.vigil.cluster.LeaderKey;
 import io.vigil.cluster.Member;
 import io.vigil.cluster.TimelineSwitch;
@@ -117,6 +118,7 @@ public final class EtcdStore implements ClusterStore {
         GetResponse r = await(kv.get(bytes(prefix), GetOption.builder().isPrefix(true).build()), "read");
         Optional<String> initialize = Optional.empty();
         Optional<LeaderKey> leader = Optional.empty();
+        Optional<FailoverRequest> failover = Optional.empty();
         Map<String, Member> members = new TreeMap<>();
         ClusterSettings settings = null;
         long lastLsn = 0;
@@ -130,6 +132,8 @@ public final class EtcdStore implements ClusterStore {
                     case "initialize" -> initialize = Optional.of(v);
                     case "leader" -> leader = Optional.of(new LeaderKey(v, kvp.getLease(), kvp.getModRevision()));
                     case "config" -> settings = JSON.readValue(v, ClusterSettings.class);
+                    case "failover" -> failover = v.isBlank() || v.equals("{}") ? Optional.empty()
+                            : Optional.of(JSON.readValue(v, FailoverRequest.class)).filter(f -> f.member() != null);
                     case "status" -> lastLsn = JSON.readTree(v).path("optime").asLong(0);
                     case "history" -> {
                         history = parseHistory(v);
@@ -147,7 +151,7 @@ public final class EtcdStore implements ClusterStore {
                 log.warn("ignoring unreadable etcd key {}: {}", prefix + k, e.getOriginalMessage());
             }
         }
-        return new ClusterView(initialize, leader, java.util.Collections.unmodifiableMap(members), settings, lastLsn, history, historyRevision,
+        return new ClusterView(initialize, leader, java.util.Collections.unmodifiableMap(members), settings, lastLsn, history, historyRevision, failover,
                 r.getHeader().getRevision());
     }
 
@@ -287,10 +291,28 @@ public final class EtcdStore implements ClusterStore {
     }
 
     @Override
+    public boolean requestFailover(FailoverRequest request, long ttlSeconds) {
+        PutOption put = ttlSeconds > 0 ? onLease(grantLease(ttlSeconds)) : PutOption.DEFAULT;
+        ByteSequence k = key("failover");
+        return await(kv.txn().If(absent(k)).Then(Op.put(k, bytes(json(request)), put)).commit(),
+                "failover request").isSucceeded();
+    }
+
+    @Override
+    public void clearFailover() {
+        await(kv.delete(key("failover")), "failover clear");
+    }
+
+    @Override
     public AutoCloseable watchLeader(Runnable onChange) {
-        Watch.Watcher w = client.getWatchClient().watch(key("leader"),
-                Watch.listener(resp -> onChange.run(), err -> log.debug("leader watch interrupted: {}", err.toString())));
-        return w::close;
+        Watch.Listener listener = Watch.listener(resp -> onChange.run(),
+                err -> log.debug("watch interrupted: {}", err.toString()));
+        Watch.Watcher leader = client.getWatchClient().watch(key("leader"), listener);
+        Watch.Watcher failover = client.getWatchClient().watch(key("failover"), listener);
+        return () -> {
+            leader.close();
+            failover.close();
+        };
     }
 
     private static String json(Object o) {

@@ -54,6 +54,15 @@ public sealed interface Action {
     /** Move the data directory aside and clone afresh from {@code source}. */
     record Reclone(Member source) implements Action {}
 
+    /**
+     * Planned switchover from this leader: stop Postgres cleanly, check {@code candidate} received
+     * the final WAL, then release the key for it (or restart as primary if it did not).
+     */
+    record HandOver(Member candidate) implements Action {}
+
+    /** Delete the switchover/failover request: done, or impossible. */
+    record ClearFailover() implements Action {}
+
     /** pg_basebackup from {@code source} into the empty data directory, then start as its replica. */
     record Clone(Member source) implements Action {}
 }

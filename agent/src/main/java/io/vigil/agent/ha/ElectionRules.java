@@ -2,6 +2,7 @@ package io.vigil.agent.ha;
 
 import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.FailoverRequest;
 import io.vigil.cluster.Lsn;
 import io.vigil.cluster.Member;
 import java.util.Optional;
@@ -28,6 +29,22 @@ final class ElectionRules {
         }
         if (!pg.accepting()) {
             return Plan.waiting("no leader: Postgres is starting");
+        }
+        Optional<FailoverRequest> request = view.failover().filter(f -> LeaderRules.isDue(f, o.nowEpochMillis()));
+        if (request.isPresent()) {
+            String candidate = request.get().member();
+            if (!candidate.equals(o.self())) {
+                return Plan.waiting("no leader: " + (request.get().isSwitchover() ? "switchover" : "failover") + " to "
+                        + candidate + " in progress");
+            }
+            if (!o.tags().mayPromote()) {
+                return Plan.of("a failover names this node, but it is tagged nofailover: dropping the request",
+                        new Action.ClearFailover());
+            }
+            return Plan.of("no leader and the " + (request.get().isSwitchover() ? "switchover" : "failover")
+                    + " names this node: taking the key and promoting",
+                    new Action.AcquireLeader(), new Action.Promote(pg.timeline(), pg.walPosition().value()),
+                    new Action.ClearFailover());
         }
         Optional<String> reason = notCandidateBecause(o, view);
         if (reason.isPresent()) {

@@ -42,8 +42,10 @@ public final class HaLoop implements AutoCloseable {
     private final PostgresControl pg;
     private final PeerClient peers;
     private final LongSupplier clock;
+    private final LongSupplier wallClock = System::currentTimeMillis;
     private final LeaderLease lease = new LeaderLease();
     private final Semaphore wake = new Semaphore(0);
+    private final java.util.Queue<Runnable> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicReference<NodeStatus> status = new AtomicReference<>();
     private final ScheduledExecutorService side = Executors.newScheduledThreadPool(2, r -> {
         Thread t = new Thread(r, "vigil-watch");
@@ -95,6 +97,38 @@ public final class HaLoop implements AutoCloseable {
         side.scheduleWithFixedDelay(this::renewWhileBusy, 1000, 1000, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Submits a switchover/failover request; the loop writes it to etcd on its next cycle (at once).
+     * Completes with false when another request is already pending.
+     */
+    public java.util.concurrent.CompletableFuture<Boolean> requestFailover(io.vigil.cluster.FailoverRequest request) {
+        var result = new java.util.concurrent.CompletableFuture<Boolean>();
+        requests.add(() -> {
+            try {
+                result.complete(store.requestFailover(request, request.scheduledAt() == null ? settings.ttl() : 0));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        wakeUp();
+        return result;
+    }
+
+    /** Cancels a pending (scheduled) switchover. */
+    public java.util.concurrent.CompletableFuture<Boolean> cancelFailover() {
+        var result = new java.util.concurrent.CompletableFuture<Boolean>();
+        requests.add(() -> {
+            try {
+                store.clearFailover();
+                result.complete(true);
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        wakeUp();
+        return result;
+    }
+
     public void wakeUp() {
         wake.release();
     }
@@ -127,6 +161,9 @@ public final class HaLoop implements AutoCloseable {
 
     /** One observe → decide → act cycle. Returns true when the next cycle should follow at once. */
     boolean cycle() {
+        for (Runnable r = requests.poll(); r != null; r = requests.poll()) {
+            r.run();
+        }
         Observation o = observe();
         Plan plan = Decider.decide(o);
         if (!plan.reason().equals(lastDecision)) {
@@ -159,7 +196,7 @@ public final class HaLoop implements AutoCloseable {
 
     /** Actions that can outlast the lease; the key is renewed beside them while the leader runs one. */
     private static boolean isLong(Action a) {
-        return a instanceof Action.InitializeDatabase || a instanceof Action.StartPrimary
+        return a instanceof Action.InitializeDatabase || a instanceof Action.StartPrimary || a instanceof Action.HandOver
                 || a instanceof Action.StartReplica || a instanceof Action.Promote;
     }
 
@@ -210,7 +247,8 @@ public final class HaLoop implements AutoCloseable {
         }
         boolean rewindFailed = rewindFailedFor != null && view.flatMap(ClusterView::leader)
                 .map(l -> l.name().equals(rewindFailedFor)).orElse(false);
-        return new Observation(cfg.name(), cfg.tags(), settings, view, local, peerStatus, now, lease.untilNanos(),
+        return new Observation(cfg.name(), cfg.tags(), settings, view, local, peerStatus, now, wallClock.getAsLong(),
+                lease.untilNanos(),
                 downSinceNanos, notStreamingSinceNanos, rewindFailed, Map.copyOf(slotLastSeen));
     }
 
@@ -335,12 +373,50 @@ public final class HaLoop implements AutoCloseable {
             pg.start(params, true, r.source().name(), address(r.source()), startTimeout);
             return true;
         }
+        if (a instanceof Action.HandOver h) {
+            handOver(h.candidate(), params, startTimeout);
+            return true;
+        }
+        if (a instanceof Action.ClearFailover c) {
+            store.clearFailover();
+            return true;
+        }
         if (a instanceof Action.Clone c) {
             pg.cloneFrom(address(c.source()));
             pg.start(params, true, c.source().name(), address(c.source()), startTimeout);
             return true;
         }
         throw new IllegalStateException("no handler for " + a);
+    }
+
+    /** Planned switchover, leader side. Loses no acknowledged write: the candidate has all WAL before the key goes. */
+    private void handOver(Member candidate, Map<String, Object> params, Duration startTimeout) {
+        long started = clock.getAsLong();
+        pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
+        io.vigil.cluster.Lsn shutdownAt = pg.observe().walPosition();
+        long deadline = clock.getAsLong() + Duration.ofSeconds(10).toNanos();
+        io.vigil.cluster.Lsn received = null;
+        while (clock.getAsLong() < deadline) {
+            received = pg.remoteReceiveLsn(address(candidate));
+            if (received != null && received.compareTo(shutdownAt) > 0) break;
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (received == null || received.compareTo(shutdownAt) <= 0) {
+            log.error("switchover aborted: {} has WAL up to {}, not past our shutdown checkpoint {}; staying primary",
+                    candidate.name(), received, shutdownAt);
+            pg.start(params, false, null, null, startTimeout);
+            store.clearFailover();
+            throw new IllegalStateException("switchover aborted: " + candidate.name() + " did not receive the final WAL");
+        }
+        lease.clear();
+        store.releaseLeader(cfg.name());
+        log.info("handed over to {} after {} ms: it has WAL up to {} (our shutdown checkpoint {})", candidate.name(),
+                (clock.getAsLong() - started) / 1_000_000, received, shutdownAt);
     }
 
     private void leaderRenewed() {

@@ -2,6 +2,9 @@ package io.vigil.agent.ha;
 
 import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.FailoverRequest;
+import io.vigil.cluster.Member;
+import java.util.Optional;
 import io.vigil.config.AgentConfig;
 import java.util.Set;
 import java.util.TreeSet;
@@ -13,6 +16,28 @@ final class LeaderRules {
 
     static Plan holdingKey(Observation o, ClusterView view) {
         LocalPostgres pg = o.local();
+        Optional<FailoverRequest> request = view.failover();
+        if (request.isPresent() && request.get().leader() != null && !request.get().leader().equals(o.self())) {
+            return Plan.of("a switchover request names " + request.get().leader() + " as leader, but this node leads:"
+                    + " dropping the stale request", new Action.RenewLeader(), new Action.ClearFailover());
+        }
+        Optional<FailoverRequest> handOver = request
+                .filter(f -> !f.member().equals(o.self()) && isDue(f, o.nowEpochMillis()));
+        if (handOver.isPresent()) {
+            Member candidate = view.members().get(handOver.get().member());
+            if (candidate == null) {
+                return Plan.of("switchover candidate " + handOver.get().member() + " is not a member: dropping the request",
+                        new Action.ClearFailover());
+            }
+            if (pg.isRunningPrimary()) {
+                return Plan.of("switchover to " + candidate.name() + " requested: handing over",
+                        new Action.HandOver(candidate));
+            }
+            if (!pg.running()) {
+                return Plan.of("failover to " + candidate.name() + " requested while Postgres is down: releasing the key",
+                        new Action.ReleaseLeader());
+            }
+        }
         if (pg.isRunningPrimary()) {
             return Plan.of("leader: holding the key, Postgres is primary",
                     new Action.RenewLeader(), new Action.PublishLeaderPosition(pg.walPosition().value()),
@@ -37,6 +62,16 @@ final class LeaderRules {
         }
         return Plan.of("Postgres is down while this node holds the leader key: restarting it in place as primary"
                 + " (nobody else can have promoted)", new Action.RenewLeader(), new Action.StartPrimary());
+    }
+
+    /** A request without scheduled_at is due at once; a scheduled one from its time on. */
+    static boolean isDue(FailoverRequest f, long nowEpochMillis) {
+        if (f.scheduledAt() == null) return true;
+        try {
+            return java.time.OffsetDateTime.parse(f.scheduledAt()).toInstant().toEpochMilli() <= nowEpochMillis;
+        } catch (java.time.format.DateTimeParseException e) {
+            return true;
+        }
     }
 
     /** Slots for every member seen within member_slots_ttl, except ourselves. */

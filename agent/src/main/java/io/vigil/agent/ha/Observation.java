@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param local            this node's Postgres
  * @param peers            peers' own status, fetched only when the leader key is absent
  * @param nowNanos         monotonic now
+ * @param nowEpochMillis   wall-clock now, only for scheduled switchovers
  * @param leaderUntilNanos our lease deadline as leader (0 when we are not leader)
  * @param downSinceNanos   when our Postgres was first seen not running while we led (null: it runs)
  * @param notStreamingSinceNanos when our running replica was first seen without a streaming WAL receiver (null: streaming)
@@ -31,6 +32,7 @@ public record Observation(
         LocalPostgres local,
         Map<String, PeerStatus> peers,
         long nowNanos,
+        long nowEpochMillis,
         long leaderUntilNanos,
         Long downSinceNanos,
         Long notStreamingSinceNanos,

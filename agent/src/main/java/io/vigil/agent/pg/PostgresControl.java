@@ -485,6 +485,24 @@ public final class PostgresControl implements AutoCloseable {
         }
     }
 
+    /** The WAL a remote standby has received and flushed (pg_last_wal_receive_lsn), or null if unknown. */
+    public Lsn remoteReceiveLsn(HostPort standby) {
+        Properties p = new Properties();
+        p.setProperty("user", cfg.superuser());
+        p.setProperty("password", cfg.superuserPassword().reveal());
+        p.setProperty("connectTimeout", "2");
+        p.setProperty("socketTimeout", "3");
+        p.setProperty("ApplicationName", "vigil");
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + standby + "/postgres", p);
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT pg_last_wal_receive_lsn()::text")) {
+            rs.next();
+            return Lsn.parseOrNull(rs.getString(1));
+        } catch (SQLException e) {
+            return null;
+        }
+    }
+
     public Path logPath() {
         return logFile();
     }

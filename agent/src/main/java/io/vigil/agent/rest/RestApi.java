@@ -20,8 +20,9 @@ public final class RestApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RestApi.class);
     private final Javalin app;
 
-    public RestApi(AgentConfig cfg, Supplier<NodeStatus> status, LongSupplier clock) {
+    public RestApi(AgentConfig cfg, Supplier<NodeStatus> status, LongSupplier clock, LoopControl loop) {
         Handlers h = new Handlers(status, clock);
+        WriteEndpoints writes = new WriteEndpoints(status, loop);
         app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.jetty.host = cfg.restListen().host();
@@ -40,7 +41,17 @@ public final class RestApi implements AutoCloseable {
             c.routes.get("/cluster", ctx -> h.json(ctx, 200, StatusJson.cluster(h.current())));
             c.routes.get("/history", ctx -> h.json(ctx, 200, StatusJson.history(h.current())));
             c.routes.get("/config", ctx -> h.json(ctx, 200, h.current().settings()));
+            c.routes.before(ctx -> authorize(cfg, ctx));
+            c.routes.post("/switchover", writes::switchover);
+            c.routes.delete("/switchover", writes::cancel);
+            c.routes.post("/failover", writes::failover);
             c.routes.exception(BadRequest.class, (e, ctx) -> h.error(ctx, 400, e.getMessage()));
+            c.routes.exception(Unprocessable.class, (e, ctx) -> h.error(ctx, 422, e.getMessage()));
+            c.routes.exception(Unauthorized.class, (e, ctx) -> {
+                ctx.header("WWW-Authenticate", "Basic realm=\"vigil\"");
+                h.error(ctx, 401, e.getMessage());
+            });
+            c.routes.exception(Forbidden.class, (e, ctx) -> h.error(ctx, 403, e.getMessage()));
             c.routes.exception(NotReady.class, (e, ctx) -> h.error(ctx, 503, e.getMessage()));
             c.routes.exception(Exception.class, (e, ctx) -> {
                 log.error("REST handler failed on {} {}", ctx.method(), ctx.path(), e);
@@ -58,6 +69,26 @@ public final class RestApi implements AutoCloseable {
 
     public int port() {
         return app.port();
+    }
+
+    /** GET, HEAD and OPTIONS are open; every other method needs HTTP basic auth with the configured user. */
+    static void authorize(AgentConfig cfg, Context ctx) {
+        HandlerType m = ctx.method();
+        if (m == HandlerType.GET || m == HandlerType.HEAD || m == HandlerType.OPTIONS) return;
+        if (cfg.restUser() == null) {
+            throw new Forbidden("write endpoints are disabled: set restapi.authentication in the node config");
+        }
+        io.javalin.security.BasicAuthCredentials given = null;
+        try {
+            given = ctx.basicAuthCredentials();
+        } catch (RuntimeException malformed) {
+            // treated as missing
+        }
+        boolean userOk = given != null && new io.vigil.config.Secret(cfg.restUser()).matches(given.getUsername());
+        boolean passwordOk = given != null && cfg.restPassword().matches(given.getPassword());
+        if (!(userOk & passwordOk)) {
+            throw new Unauthorized("authentication required: HTTP basic with the user in restapi.authentication");
+        }
     }
 
     static LagLimit lag(Context ctx) {
@@ -85,6 +116,24 @@ public final class RestApi implements AutoCloseable {
 
     static final class BadRequest extends RuntimeException {
         BadRequest(String m) {
+            super(m);
+        }
+    }
+
+    static final class Unprocessable extends RuntimeException {
+        Unprocessable(String m) {
+            super(m);
+        }
+    }
+
+    static final class Unauthorized extends RuntimeException {
+        Unauthorized(String m) {
+            super(m);
+        }
+    }
+
+    static final class Forbidden extends RuntimeException {
+        Forbidden(String m) {
             super(m);
         }
     }
@@ -133,7 +182,13 @@ public final class RestApi implements AutoCloseable {
             ctx.status(code).json(body);
         }
 
+        /** Errors of reads are JSON; errors of writes are plain text, as Patroni's are. */
         void error(Context ctx, int code, String message) {
+            HandlerType m = ctx.method();
+            if (m != HandlerType.GET && m != HandlerType.HEAD && m != HandlerType.OPTIONS) {
+                WriteEndpoints.text(ctx, code, message);
+                return;
+            }
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("error", message);
             ctx.status(code).json(body);

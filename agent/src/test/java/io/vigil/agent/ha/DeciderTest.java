@@ -36,7 +36,7 @@ class DeciderTest {
 
         @Test
         void whileAnotherNodeBootstrapsEveryoneElseWaits() {
-            ClusterView v = new ClusterView(Optional.of(""), Optional.empty(), Map.of(), null, 0, List.of(), 0, 1);
+            ClusterView v = new ClusterView(Optional.of(""), Optional.empty(), Map.of(), null, 0, List.of(), 0, Optional.empty(), 1);
             assertThat(Decider.decide(obs(v, LocalPostgres.noData())).actions()).isEmpty();
         }
 
@@ -311,6 +311,62 @@ class DeciderTest {
         void runningPrimaryWithoutKeyDemotesWhenAMemberIsOnANewerTimeline() {
             Plan p = Decider.decide(obs(view(null, 0, member("n2", 3)), Fixtures.primary(1, 5)));
             assertThat(p.actions()).containsExactly(new Action.Demote(true));
+        }
+    }
+
+    @Nested
+    class Switchover {
+        private final ClusterView cluster = view("me", 0, member("me", 1), member("n2", 1));
+
+        @Test
+        void leaderHandsOverToTheRequestedCandidate() {
+            Plan p = Decider.decide(obs(Fixtures.withFailover(cluster, "me", "n2", null), Fixtures.primary(1, 5)));
+            assertThat(p.actions()).containsExactly(new Action.HandOver(member("n2", 1)));
+        }
+
+        @Test
+        void scheduledSwitchoverWaitsForItsTime() {
+            Plan later = Decider.decide(obs(Fixtures.withFailover(cluster, "me", "n2", "2026-11-26T13:00:00Z"),
+                    Fixtures.primary(1, 5)));
+            assertThat(later.contains(Action.HandOver.class)).isFalse();
+            Plan due = Decider.decide(obs(Fixtures.withFailover(cluster, "me", "n2", "2026-11-26T11:59:00Z"),
+                    Fixtures.primary(1, 5)));
+            assertThat(due.actions()).containsExactly(new Action.HandOver(member("n2", 1)));
+        }
+
+        @Test
+        void requestNamingAnotherLeaderIsStaleAndDropped() {
+            Plan p = Decider.decide(obs(Fixtures.withFailover(cluster, "old", "n2", null), Fixtures.primary(1, 5)));
+            assertThat(p.actions()).containsExactly(new Action.RenewLeader(), new Action.ClearFailover());
+        }
+
+        @Test
+        void unknownCandidateIsDropped() {
+            Plan p = Decider.decide(obs(Fixtures.withFailover(cluster, "me", "ghost", null), Fixtures.primary(1, 5)));
+            assertThat(p.actions()).containsExactly(new Action.ClearFailover());
+        }
+
+        @Test
+        void leaderWithPostgresDownReleasesTheKeyForAFailover() {
+            Plan p = Decider.decide(obs(Fixtures.withFailover(cluster, null, "n2", null), Fixtures.stopped(1, false)));
+            assertThat(p.actions()).containsExactly(new Action.ReleaseLeader());
+        }
+
+        @Test
+        void namedCandidateRacesAtOnceEvenIfAPeerIsAhead() {
+            ClusterView v = Fixtures.withFailover(view(null, 0, member("n2", 1)), "old", "me", null);
+            Observation o = Fixtures.withPeers(obs(v, Fixtures.replica(1, 900, "old", true)),
+                    new PeerStatus("n2", true, true, true, 1, new Lsn(1000)));
+            assertThat(Decider.decide(o).actions()).containsExactly(new Action.AcquireLeader(), new Action.Promote(1, 900),
+                    new Action.ClearFailover());
+        }
+
+        @Test
+        void otherReplicasWaitForTheNamedCandidate() {
+            ClusterView v = Fixtures.withFailover(view(null, 0, member("n2", 1)), "old", "n2", null);
+            Plan p = Decider.decide(obs(v, Fixtures.replica(1, 2000, "old", true)));
+            assertThat(p.actions()).isEmpty();
+            assertThat(p.reason()).contains("switchover to n2 in progress");
         }
     }
 }

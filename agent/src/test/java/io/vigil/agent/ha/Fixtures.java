@@ -17,6 +17,7 @@ final class Fixtures {
     static final String SYSID = "7712507176855122452";
     static final ClusterSettings SETTINGS = new ClusterSettings(30, 10, 10, 1_048_576L, 1800, 30, null);
     static final long SEC = 1_000_000_000L;
+    static final long NOW_MILLIS = java.time.OffsetDateTime.parse("2026-11-26T12:00:00Z").toInstant().toEpochMilli();
 
     private Fixtures() {
     }
@@ -54,12 +55,18 @@ final class Fixtures {
         Map<String, Member> m = new LinkedHashMap<>();
         for (Member x : members) m.put(x.name(), x);
         return new ClusterView(Optional.of(SYSID), Optional.ofNullable(leader).map(l -> new LeaderKey(l, 1, 1)), m,
-                SETTINGS, lastLeaderLsn, List.of(), 0, 1);
+                SETTINGS, lastLeaderLsn, List.of(), 0, Optional.empty(), 1);
+    }
+
+    static ClusterView withFailover(ClusterView v, String leader, String candidate, String scheduledAt) {
+        return new ClusterView(v.initialize(), v.leader(), v.members(), v.settings(), v.lastLeaderLsn(), v.history(),
+                v.historyRevision(), Optional.of(new io.vigil.cluster.FailoverRequest(leader, candidate, scheduledAt)),
+                v.revision());
     }
 
     static Observation obs(ClusterView view, LocalPostgres local) {
-        return new Observation("me", Tags.NONE, SETTINGS, Optional.ofNullable(view), local, Map.of(), 100 * SEC, 0,
-                null, null, false, Map.of());
+        return new Observation("me", Tags.NONE, SETTINGS, Optional.ofNullable(view), local, Map.of(), 100 * SEC,
+                NOW_MILLIS, 0, null, null, false, Map.of());
     }
 
     /** A copy of an observation with some fields changed. */
@@ -87,7 +94,7 @@ final class Fixtures {
         With w = new With(o);
         change.accept(w);
         return new Observation(o.self(), w.tags, o.settings(), o.cluster(), o.local(), w.peers, o.nowNanos(),
-                w.leaderUntil, w.downSince, w.notStreamingSince, w.rewindFailed, w.slotsSeen);
+                o.nowEpochMillis(), w.leaderUntil, w.downSince, w.notStreamingSince, w.rewindFailed, w.slotsSeen);
     }
 
     static Observation withPeers(Observation o, PeerStatus... peers) {

@@ -26,6 +26,7 @@ import org.awaitility.Awaitility;
  */
 final class Cluster implements AutoCloseable {
     static final String PASSWORD = "it-super-pw";
+    static final String REST_PASSWORD = "it-rest-pw";
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
     final Path root;
@@ -60,6 +61,11 @@ final class Cluster implements AutoCloseable {
             for (Node n : c.nodes) n.startAgent();
             Node primary = c.awaitPrimary(Duration.ofSeconds(90));
             c.awaitStreamingReplicas(primary, size - 1, Duration.ofSeconds(90));
+            for (Node n : c.nodes) {
+                Awaitility.await(n.name + "'s /cluster shows every replica streaming").atMost(Duration.ofSeconds(30))
+                        .pollInterval(Duration.ofMillis(200))
+                        .until(() -> httpGet(n.api("/cluster")).split("\"state\":\"streaming\"", -1).length - 1 == size - 1);
+            }
             return c;
         } catch (RuntimeException | Error e) {
             c.dumpLogs();
@@ -116,6 +122,30 @@ final class Cluster implements AutoCloseable {
             Thread.currentThread().interrupt();
             return -1;
         }
+    }
+
+    /** An HTTP request with an optional body and basic auth ({@code user:password}, or null); returns code and body. */
+    static String[] http(String method, String url, String body, String userPassword) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(90))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (userPassword != null) {
+            b.header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(userPassword.getBytes()));
+        }
+        try {
+            HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            return new String[] {String.valueOf(r.statusCode()), r.body()};
+        } catch (IOException e) {
+            return new String[] {"-1", e.toString()};
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new String[] {"-1", "interrupted"};
+        }
+    }
+
+    /** A JDBC URL over every node that connects to whichever is primary. */
+    String primaryUrl() {
+        return "jdbc:postgresql://" + nodes.stream().map(n -> "127.0.0.1:" + n.pgPort).collect(Collectors.joining(","))
+                + "/postgres?targetServerType=primary&connectTimeout=1&socketTimeout=3&loginTimeout=2";
     }
 
     void dumpLogs() {
@@ -176,6 +206,7 @@ final class Cluster implements AutoCloseable {
                     "  hosts: [" + etcd.endpoint() + "]",
                     "restapi:",
                     "  listen: 127.0.0.1:" + restPort,
+                    "  authentication: {username: vigil, password: " + REST_PASSWORD + "}",
                     "postgresql:",
                     "  data_dir: " + dataDir(),
                     "  listen: 127.0.0.1:" + pgPort,

@@ -31,7 +31,7 @@ class HealthChecksTest {
     private static NodeStatus replica(long replayLsn, long leaderLsn, Tags tags) {
         LocalPostgres pg = new LocalPostgres(true, true, true, true, 1, null, new Lsn(replayLsn), new Lsn(replayLsn), true,
                 "n1", "1", 150018, null, 0L, List.of(), List.of());
-        ClusterView v = new ClusterView(Optional.of("1"), Optional.empty(), Map.of(), SETTINGS, leaderLsn, List.of(), 0, 1);
+        ClusterView v = new ClusterView(Optional.of("1"), Optional.empty(), Map.of(), SETTINGS, leaderLsn, List.of(), 0, Optional.empty(), 1);
         return new NodeStatus("s", "n2", NodeRole.REPLICA, false, pg, Optional.of(v), SETTINGS, tags, "", List.of(),
                 null, 100 * SEC, 0, 0);
     }
