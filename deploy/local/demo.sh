@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local demo cluster: one etcd and three Vigil nodes (Postgres + agent) on loopback.
-#   demo.sh up            start (or restart) the demo; returns once 1 leader + 2 streaming replicas
+#   demo.sh up [--haproxy]  start (or restart) the demo; returns once 1 leader + 2 streaming replicas
+#                         (--haproxy: and HAProxy on 127.0.0.1:5000 (primary) / 5001 (replicas), stats on :7000)
 #   demo.sh status        print the cluster
 #   demo.sh stop nodeN|etcd    graceful stop of one node (a leader hands over) or of etcd
 #   demo.sh start nodeN|etcd   bring it back
@@ -75,6 +76,7 @@ etcd:
   hosts: [127.0.0.1:$ETCD_PORT]
 restapi:
   listen: 127.0.0.1:$(api_port "$n")
+  authentication: {username: vigil, password_file: $DIR/rest-password}
 postgresql:
   data_dir: $DIR/$n/data
   listen: 127.0.0.1:$(pg_port "$n")
@@ -184,12 +186,38 @@ healthy() {
 
 any_running() {
   alive "$DIR/etcd.pid" && return 0
+  alive "$DIR/haproxy.pid" && return 0
   for n in "${NODES[@]}"; do alive "$DIR/$n/agent.pid" && return 0; done
   return 1
 }
 
+# HAProxy from deploy/haproxy/haproxy.cfg; returns once port 5000 routes to the leader alone.
+start_haproxy() {
+  alive "$DIR/haproxy.pid" && return 0
+  sed "s|/tmp/vigil-haproxy.sock|$DIR/haproxy.sock|" "$REPO/deploy/haproxy/haproxy.cfg" > "$DIR/haproxy.cfg"
+  haproxy -D -p "$DIR/haproxy.pid" -f "$DIR/haproxy.cfg" || die "haproxy did not start (ports 5000, 5001, 7000 free?)"
+  local leader up
+  for _ in $(seq 1 150); do
+    leader=""
+    for n in "${NODES[@]}"; do
+      [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$(api_port "$n")/primary")" = 200 ] && leader=$n
+    done
+    up=$(curl -s --max-time 1 "http://127.0.0.1:7000/;csv" | awk -F, '$1 == "primary" && $2 != "BACKEND" && $2 != "FRONTEND" && $18 == "UP" {print $2}')
+    [ -n "$leader" ] && [ "$up" = "$leader" ] && { echo "haproxy: 127.0.0.1:5000 -> $leader (primary), 127.0.0.1:5001 -> replicas"; return 0; }
+    sleep 0.2
+  done
+  die "haproxy does not route port 5000 to the leader alone after 30 s; see http://127.0.0.1:7000/"
+}
+
+stop_haproxy() {
+  if alive "$DIR/haproxy.pid"; then kill -TERM "$(cat "$DIR/haproxy.pid")"; fi
+  rm -f "$DIR/haproxy.pid"
+}
+
 cmd_up() {
+  if [ "${1:-}" = "--haproxy" ]; then WITH_HAPROXY=1; fi
   if any_running; then
+    [ -n "${WITH_HAPROXY:-}" ] && start_haproxy
     echo "the demo in $DIR is already running; nothing changed (demo.sh down first to restart it)"
     print_cluster || true
     return 0
@@ -198,6 +226,7 @@ cmd_up() {
   mkdir -p "$DIR"
   write_secret "$DIR/pg-password"
   write_secret "$DIR/repl-password"
+  write_secret "$DIR/rest-password"
   for n in "${NODES[@]}"; do write_config "$n"; done
   ensure_jar
   [ "$(id -u)" -eq 0 ] && chown -R $PG_USER: "$DIR"
@@ -208,8 +237,11 @@ cmd_up() {
   for _ in $(seq 1 600); do healthy && break; sleep 0.2; done
   healthy || { print_cluster || true; die "cluster not healthy after 120 s; see $DIR/nodeN/agent.log"; }
   print_cluster
+  [ -n "${WITH_HAPROXY:-}" ] && start_haproxy
   echo "postgres password: $(cat "$DIR/pg-password")  (in $DIR/pg-password)"
   echo "psql: PGPASSWORD=\$(cat $DIR/pg-password) psql -h 127.0.0.1 -p 5433 -U postgres"
+  echo "REST user vigil, password: $(cat "$DIR/rest-password")  (in $DIR/rest-password)"
+  echo "switchover: curl -s -u vigil:\$(cat $DIR/rest-password) -XPOST http://127.0.0.1:8009/switchover -d '{\"leader\":\"node1\",\"candidate\":\"node2\"}'"
 }
 
 cmd_down() {
@@ -221,12 +253,13 @@ cmd_down() {
   for n in "${NODES[@]}"; do [ "$n" = "$leader" ] || stop_node "$n"; done
   [ -z "$leader" ] || stop_node "$leader"
   stop_etcd
+  stop_haproxy
   if [ "${1:-}" = "--clean" ]; then rm -rf "$DIR"; echo "removed $DIR"; fi
   echo "demo stopped"
 }
 
 case "${1:-}" in
-  up) cmd_up ;;
+  up) shift; cmd_up "${1:-}" ;;
   down) shift; cmd_down "${1:-}" ;;
   status) print_cluster ;;
   stop)

@@ -30,8 +30,11 @@ public sealed interface Action {
     /** Publish the leader's WAL position in {@code status}. */
     record PublishLeaderPosition(long lsn) implements Action {}
 
-    /** Make the replication slots on this primary exactly {@code wanted}. */
-    record SyncSlots(Set<String> wanted) implements Action {}
+    /**
+     * Create the {@code wanted} slots; drop those in {@code managed} (slots of members we have known)
+     * that are no longer wanted. Slots of other tools are never touched.
+     */
+    record SyncSlots(Set<String> wanted, Set<String> managed) implements Action {}
 
     /** pg_ctl promote, then record the timeline switch in history. */
     record Promote(long oldTimeline, long lsn) implements Action {}

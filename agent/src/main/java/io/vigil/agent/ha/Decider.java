@@ -58,7 +58,7 @@ public final class Decider {
 
     private static Plan clone(ClusterView view) {
         Member leader = view.leaderMember().orElse(null);
-        if (leader == null || !"running".equals(leader.state())) {
+        if (leader == null || !"running".equals(leader.state()) || !"primary".equals(leader.role())) {
             return Plan.waiting("empty data directory: waiting for a running leader to clone from");
         }
         return Plan.of("empty data directory: cloning from leader " + leader.name(), new Action.Clone(leader));

@@ -30,25 +30,29 @@ final class FollowerRules {
         }
         boolean timelineDiffers = leaderTimeline != 0 && pg.timeline() != 0 && pg.timeline() != leaderTimeline;
         boolean wasPrimary = !pg.inRecovery();
+        if ((timelineDiffers || wasPrimary || o.rewindFailed()) && !"primary".equals(leader.role())) {
+            return Plan.waiting("waiting for leader " + leader.name() + " to finish promoting before repairing"
+                    + " this node against it");
+        }
+        if (o.rewindFailed()) {
+            return Plan.of("rejoining " + leader.name() + " failed (pg_rewind, or Postgres did not start as its"
+                    + " replica): cloning afresh (old data kept beside it)", new Action.Reclone(leader));
+        }
         if (!timelineDiffers && !wasPrimary) {
             return Plan.of("starting as a replica of " + leader.name(), new Action.StartReplica(leader));
         }
         String why = timelineDiffers
                 ? "timeline " + pg.timeline() + " differs from leader " + leader.name() + "'s " + leaderTimeline
                 : "this node was a primary (its WAL may have diverged from leader " + leader.name() + "'s)";
-        if (o.rewindFailed() || !o.settings().postgresql().usePgRewind()) {
-            return Plan.of(why + (o.rewindFailed() ? " and pg_rewind failed" : " and use_pg_rewind is off")
-                    + ": cloning afresh (old data kept beside it)", new Action.Reclone(leader));
+        if (!o.settings().postgresql().usePgRewind()) {
+            return Plan.of(why + " and use_pg_rewind is off: cloning afresh (old data kept beside it)",
+                    new Action.Reclone(leader));
         }
         return Plan.of(why + ": pg_rewind (a no-op when nothing diverged), then start as its replica",
                 new Action.Rewind(leader));
     }
 
     private static Plan runningReplica(Observation o, LocalPostgres pg, Member leader, long leaderTimeline) {
-        if (leaderTimeline != 0 && pg.timeline() > leaderTimeline) {
-            return Plan.of("timeline " + pg.timeline() + " is ahead of leader " + leader.name() + "'s " + leaderTimeline
-                    + ": this node diverged and cannot follow; pg_rewind", rewindOrReclone(o, leader));
-        }
         if (!leader.name().equals(pg.upstream())) {
             return Plan.of("new leader " + leader.name() + ": repointing replication to it", new Action.Follow(leader));
         }
@@ -57,7 +61,7 @@ final class FollowerRules {
         }
         long boundNanos = (2L * o.settings().loopWait() + o.settings().retryTimeout()) * 1_000_000_000L;
         boolean stuck = o.notStreamingSinceNanos() != null && o.nowNanos() - o.notStreamingSinceNanos() >= boundNanos;
-        if (stuck && leaderTimeline != 0 && pg.timeline() != leaderTimeline) {
+        if (stuck && leaderTimeline != 0 && pg.timeline() != leaderTimeline && "primary".equals(leader.role())) {
             return Plan.of("not streaming from " + leader.name() + " for " + boundNanos / 1_000_000_000L
                     + " s and still on timeline " + pg.timeline() + " (leader: " + leaderTimeline
                     + "): its WAL diverged; pg_rewind", rewindOrReclone(o, leader));

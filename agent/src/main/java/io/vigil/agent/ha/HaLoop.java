@@ -62,7 +62,9 @@ public final class HaLoop implements AutoCloseable {
     private ClusterSettings settings;
     private Long downSinceNanos;
     private Long notStreamingSinceNanos;
-    private String rewindFailedFor;
+    /** Failed attempts to rejoin each leader (pg_rewind failure counts as the whole allowance). */
+    private final Map<String, Integer> rejoinFailures = new HashMap<>();
+    private static final int REJOIN_ATTEMPTS = 3;
     private final Map<String, Long> slotLastSeen = new HashMap<>();
     private NodeRole lastRole;
     private String lastDecision;
@@ -240,13 +242,15 @@ public final class HaLoop implements AutoCloseable {
         if (view.isPresent()) {
             ClusterView v = view.get();
             v.members().keySet().forEach(m -> slotLastSeen.put(m, now));
-            if (v.leader().isEmpty() && local.isRunningReplica()) {
+            boolean namedCandidate = v.failover().map(f -> f.member().equals(cfg.name())).orElse(false);
+            if (v.leader().isEmpty() && local.isRunningReplica() && !namedCandidate) {
                 List<Member> others = v.members().values().stream().filter(m -> !m.name().equals(cfg.name())).toList();
                 peerStatus = peers.fetch(others);
             }
         }
-        boolean rewindFailed = rewindFailedFor != null && view.flatMap(ClusterView::leader)
-                .map(l -> l.name().equals(rewindFailedFor)).orElse(false);
+        if (local.isRunningReplica()) rejoinFailures.clear();
+        boolean rewindFailed = view.flatMap(ClusterView::leader)
+                .map(l -> rejoinFailures.getOrDefault(l.name(), 0) >= REJOIN_ATTEMPTS).orElse(false);
         return new Observation(cfg.name(), cfg.tags(), settings, view, local, peerStatus, now, wallClock.getAsLong(),
                 lease.untilNanos(),
                 downSinceNanos, notStreamingSinceNanos, rewindFailed, Map.copyOf(slotLastSeen));
@@ -321,7 +325,7 @@ public final class HaLoop implements AutoCloseable {
             return true;
         }
         if (a instanceof Action.SyncSlots s) {
-            pg.syncSlots(s.wanted(), o.local().slots());
+            pg.syncSlots(s.wanted(), s.managed(), o.local().slots());
             return true;
         }
         if (a instanceof Action.Promote p) {
@@ -345,8 +349,13 @@ public final class HaLoop implements AutoCloseable {
             return true;
         }
         if (a instanceof Action.StartReplica s) {
-            pg.start(params, true, s.upstream() == null ? null : s.upstream().name(), address(s.upstream()),
-                    startTimeout);
+            String leader = s.upstream() == null ? null : s.upstream().name();
+            try {
+                pg.start(params, true, leader, address(s.upstream()), startTimeout);
+            } catch (RuntimeException e) {
+                if (leader != null) rejoinFailures.merge(leader, 1, Integer::sum);
+                throw e;
+            }
             return true;
         }
         if (a instanceof Action.Follow f) {
@@ -357,19 +366,18 @@ public final class HaLoop implements AutoCloseable {
             pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
             try {
                 pg.rewind(address(r.source()));
+                pg.start(params, true, r.source().name(), address(r.source()), startTimeout);
             } catch (RuntimeException e) {
-                rewindFailedFor = r.source().name();
+                rejoinFailures.put(r.source().name(), REJOIN_ATTEMPTS);
                 throw e;
             }
-            rewindFailedFor = null;
-            pg.start(params, true, r.source().name(), address(r.source()), startTimeout);
             return true;
         }
         if (a instanceof Action.Reclone r) {
             pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
             log.warn("old data directory moved to {}", pg.moveAside());
+            rejoinFailures.clear();
             pg.cloneFrom(address(r.source()));
-            rewindFailedFor = null;
             pg.start(params, true, r.source().name(), address(r.source()), startTimeout);
             return true;
         }
@@ -392,6 +400,7 @@ public final class HaLoop implements AutoCloseable {
     /** Planned switchover, leader side. Loses no acknowledged write: the candidate has all WAL before the key goes. */
     private void handOver(Member candidate, Map<String, Object> params, Duration startTimeout) {
         long started = clock.getAsLong();
+        pg.checkpoint();
         pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
         io.vigil.cluster.Lsn shutdownAt = pg.observe().walPosition();
         long deadline = clock.getAsLong() + Duration.ofSeconds(10).toNanos();

@@ -41,7 +41,7 @@ final class LeaderRules {
         if (pg.isRunningPrimary()) {
             return Plan.of("leader: holding the key, Postgres is primary",
                     new Action.RenewLeader(), new Action.PublishLeaderPosition(pg.walPosition().value()),
-                    new Action.SyncSlots(wantedSlots(o, view)));
+                    new Action.SyncSlots(wantedSlots(o, view), managedSlots(o, view)));
         }
         if (pg.isRunningReplica()) {
             return Plan.of("holding the leader key while Postgres is a standby: promoting",
@@ -72,6 +72,15 @@ final class LeaderRules {
         } catch (java.time.format.DateTimeParseException e) {
             return true;
         }
+    }
+
+    /** Slot names of every member this node has seen: the only slots it may drop. */
+    static Set<String> managedSlots(Observation o, ClusterView view) {
+        Set<String> managed = new TreeSet<>();
+        view.members().keySet().forEach(m -> managed.add(AgentConfig.slotName(m)));
+        o.slotLastSeenNanos().keySet().forEach(m -> managed.add(AgentConfig.slotName(m)));
+        managed.remove(AgentConfig.slotName(o.self()));
+        return managed;
     }
 
     /** Slots for every member seen within member_slots_ttl, except ourselves. */

@@ -21,7 +21,8 @@ import java.util.Optional;
  * @param leaderUntilNanos our lease deadline as leader (0 when we are not leader)
  * @param downSinceNanos   when our Postgres was first seen not running while we led (null: it runs)
  * @param notStreamingSinceNanos when our running replica was first seen without a streaming WAL receiver (null: streaming)
- * @param rewindFailed     pg_rewind failed for the current leader; the next step is a fresh clone
+ * @param rewindFailed     rejoining the current leader failed (pg_rewind, or three starts as its
+ *                         replica); the next step is a fresh clone
  * @param slotLastSeenNanos when each member's slot was last wanted (a member seen in etcd)
  */
 public record Observation(

@@ -231,7 +231,7 @@ public final class PostgresControl implements AutoCloseable {
 
     private static List<String> slots(Statement st) throws SQLException {
         List<String> out = new ArrayList<>();
-        try (ResultSet rs = st.executeQuery("SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'physical'")) {
+        try (ResultSet rs = st.executeQuery("SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary")) {
             while (rs.next()) out.add(rs.getString(1));
         }
         return out;
@@ -395,10 +395,28 @@ public final class PostgresControl implements AutoCloseable {
                 Duration.ofSeconds(15), null);
     }
 
+    /** pg_promote(wait => true): returns as soon as the server accepts writes. */
     public void promote(Duration timeout) {
-        closeConnection();
-        check(runner.run(List.of(bin("pg_ctl"), "promote", "-D", dataDir().toString(), "-w",
-                "-t", String.valueOf(timeout.toSeconds())), timeout.plusSeconds(5), null), "pg_ctl promote");
+        try (Statement st = connection().createStatement();
+             ResultSet rs = st.executeQuery("SELECT pg_promote(true, " + timeout.toSeconds() + ")")) {
+            rs.next();
+            if (!rs.getBoolean(1)) {
+                throw new PostgresException("pg_promote did not finish within " + timeout.toSeconds() + " s; see " + logFile());
+            }
+        } catch (SQLException e) {
+            closeConnection();
+            throw new PostgresException("promote failed: " + e.getMessage());
+        }
+    }
+
+    /** A checkpoint now, so that a following shutdown checkpoint has little to write. */
+    public void checkpoint() {
+        try (Statement st = connection().createStatement()) {
+            st.execute("CHECKPOINT");
+        } catch (SQLException e) {
+            closeConnection();
+            log.warn("checkpoint before shutdown failed: {}", e.getMessage());
+        }
     }
 
     /** Repoints a running replica at {@code upstream} without a restart (primary_conninfo is reloadable). */
@@ -464,7 +482,7 @@ public final class PostgresControl implements AutoCloseable {
     }
 
     /** Creates missing physical slots in {@code wanted} and drops inactive ones not in it. */
-    public void syncSlots(Set<String> wanted, List<String> present) {
+    public void syncSlots(Set<String> wanted, Set<String> managed, List<String> present) {
         try (Statement st = connection().createStatement()) {
             for (String slot : wanted) {
                 if (!present.contains(slot)) {
@@ -473,7 +491,7 @@ public final class PostgresControl implements AutoCloseable {
                 }
             }
             for (String slot : present) {
-                if (!wanted.contains(slot)) {
+                if (managed.contains(slot) && !wanted.contains(slot)) {
                     st.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
                             + " WHERE slot_name = " + literal(slot) + " AND NOT active");
                     log.info("dropped replication slot {}", slot);

@@ -1,6 +1,7 @@
 package io.vigil.agent.ha;
 
 import static io.vigil.agent.ha.Fixtures.SEC;
+import static io.vigil.agent.ha.Fixtures.lead;
 import static io.vigil.agent.ha.Fixtures.member;
 import static io.vigil.agent.ha.Fixtures.obs;
 import static io.vigil.agent.ha.Fixtures.types;
@@ -42,8 +43,8 @@ class DeciderTest {
 
         @Test
         void emptyDataClonesFromARunningLeader() {
-            Plan p = Decider.decide(obs(view("n1", 0, member("n1", 1)), LocalPostgres.noData()));
-            assertThat(p.actions()).containsExactly(new Action.Clone(member("n1", 1)));
+            Plan p = Decider.decide(obs(view("n1", 0, lead("n1", 1)), LocalPostgres.noData()));
+            assertThat(p.actions()).containsExactly(new Action.Clone(lead("n1", 1)));
         }
 
         @Test
@@ -57,7 +58,7 @@ class DeciderTest {
         void dataOfAnotherClusterIsNeverTouched() {
             LocalPostgres foreign = new LocalPostgres(true, false, false, false, 1, null, null, null, false, null,
                     "123", null, null, null, List.of(), List.of());
-            Plan p = Decider.decide(obs(view("n1", 0, member("n1", 1)), foreign));
+            Plan p = Decider.decide(obs(view("n1", 0, lead("n1", 1)), foreign));
             assertThat(p.actions()).isEmpty();
             assertThat(p.reason()).contains("belongs to another cluster");
         }
@@ -67,40 +68,40 @@ class DeciderTest {
     class Leader {
         @Test
         void runningPrimaryRenewsPublishesPositionAndKeepsSlots() {
-            Plan p = Decider.decide(obs(view("me", 0, member("me", 1), member("n2", 1)), Fixtures.primary(1, 500)));
+            Plan p = Decider.decide(obs(view("me", 0, lead("me", 1), member("n2", 1)), Fixtures.primary(1, 500)));
             assertThat(p.actions()).containsExactly(new Action.RenewLeader(), new Action.PublishLeaderPosition(500),
-                    new Action.SyncSlots(java.util.Set.of("n2")));
+                    new Action.SyncSlots(java.util.Set.of("n2"), java.util.Set.of("n2")));
         }
 
         @Test
         void slotOfAMemberGoneLessThanMemberSlotsTtlIsKept() {
-            Observation o = Fixtures.slotsSeen(obs(view("me", 0, member("me", 1)), Fixtures.primary(1, 5)),
+            Observation o = Fixtures.slotsSeen(obs(view("me", 0, lead("me", 1)), Fixtures.primary(1, 5)),
                     Map.of("n3", 100 * SEC - 60 * SEC, "old", 100 * SEC - 4000 * SEC));
             Plan p = Decider.decide(o);
-            assertThat(p.actions()).contains(new Action.SyncSlots(java.util.Set.of("n3")));
+            assertThat(p.actions()).contains(new Action.SyncSlots(java.util.Set.of("n3"), java.util.Set.of("n3", "old")));
         }
 
         @Test
         void leaderWhosePostgresIsAStandbyPromotes() {
-            Plan p = Decider.decide(obs(view("me", 0, member("me", 1)), Fixtures.replica(1, 700, null, false)));
+            Plan p = Decider.decide(obs(view("me", 0, lead("me", 1)), Fixtures.replica(1, 700, null, false)));
             assertThat(p.actions()).containsExactly(new Action.RenewLeader(), new Action.Promote(1, 700));
         }
 
         @Test
         void crashedPrimaryIsRestartedInPlaceWhileHoldingTheKey() {
-            Observation o = Fixtures.downSince(obs(view("me", 0, member("me", 1)), Fixtures.stopped(1, false)), 99 * SEC);
+            Observation o = Fixtures.downSince(obs(view("me", 0, lead("me", 1)), Fixtures.stopped(1, false)), 99 * SEC);
             assertThat(types(Decider.decide(o))).containsExactly(Action.RenewLeader.class, Action.StartPrimary.class);
         }
 
         @Test
         void primaryThatDoesNotComeBackWithinPrimaryStartTimeoutReleasesTheKey() {
-            Observation o = Fixtures.downSince(obs(view("me", 0, member("me", 1)), Fixtures.stopped(1, false)), 60 * SEC);
+            Observation o = Fixtures.downSince(obs(view("me", 0, lead("me", 1)), Fixtures.stopped(1, false)), 60 * SEC);
             assertThat(Decider.decide(o).actions()).containsExactly(new Action.ReleaseLeader());
         }
 
         @Test
         void startingPrimaryKeepsTheKeyWhileItRecovers() {
-            Observation o = Fixtures.downSince(obs(view("me", 0, member("me", 1)), Fixtures.starting()), 95 * SEC);
+            Observation o = Fixtures.downSince(obs(view("me", 0, lead("me", 1)), Fixtures.starting()), 95 * SEC);
             assertThat(Decider.decide(o).actions()).containsExactly(new Action.RenewLeader());
         }
     }
@@ -136,69 +137,84 @@ class DeciderTest {
     class Follower {
         @Test
         void primaryThatSeesAnotherLeaderDemotesImmediately() {
-            Plan p = Decider.decide(obs(view("n1", 0, member("n1", 2)), Fixtures.primary(1, 5)));
+            Plan p = Decider.decide(obs(view("n1", 0, lead("n1", 2)), Fixtures.primary(1, 5)));
             assertThat(p.actions()).containsExactly(new Action.Demote(true));
         }
 
         @Test
         void replicaPointedElsewhereFollowsTheNewLeader() {
-            Plan p = Decider.decide(obs(view("n2", 0, member("n2", 2)), Fixtures.replica(1, 5, "n1", true)));
-            assertThat(p.actions()).containsExactly(new Action.Follow(member("n2", 2)));
+            Plan p = Decider.decide(obs(view("n2", 0, lead("n2", 2)), Fixtures.replica(1, 5, "n1", true)));
+            assertThat(p.actions()).containsExactly(new Action.Follow(lead("n2", 2)));
         }
 
         @Test
         void replicaAlreadyFollowingWaits() {
-            Plan p = Decider.decide(obs(view("n1", 0, member("n1", 1)), Fixtures.replica(1, 5, "n1", true)));
+            Plan p = Decider.decide(obs(view("n1", 0, lead("n1", 1)), Fixtures.replica(1, 5, "n1", true)));
             assertThat(p.actions()).isEmpty();
             assertThat(p.reason()).contains("streaming from n1");
         }
 
         @Test
         void stoppedNodeOnTheLeadersTimelineStartsAsReplica() {
-            Plan p = Decider.decide(obs(view("n1", 0, member("n1", 1)), Fixtures.stopped(1, true)));
-            assertThat(p.actions()).containsExactly(new Action.StartReplica(member("n1", 1)));
+            Plan p = Decider.decide(obs(view("n1", 0, lead("n1", 1)), Fixtures.stopped(1, true)));
+            assertThat(p.actions()).containsExactly(new Action.StartReplica(lead("n1", 1)));
         }
 
         @Test
         void stoppedNodeOnAnotherTimelineIsRewound() {
-            Plan p = Decider.decide(obs(view("n1", 0, member("n1", 2)), Fixtures.stopped(1, false)));
-            assertThat(p.actions()).containsExactly(new Action.Rewind(member("n1", 2)));
+            Plan p = Decider.decide(obs(view("n1", 0, lead("n1", 2)), Fixtures.stopped(1, false)));
+            assertThat(p.actions()).containsExactly(new Action.Rewind(lead("n1", 2)));
         }
 
         @Test
         void failedRewindFallsBackToAFreshClone() {
-            Observation o = Fixtures.rewindFailed(obs(view("n1", 0, member("n1", 2)), Fixtures.stopped(1, false)));
-            assertThat(Decider.decide(o).actions()).containsExactly(new Action.Reclone(member("n1", 2)));
+            Observation o = Fixtures.rewindFailed(obs(view("n1", 0, lead("n1", 2)), Fixtures.stopped(1, false)));
+            assertThat(Decider.decide(o).actions()).containsExactly(new Action.Reclone(lead("n1", 2)));
         }
 
         @Test
         void stoppedFormerPrimaryOnTheSameTimelineIsRewoundBeforeFollowing() {
-            Plan p = Decider.decide(obs(view("n1", 0, member("n1", 2)), Fixtures.stopped(2, false)));
-            assertThat(p.actions()).containsExactly(new Action.Rewind(member("n1", 2)));
+            Plan p = Decider.decide(obs(view("n1", 0, lead("n1", 2)), Fixtures.stopped(2, false)));
+            assertThat(p.actions()).containsExactly(new Action.Rewind(lead("n1", 2)));
             assertThat(p.reason()).contains("was a primary");
         }
 
         @Test
-        void runningReplicaOnANewerTimelineThanTheLeaderIsRewound() {
-            Plan p = Decider.decide(obs(view("n1", 0, member("n1", 5)), Fixtures.replica(6, 5, "n1", false)));
-            assertThat(p.actions()).containsExactly(new Action.Rewind(member("n1", 5)));
+        void streamingReplicaIsNotRewoundWhileTheLeadersPublishedTimelineLags() {
+            Observation o = Fixtures.notStreamingSince(
+                    obs(view("n1", 0, lead("n1", 1)), Fixtures.replica(2, 5, "n1", true)), 10 * SEC);
+            assertThat(Decider.decide(o).actions()).isEmpty();
+        }
+
+        @Test
+        void replicaStuckOnANewerTimelineThanTheLeaderIsRewound() {
+            Observation o = Fixtures.notStreamingSince(
+                    obs(view("n1", 0, lead("n1", 5)), Fixtures.replica(6, 5, "n1", false)), 10 * SEC);
+            assertThat(Decider.decide(o).actions()).containsExactly(new Action.Rewind(lead("n1", 5)));
         }
 
         @Test
         void replicaThatCannotStreamOnAnOlderTimelineIsRewoundOnlyAfterTheBound() {
             Observation fresh = Fixtures.notStreamingSince(
-                    obs(view("n1", 0, member("n1", 3)), Fixtures.replica(2, 5, "n1", false)), 95 * SEC);
+                    obs(view("n1", 0, lead("n1", 3)), Fixtures.replica(2, 5, "n1", false)), 95 * SEC);
             assertThat(Decider.decide(fresh).actions()).isEmpty();
             Observation stuck = Fixtures.notStreamingSince(
-                    obs(view("n1", 0, member("n1", 3)), Fixtures.replica(2, 5, "n1", false)), 60 * SEC);
-            assertThat(Decider.decide(stuck).actions()).containsExactly(new Action.Rewind(member("n1", 3)));
+                    obs(view("n1", 0, lead("n1", 3)), Fixtures.replica(2, 5, "n1", false)), 60 * SEC);
+            assertThat(Decider.decide(stuck).actions()).containsExactly(new Action.Rewind(lead("n1", 3)));
         }
 
         @Test
         void replicaNotStreamingOnTheLeadersTimelineIsLeftAlone() {
             Observation o = Fixtures.notStreamingSince(
-                    obs(view("n1", 0, member("n1", 3)), Fixtures.replica(3, 5, "n1", false)), 10 * SEC);
+                    obs(view("n1", 0, lead("n1", 3)), Fixtures.replica(3, 5, "n1", false)), 10 * SEC);
             assertThat(Decider.decide(o).actions()).isEmpty();
+        }
+
+        @Test
+        void repairWaitsUntilTheNewLeaderHasPromoted() {
+            Plan p = Decider.decide(obs(view("n1", 0, member("n1", 2)), Fixtures.stopped(1, false)));
+            assertThat(p.actions()).isEmpty();
+            assertThat(p.reason()).contains("finish promoting");
         }
 
         @Test
@@ -316,7 +332,7 @@ class DeciderTest {
 
     @Nested
     class Switchover {
-        private final ClusterView cluster = view("me", 0, member("me", 1), member("n2", 1));
+        private final ClusterView cluster = view("me", 0, lead("me", 1), member("n2", 1));
 
         @Test
         void leaderHandsOverToTheRequestedCandidate() {

@@ -47,6 +47,12 @@ final class Fixtures {
                 "replica", "0.1.0", lsn, null, null, tl, tags);
     }
 
+    /** A member as a running primary publishes itself. */
+    static Member lead(String name, long tl) {
+        return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", "running",
+                "primary", "0.1.0", 100L, null, null, tl, Tags.NONE);
+    }
+
     static Member member(String name, long tl) {
         return member(name, tl, 100, Tags.NONE);
     }
