@@ -1,6 +1,7 @@
 package io.vigil.agent;
 
 import io.vigil.agent.ha.HaLoop;
+import io.vigil.agent.metrics.Metrics;
 import io.vigil.agent.peers.PeerClient;
 import io.vigil.agent.pg.PostgresControl;
 import io.vigil.agent.rest.LoopControl;
@@ -100,10 +101,14 @@ public final class Main implements Callable<Integer> {
             }
             // The HA loop and the REST API start side by side: the loop does not need the API to act.
             Duration callTimeout = cfg.bootstrapSettings().retryTimeoutDuration();
+            java.util.concurrent.atomic.AtomicReference<HaLoop> loopRef = new java.util.concurrent.atomic.AtomicReference<>();
+            Metrics metrics = new Metrics(cfg.scope(), cfg.name(),
+                    () -> loopRef.get() == null ? null : loopRef.get().status(), System::nanoTime);
             CompletableFuture<HaLoop> loopReady = CompletableFuture.supplyAsync(() -> {
                 EtcdStore store = EtcdStore.connect(cfg, callTimeout);
                 HaLoop l = new HaLoop(cfg, store, new PostgresControl(cfg), new PeerClient(Duration.ofMillis(1000)),
-                        System::nanoTime, store);
+                        System::nanoTime, metrics, store);
+                loopRef.set(l);
                 l.start();
                 return l;
             });
@@ -118,7 +123,7 @@ public final class Main implements Callable<Integer> {
                         public CompletableFuture<Boolean> cancelFailover() {
                             return loopReady.thenCompose(HaLoop::cancelFailover);
                         }
-                    });
+                    }, metrics::scrape);
             try {
                 api.start();
             } catch (RuntimeException e) {

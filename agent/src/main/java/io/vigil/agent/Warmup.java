@@ -49,7 +49,9 @@ final class Warmup implements Callable<Integer> {
                 // nothing listens there; the classes are loaded all the same
             }
             HaLoop loop = new HaLoop(cfg, store, new PostgresControl(cfg), new PeerClient(Duration.ofMillis(100)),
-                    System::nanoTime, () -> { });
+                    System::nanoTime, io.vigil.agent.ha.LoopEvents.NONE, () -> { });
+            io.vigil.agent.metrics.Metrics metrics = new io.vigil.agent.metrics.Metrics("w", "w", loop::status,
+                    System::nanoTime);
             RestApi api = new RestApi(cfg, loop::status, System::nanoTime, new io.vigil.agent.rest.LoopControl() {
                 @Override
                 public java.util.concurrent.CompletableFuture<Boolean> requestFailover(
@@ -61,7 +63,8 @@ final class Warmup implements Callable<Integer> {
                 public java.util.concurrent.CompletableFuture<Boolean> cancelFailover() {
                     return loop.cancelFailover();
                 }
-            });
+            }, metrics::scrape);
+            metrics.scrape();
             api.start();
             java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                     java.net.URI.create("http://127.0.0.1:" + closedPort + "/cluster")).build(),

@@ -73,11 +73,13 @@ public final class HaLoop implements AutoCloseable {
     private long etcdLastSeenEpoch;
 
     private final AutoCloseable onClose;
+    private final LoopEvents events;
 
     /** {@code onClose} is closed last when the loop shuts down (normally the store's client). */
     public HaLoop(AgentConfig cfg, ClusterStore store, PostgresControl pg, PeerClient peers, LongSupplier clock,
-                  AutoCloseable onClose) {
+                  LoopEvents events, AutoCloseable onClose) {
         this.onClose = onClose;
+        this.events = events;
         this.cfg = cfg;
         this.store = store;
         this.pg = pg;
@@ -163,6 +165,16 @@ public final class HaLoop implements AutoCloseable {
 
     /** One observe → decide → act cycle. Returns true when the next cycle should follow at once. */
     boolean cycle() {
+        long started = clock.getAsLong();
+        try {
+            return runCycle();
+        } finally {
+            Duration took = Duration.ofNanos(clock.getAsLong() - started);
+            events.cycle(took, took.compareTo(settings.loopWaitDuration()) > 0);
+        }
+    }
+
+    private boolean runCycle() {
         for (Runnable r = requests.poll(); r != null; r = requests.poll()) {
             r.run();
         }
@@ -215,15 +227,18 @@ public final class HaLoop implements AutoCloseable {
 
     private Observation observe() {
         Optional<ClusterView> view;
+        long readStarted = clock.getAsLong();
         try {
             ensureLease();
             ClusterView v = store.read();
+            events.etcdCall(Duration.ofNanos(clock.getAsLong() - readStarted), false);
             view = Optional.of(v);
             etcdLastSeenEpoch = System.currentTimeMillis() / 1000;
             if (v.settings() != null) settings = v.settings();
             if (leaderWatch == null) leaderWatch = store.watchLeader(this::wakeUp);
         } catch (StoreException e) {
             log.warn("etcd unreachable: {}", e.getMessage());
+            events.etcdCall(Duration.ofNanos(clock.getAsLong() - readStarted), true);
             view = Optional.empty();
         }
         LocalPostgres local = pg.observe();
@@ -331,6 +346,7 @@ public final class HaLoop implements AutoCloseable {
         if (a instanceof Action.Promote p) {
             pg.promote(Duration.ofSeconds(60));
             log.info("promoted: this node is now the primary");
+            events.promoted();
             recordPromotion(p, o);
             return true;
         }
@@ -339,6 +355,7 @@ public final class HaLoop implements AutoCloseable {
             pg.stop(d.immediate() ? PostgresControl.StopMode.IMMEDIATE : PostgresControl.StopMode.FAST,
                     Duration.ofSeconds(60));
             log.info("demoted: Postgres stopped; it will rejoin as a replica");
+            events.demoted();
             return true;
         }
         if (a instanceof Action.StartPrimary s) {
@@ -383,6 +400,7 @@ public final class HaLoop implements AutoCloseable {
         }
         if (a instanceof Action.HandOver h) {
             handOver(h.candidate(), params, startTimeout);
+            events.handedOver();
             return true;
         }
         if (a instanceof Action.ClearFailover c) {

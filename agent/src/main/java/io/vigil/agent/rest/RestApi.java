@@ -20,7 +20,8 @@ public final class RestApi implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RestApi.class);
     private final Javalin app;
 
-    public RestApi(AgentConfig cfg, Supplier<NodeStatus> status, LongSupplier clock, LoopControl loop) {
+    public RestApi(AgentConfig cfg, Supplier<NodeStatus> status, LongSupplier clock, LoopControl loop,
+                   Supplier<String> metrics) {
         Handlers h = new Handlers(status, clock);
         WriteEndpoints writes = new WriteEndpoints(status, loop);
         app = Javalin.create(c -> {
@@ -41,6 +42,8 @@ public final class RestApi implements AutoCloseable {
             c.routes.get("/cluster", ctx -> h.json(ctx, 200, StatusJson.cluster(h.current())));
             c.routes.get("/history", ctx -> h.json(ctx, 200, StatusJson.history(h.current())));
             c.routes.get("/config", ctx -> h.json(ctx, 200, h.current().settings()));
+            c.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                    .result(metrics.get()));
             c.routes.before(ctx -> authorize(cfg, ctx));
             c.routes.post("/switchover", writes::switchover);
             c.routes.delete("/switchover", writes::cancel);

@@ -1,0 +1,127 @@
+package io.vigil.agent.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vigil.agent.ha.LoopEvents;
+import io.vigil.agent.ha.NodeRole;
+import io.vigil.agent.ha.NodeStatus;
+import io.vigil.agent.pg.LocalPostgres;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Every metric Vigil exports, with constant names, tagged with scope and name. Gauges read the
+ * loop's last published status at scrape time; counters and timers are fed by {@link LoopEvents}.
+ * Patroni's names are exported too where the meaning is the same, so existing dashboards work.
+ */
+public final class Metrics implements LoopEvents {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Supplier<NodeStatus> status;
+    private final LongSupplier clock;
+    private final Timer loopTimer;
+    private final Counter overruns;
+    private final Counter promotions;
+    private final Counter demotions;
+    private final Counter switchovers;
+    private final Timer etcdTimer;
+    private final Counter etcdErrors;
+    private final MultiGauge lagBytes;
+    private final MultiGauge lagSeconds;
+
+    public Metrics(String scope, String name, Supplier<NodeStatus> status, LongSupplier clock) {
+        this.status = status;
+        this.clock = clock;
+        registry.config().commonTags("scope", scope, "name", name);
+        gauge("vigil_is_leader", "1 while this node holds the leader key and runs a writable primary",
+                s -> s.role() == NodeRole.PRIMARY ? 1 : 0);
+        gauge("vigil_is_replica", "1 while this node runs a replica", s -> s.role() == NodeRole.REPLICA ? 1 : 0);
+        gauge("vigil_postgres_up", "1 while Postgres answers queries", s -> s.local().running() && s.local().accepting() ? 1 : 0);
+        gauge("vigil_timeline", "current timeline", s -> s.local().timeline());
+        gauge("vigil_wal_position_bytes", "WAL position (write on a primary, received or replayed on a replica)",
+                s -> s.local().walPosition() == null ? 0 : s.local().walPosition().value());
+        gauge("vigil_replica_lag_bytes", "on a replica: bytes replayed WAL is behind the leader", NodeStatus::replayLagBytes);
+        gauge("vigil_leader_lease_seconds_left", "seconds until this leader's own lease deadline (0 when not leader)",
+                s -> s.leaderUntilNanos() == 0 ? 0 : Math.max(0, (s.leaderUntilNanos() - clock.getAsLong()) / 1e9));
+        gauge("vigil_etcd_reachable", "1 when the last etcd read succeeded", s -> s.cluster().isPresent() ? 1 : 0);
+        gauge("patroni_primary", "Patroni-compatible: 1 on the leader", s -> s.role() == NodeRole.PRIMARY ? 1 : 0);
+        gauge("patroni_replica", "Patroni-compatible: 1 on a replica", s -> s.role() == NodeRole.REPLICA ? 1 : 0);
+        gauge("patroni_postgres_running", "Patroni-compatible: 1 while Postgres runs", s -> s.local().running() ? 1 : 0);
+        gauge("patroni_postgres_timeline", "Patroni-compatible: timeline", s -> s.local().timeline());
+        gauge("patroni_xlog_location", "Patroni-compatible: primary WAL position",
+                s -> s.local().inRecovery() || s.local().writeLsn() == null ? 0 : s.local().writeLsn().value());
+        gauge("patroni_xlog_received_location", "Patroni-compatible: replica received WAL",
+                s -> s.local().receiveLsn() == null ? 0 : s.local().receiveLsn().value());
+        gauge("patroni_xlog_replayed_location", "Patroni-compatible: replica replayed WAL",
+                s -> s.local().replayLsn() == null ? 0 : s.local().replayLsn().value());
+        loopTimer = Timer.builder("vigil_ha_loop_seconds").description("duration of one HA cycle")
+                .publishPercentileHistogram().register(registry);
+        overruns = Counter.builder("vigil_ha_loop_overruns").description("cycles that took longer than loop_wait")
+                .register(registry);
+        promotions = Counter.builder("vigil_promotions").description("times this node was promoted").register(registry);
+        demotions = Counter.builder("vigil_demotions").description("times this node was demoted").register(registry);
+        switchovers = Counter.builder("vigil_switchovers").description("planned hand-overs from this node")
+                .register(registry);
+        etcdTimer = Timer.builder("vigil_etcd_read_seconds").description("latency of the cycle's etcd read")
+                .register(registry);
+        etcdErrors = Counter.builder("vigil_etcd_errors").description("etcd calls that failed").register(registry);
+        lagBytes = MultiGauge.builder("vigil_replication_lag_bytes")
+                .description("on the leader: bytes each replica's replayed WAL is behind").register(registry);
+        lagSeconds = MultiGauge.builder("vigil_replication_lag_seconds")
+                .description("on the leader: replay lag of each replica, seconds").register(registry);
+    }
+
+    private void gauge(String name, String help, java.util.function.ToDoubleFunction<NodeStatus> f) {
+        Gauge.builder(name, this, m -> {
+            NodeStatus s = m.status.get();
+            return s == null ? Double.NaN : f.applyAsDouble(s);
+        }).description(help).register(registry);
+    }
+
+    /** Prometheus text exposition (format 0.0.4). */
+    public String scrape() {
+        NodeStatus s = status.get();
+        List<LocalPostgres.ReplicationRow> rows = s == null ? List.of() : s.local().replication();
+        Long write = s == null || s.local().writeLsn() == null ? null : s.local().writeLsn().value();
+        lagBytes.register(rows.stream().filter(r -> write != null && r.replayLsn() != null)
+                .map(r -> MultiGauge.Row.of(Tags.of("application_name", r.applicationName()),
+                        Math.max(0, write - r.replayLsn().value()))).toList(), true);
+        lagSeconds.register(rows.stream().filter(r -> r.replayLagSeconds() != null)
+                .map(r -> MultiGauge.Row.of(Tags.of("application_name", r.applicationName()), r.replayLagSeconds()))
+                .toList(), true);
+        return registry.scrape();
+    }
+
+    @Override
+    public void cycle(Duration took, boolean overran) {
+        loopTimer.record(took);
+        if (overran) overruns.increment();
+    }
+
+    @Override
+    public void promoted() {
+        promotions.increment();
+    }
+
+    @Override
+    public void demoted() {
+        demotions.increment();
+    }
+
+    @Override
+    public void handedOver() {
+        switchovers.increment();
+    }
+
+    @Override
+    public void etcdCall(Duration took, boolean failed) {
+        etcdTimer.record(took);
+        if (failed) etcdErrors.increment();
+    }
+}
