@@ -14,7 +14,7 @@ class SwitchoverIT extends ClusterTest {
     private static final String AUTH = "vigil:" + Cluster.REST_PASSWORD;
 
     @Test
-    void switchoverPostedToAReplicaMovesThePrimaryWithoutLosingAnAcknowledgedWrite() throws Exception {
+    void switchoverPostedToAReplicaMovesThePrimaryBehindHaproxyWithoutLosingAnAcknowledgedWrite() throws Exception {
         cluster = Cluster.start(3, 6, 1, 2);
         Cluster.Node leader = cluster.awaitPrimary(Duration.ofSeconds(10));
         List<Cluster.Node> replicas = cluster.nodes.stream().filter(n -> n != leader).toList();
@@ -24,7 +24,9 @@ class SwitchoverIT extends ClusterTest {
         Awaitility.await("table on the candidate").atMost(Duration.ofSeconds(10)).ignoreExceptions()
                 .until(() -> candidate.queryLong("SELECT count(*) FROM acked") == 0);
 
-        Writer writer = new Writer(cluster.primaryUrl(), 20, 120_000).start();
+        HaproxyServer haproxy = new HaproxyServer(cluster);
+        haproxy.awaitRoutesTo(leader);
+        Writer writer = new Writer(haproxy.url(), 20, 120_000).start();
         try {
             Awaitility.await("writes flowing").atMost(Duration.ofSeconds(10)).until(() -> writer.acked.size() > 20);
             String[] r = Cluster.http("POST", postedTo.api("/switchover"),
@@ -34,8 +36,10 @@ class SwitchoverIT extends ClusterTest {
             int before = writer.acked.size();
             Awaitility.await("writes resume on the new primary").atMost(Duration.ofSeconds(20))
                     .until(() -> writer.acked.size() > before + 20);
+            haproxy.awaitRoutesTo(candidate);
         } finally {
             writer.close();
+            haproxy.close();
         }
         System.out.println("switchover: " + writer.acked.size() + " acknowledged writes, longest gap "
                 + writer.longestGapMs() + " ms");

@@ -1,0 +1,56 @@
+package io.vigil.agent.it;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.awaitility.Awaitility;
+
+/**
+ * A real HAProxy in front of a test cluster, configured like deploy/haproxy/haproxy.cfg (same
+ * checks and timings), with free loopback ports.
+ */
+final class HaproxyServer implements AutoCloseable {
+    final int primaryPort = EtcdServer.freePort();
+    final int statsPort = EtcdServer.freePort();
+    private final Process process;
+
+    HaproxyServer(Cluster cluster) throws IOException {
+        String shipped = Files.readString(Path.of(System.getProperty("vigil.repo", ".."), "deploy/haproxy/haproxy.cfg"));
+        String defaults = shipped.substring(shipped.indexOf("defaults"), shipped.indexOf("listen stats"));
+        StringBuilder cfg = new StringBuilder(defaults);
+        cfg.append("listen stats\n    mode http\n    bind 127.0.0.1:").append(statsPort).append("\n    stats enable\n    stats uri /\n\n");
+        cfg.append("listen primary\n    bind 127.0.0.1:").append(primaryPort).append('\n')
+                .append("    option httpchk OPTIONS /primary\n    http-check expect status 200\n")
+                .append("    default-server inter 1s fastinter 100ms downinter 100ms fall 2 rise 1 on-marked-down shutdown-sessions\n");
+        for (Cluster.Node n : cluster.nodes) {
+            cfg.append("    server ").append(n.name).append(" 127.0.0.1:").append(n.pgPort)
+                    .append(" check port ").append(n.restPort).append('\n');
+        }
+        Path file = cluster.root.resolve("haproxy.cfg");
+        Files.writeString(file, cfg.toString());
+        process = new ProcessBuilder(List.of("haproxy", "-db", "-f", file.toString())).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(cluster.root.resolve("haproxy.log").toFile())).start();
+    }
+
+    /** Waits until exactly {@code node} is UP in the primary backend. */
+    void awaitRoutesTo(Cluster.Node node) {
+        Awaitility.await("HAProxy routes to " + node.name + " alone").atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(100)).until(() -> {
+                    String csv = Cluster.httpGet("http://127.0.0.1:" + statsPort + "/;csv");
+                    long up = csv.lines().filter(l -> l.startsWith("primary,node") && l.split(",")[17].equals("UP")).count();
+                    return up == 1 && csv.contains("primary," + node.name + ",") && csv.lines()
+                            .anyMatch(l -> l.startsWith("primary," + node.name + ",") && l.split(",")[17].equals("UP"));
+                });
+    }
+
+    String url() {
+        return "jdbc:postgresql://127.0.0.1:" + primaryPort + "/postgres?connectTimeout=1&socketTimeout=3&loginTimeout=2";
+    }
+
+    @Override
+    public void close() {
+        process.destroyForcibly();
+    }
+}
