@@ -12,7 +12,6 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
@@ -63,9 +62,5 @@ public final class PeerClient {
 
     private static Lsn toLsn(JsonNode n) {
         return n.isNumber() ? new Lsn(n.asLong()) : null;
-    }
-
-    static List<String> names(Map<String, PeerStatus> m) {
-        return List.copyOf(m.keySet());
     }
 }

@@ -22,7 +22,7 @@ public final class RestApi implements AutoCloseable {
 
     public RestApi(AgentConfig cfg, Supplier<NodeStatus> status, LongSupplier clock, LoopControl loop,
                    Supplier<String> metrics) {
-        Handlers h = new Handlers(status, clock);
+        Handlers h = new Handlers(status);
         WriteEndpoints writes = new WriteEndpoints(status, loop);
         app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
@@ -151,7 +151,7 @@ public final class RestApi implements AutoCloseable {
     private static final class Handlers {
         private final Supplier<NodeStatus> status;
 
-        Handlers(Supplier<NodeStatus> status, LongSupplier clock) {
+        Handlers(Supplier<NodeStatus> status) {
             this.status = status;
         }
 
