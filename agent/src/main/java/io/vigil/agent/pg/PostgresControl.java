@@ -149,16 +149,21 @@ public final class PostgresControl implements AutoCloseable {
         return ControlData.parse(r.output());
     }
 
+    /** A JDBC connection as the superuser to {@code hostPort}, with short connect and socket timeouts. */
+    private Connection superuserConnection(String hostPort, int socketTimeoutSeconds) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", cfg.superuser());
+        p.setProperty("password", cfg.superuserPassword().reveal());
+        p.setProperty("connectTimeout", "2");
+        p.setProperty("socketTimeout", String.valueOf(socketTimeoutSeconds));
+        p.setProperty("ApplicationName", "vigil");
+        p.setProperty("assumeMinServerVersion", "13");
+        return DriverManager.getConnection("jdbc:postgresql://" + hostPort + "/postgres", p);
+    }
+
     private Connection connection() throws SQLException {
         if (conn == null || conn.isClosed()) {
-            Properties p = new Properties();
-            p.setProperty("user", cfg.superuser());
-            p.setProperty("password", cfg.superuserPassword().reveal());
-            p.setProperty("connectTimeout", "2");
-            p.setProperty("socketTimeout", "5");
-            p.setProperty("ApplicationName", "vigil");
-            p.setProperty("assumeMinServerVersion", "13");
-            conn = DriverManager.getConnection("jdbc:postgresql://" + localAddress() + "/postgres", p);
+            conn = superuserConnection(localAddress(), 5);
             conn.setAutoCommit(true);
         }
         return conn;
@@ -505,13 +510,7 @@ public final class PostgresControl implements AutoCloseable {
 
     /** The WAL a remote standby has received and flushed (pg_last_wal_receive_lsn), or null if unknown. */
     public Lsn remoteReceiveLsn(HostPort standby) {
-        Properties p = new Properties();
-        p.setProperty("user", cfg.superuser());
-        p.setProperty("password", cfg.superuserPassword().reveal());
-        p.setProperty("connectTimeout", "2");
-        p.setProperty("socketTimeout", "3");
-        p.setProperty("ApplicationName", "vigil");
-        try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + standby + "/postgres", p);
+        try (Connection c = superuserConnection(standby.toString(), 3);
              Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT pg_last_wal_receive_lsn()::text")) {
             rs.next();
