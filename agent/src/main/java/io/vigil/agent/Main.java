@@ -4,9 +4,7 @@ import io.vigil.agent.ha.HaLoop;
 import io.vigil.agent.metrics.Metrics;
 import io.vigil.agent.peers.PeerClient;
 import io.vigil.agent.pg.PostgresControl;
-import io.vigil.agent.rest.LoopControl;
 import io.vigil.agent.rest.RestApi;
-import io.vigil.cluster.FailoverRequest;
 import io.vigil.config.AgentConfig;
 import io.vigil.config.ConfigException;
 import io.vigil.config.ConfigLoader;
@@ -107,23 +105,13 @@ public final class Main implements Callable<Integer> {
             CompletableFuture<HaLoop> loopReady = CompletableFuture.supplyAsync(() -> {
                 EtcdStore store = EtcdStore.connect(cfg, callTimeout);
                 HaLoop l = new HaLoop(cfg, store, new PostgresControl(cfg), new PeerClient(Duration.ofMillis(1000)),
-                        System::nanoTime, metrics, store);
+                        System::nanoTime, metrics, () -> loadConfig(config, true), store);
                 loopRef.set(l);
                 l.start();
                 return l;
             });
             RestApi api = new RestApi(cfg, () -> loopReady.isDone() && !loopReady.isCompletedExceptionally()
-                    ? loopReady.join().status() : null, System::nanoTime, new LoopControl() {
-                        @Override
-                        public CompletableFuture<Boolean> requestFailover(FailoverRequest request) {
-                            return loopReady.thenCompose(l -> l.requestFailover(request));
-                        }
-
-                        @Override
-                        public CompletableFuture<Boolean> cancelFailover() {
-                            return loopReady.thenCompose(HaLoop::cancelFailover);
-                        }
-                    }, metrics::scrape);
+                    ? loopReady.join().status() : null, System::nanoTime, new LoopHandle(loopReady), metrics::scrape);
             try {
                 api.start();
             } catch (RuntimeException e) {

@@ -49,21 +49,11 @@ final class Warmup implements Callable<Integer> {
                 // nothing listens there; the classes are loaded all the same
             }
             HaLoop loop = new HaLoop(cfg, store, new PostgresControl(cfg), new PeerClient(Duration.ofMillis(100)),
-                    System::nanoTime, io.vigil.agent.ha.LoopEvents.NONE, () -> { });
+                    System::nanoTime, io.vigil.agent.ha.LoopEvents.NONE, () -> cfg, () -> { });
             io.vigil.agent.metrics.Metrics metrics = new io.vigil.agent.metrics.Metrics("w", "w", loop::status,
                     System::nanoTime);
-            RestApi api = new RestApi(cfg, loop::status, System::nanoTime, new io.vigil.agent.rest.LoopControl() {
-                @Override
-                public java.util.concurrent.CompletableFuture<Boolean> requestFailover(
-                        io.vigil.cluster.FailoverRequest request) {
-                    return loop.requestFailover(request);
-                }
-
-                @Override
-                public java.util.concurrent.CompletableFuture<Boolean> cancelFailover() {
-                    return loop.cancelFailover();
-                }
-            }, metrics::scrape);
+            RestApi api = new RestApi(cfg, loop::status, System::nanoTime,
+                    new LoopHandle(java.util.concurrent.CompletableFuture.completedFuture(loop)), metrics::scrape);
             metrics.scrape();
             api.start();
             java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(

@@ -13,6 +13,7 @@ import java.util.Optional;
  * @param leader       the current leader key, if any
  * @param members      member keys by name
  * @param settings     cluster-wide settings from the config key; null when not yet written
+ * @param settingsRevision mod revision of the config key (0 when absent), for compare-and-set edits
  * @param lastLeaderLsn last WAL position the leader published in {@code status}; 0 when unknown
  * @param history      timeline switches, oldest first
  * @param historyRevision mod revision of the history key (0 when absent), for compare-and-set
@@ -24,6 +25,7 @@ public record ClusterView(
         Optional<LeaderKey> leader,
         Map<String, Member> members,
         ClusterSettings settings,
+        long settingsRevision,
         long lastLeaderLsn,
         List<TimelineSwitch> history,
         long historyRevision,
@@ -31,7 +33,7 @@ public record ClusterView(
         long revision) {
 
     public static ClusterView empty() {
-        return new ClusterView(Optional.empty(), Optional.empty(), Map.of(), null, 0, List.of(), 0, Optional.empty(), 0);
+        return new ClusterView(Optional.empty(), Optional.empty(), Map.of(), null, 0, 0, List.of(), 0, Optional.empty(), 0);
     }
 
     public boolean isLeader(String name) {

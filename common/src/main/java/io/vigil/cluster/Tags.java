@@ -6,12 +6,20 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 /** Patroni-compatible member tags, published in the member key. */
 @JsonInclude(JsonInclude.Include.NON_DEFAULT)
 public record Tags(
-        @JsonProperty("nofailover") boolean noFailover,
-        @JsonProperty("noloadbalance") boolean noLoadBalance,
-        @JsonProperty("nosync") boolean noSync,
-        @JsonProperty("clonefrom") boolean cloneFrom,
+        @JsonProperty("nofailover") Boolean noFailover,
+        @JsonProperty("noloadbalance") Boolean noLoadBalance,
+        @JsonProperty("nosync") Boolean noSync,
+        @JsonProperty("clonefrom") Boolean cloneFrom,
         @JsonProperty("failover_priority") Integer failoverPriority,
         @JsonProperty("zone") String zone) {
+
+    /** Any tag left out is false (or, for failover_priority and zone, unset). */
+    public Tags {
+        noFailover = noFailover != null && noFailover;
+        noLoadBalance = noLoadBalance != null && noLoadBalance;
+        noSync = noSync != null && noSync;
+        cloneFrom = cloneFrom != null && cloneFrom;
+    }
 
     public static final Tags NONE = new Tags(false, false, false, false, null, null);
 

@@ -20,7 +20,13 @@ public record ClusterSettings(
         @JsonProperty("maximum_lag_on_failover") Long maximumLagOnFailover,
         @JsonProperty("member_slots_ttl") Integer memberSlotsTtl,
         @JsonProperty("primary_start_timeout") Integer primaryStartTimeout,
-        @JsonProperty("postgresql") PostgresSettings postgresql) {
+        @JsonProperty("postgresql") PostgresSettings postgresql,
+        @JsonProperty("pause") Boolean pause) {
+
+    /** Set by Vigil from the node config and the member's address; refused in postgresql.parameters. */
+    public static final java.util.Set<String> MANAGED_PARAMETERS = java.util.Set.of("listen_addresses", "port",
+            "unix_socket_directories", "cluster_name", "primary_conninfo", "primary_slot_name",
+            "recovery_target_timeline");
 
     /** The Postgres part of the cluster-wide settings. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -43,10 +49,16 @@ public record ClusterSettings(
         memberSlotsTtl = memberSlotsTtl == null ? 1800 : memberSlotsTtl;
         primaryStartTimeout = primaryStartTimeout == null ? 30 : primaryStartTimeout;
         postgresql = postgresql == null ? new PostgresSettings(null, null, null) : postgresql;
+        pause = pause != null && pause;
+    }
+
+    /** Maintenance mode: agents report but take no automatic action. */
+    public boolean paused() {
+        return pause;
     }
 
     public static ClusterSettings defaults() {
-        return new ClusterSettings(null, null, null, null, null, null, null);
+        return new ClusterSettings(null, null, null, null, null, null, null, null);
     }
 
     /** Every problem found, each naming its key under {@code prefix}; empty when valid. */
@@ -63,6 +75,13 @@ public record ClusterSettings(
         if (maximumLagOnFailover < 0) out.add(prefix + "maximum_lag_on_failover must not be negative");
         if (memberSlotsTtl < 0) out.add(prefix + "member_slots_ttl must not be negative");
         if (primaryStartTimeout < 0) out.add(prefix + "primary_start_timeout must not be negative");
+        postgresql.parameters().forEach((k, v) -> {
+            if (MANAGED_PARAMETERS.contains(k)) {
+                out.add(prefix + "postgresql.parameters." + k + " is set by Vigil from the node config; remove it here");
+            } else if (v instanceof Map || v instanceof List) {
+                out.add(prefix + "postgresql.parameters." + k + " must be a single value (string, number or boolean)");
+            }
+        });
         return out;
     }
 

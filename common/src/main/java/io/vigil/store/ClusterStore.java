@@ -61,6 +61,16 @@ public interface ClusterStore extends AutoCloseable {
     /** Writes the cluster-wide settings only if none are stored yet. */
     boolean initializeSettings(ClusterSettings settings);
 
+    /** The raw config key and its mod revision, for a compare-and-set edit; revision 0 when absent. */
+    StoredSettings readSettings();
+
+    /** Replaces the config key only if its mod revision is still {@code expectedModRevision}. */
+    boolean replaceSettings(String json, long expectedModRevision);
+
+    /** Raw text of the config key and the etcd mod revision it was read at. */
+    record StoredSettings(String json, long modRevision) {
+    }
+
     /** Appends a timeline switch; only if history is unchanged since {@code expectedModRevision}. */
     boolean appendHistory(TimelineSwitch entry, ClusterView seen);
 

@@ -121,6 +121,7 @@ public final class EtcdStore implements ClusterStore {
         Optional<FailoverRequest> failover = Optional.empty();
         Map<String, Member> members = new TreeMap<>();
         ClusterSettings settings = null;
+        long settingsRevision = 0;
         long lastLsn = 0;
         List<TimelineSwitch> history = List.of();
         long historyRevision = 0;
@@ -131,7 +132,10 @@ public final class EtcdStore implements ClusterStore {
                 switch (k) {
                     case "initialize" -> initialize = Optional.of(v);
                     case "leader" -> leader = Optional.of(new LeaderKey(v, kvp.getLease(), kvp.getModRevision()));
-                    case "config" -> settings = JSON.readValue(v, ClusterSettings.class);
+                    case "config" -> {
+                        settingsRevision = kvp.getModRevision();
+                        settings = JSON.readValue(v, ClusterSettings.class);
+                    }
                     case "failover" -> failover = v.isBlank() || v.equals("{}") ? Optional.empty()
                             : Optional.of(JSON.readValue(v, FailoverRequest.class)).filter(f -> f.member() != null);
                     case "status" -> lastLsn = JSON.readTree(v).path("optime").asLong(0);
@@ -151,7 +155,7 @@ public final class EtcdStore implements ClusterStore {
                 log.warn("ignoring unreadable etcd key {}: {}", prefix + k, e.getOriginalMessage());
             }
         }
-        return new ClusterView(initialize, leader, java.util.Collections.unmodifiableMap(members), settings, lastLsn, history, historyRevision, failover,
+        return new ClusterView(initialize, leader, java.util.Collections.unmodifiableMap(members), settings, settingsRevision, lastLsn, history, historyRevision, failover,
                 r.getHeader().getRevision());
     }
 
@@ -275,6 +279,21 @@ public final class EtcdStore implements ClusterStore {
         ByteSequence k = key("config");
         return await(kv.txn().If(absent(k)).Then(Op.put(k, bytes(json(settings)), PutOption.DEFAULT)).commit(),
                 "config init").isSucceeded();
+    }
+
+    @Override
+    public StoredSettings readSettings() {
+        GetResponse r = await(kv.get(key("config")), "config read");
+        if (r.getKvs().isEmpty()) return new StoredSettings("{}", 0);
+        KeyValue kv0 = r.getKvs().get(0);
+        return new StoredSettings(kv0.getValue().toString(StandardCharsets.UTF_8), kv0.getModRevision());
+    }
+
+    @Override
+    public boolean replaceSettings(String json, long expectedModRevision) {
+        ByteSequence k = key("config");
+        return await(kv.txn().If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedModRevision)))
+                .Then(Op.put(k, bytes(json), PutOption.DEFAULT)).commit(), "config replace").isSucceeded();
     }
 
     @Override

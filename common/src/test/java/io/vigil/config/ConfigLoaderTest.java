@@ -42,6 +42,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void tagsLeftOutAreFalse() {
+        AgentConfig c = loader.parse(VALID + "tags: {noloadbalance: true, failover_priority: 3}\n", "node.yml");
+        assertThat(c.tags().noLoadBalance()).isTrue();
+        assertThat(c.tags().noFailover()).isFalse();
+        assertThat(c.tags().priority()).isEqualTo(3);
+        assertThat(c.tags().mayPromote()).isTrue();
+    }
+
+    @Test
     void unknownKeyIsNamedWithItsLine() {
         String yaml = VALID.replace("  listen: 127.0.0.1:5433", "  listen: 127.0.0.1:5433\n  prot: 5")
                 .replace("restapi:\n  listen: 127.0.0.1:8008", "restapi:\n  listen: 127.0.0.1:8008");

@@ -66,6 +66,12 @@ public sealed interface Action {
     /** Delete the switchover/failover request: done, or impossible. */
     record ClearFailover() implements Action {}
 
+    /** Stop (fast) and start Postgres in its current role; a primary keeps the key meanwhile. */
+    record RestartPostgres(boolean asPrimary, Member upstream) implements Action {}
+
+    /** Rewrite vigil.conf with the settings in force and reload Postgres ({@code upstream}: null on a primary). */
+    record ReloadPostgres(Member upstream) implements Action {}
+
     /** pg_basebackup from {@code source} into the empty data directory, then start as its replica. */
     record Clone(Member source) implements Action {}
 }

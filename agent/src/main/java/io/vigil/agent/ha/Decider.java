@@ -14,6 +14,10 @@ public final class Decider {
     }
 
     public static Plan decide(Observation o) {
+        return OperatorRules.apply(o, situation(o));
+    }
+
+    private static Plan situation(Observation o) {
         if (o.cluster().isEmpty()) {
             return LeaderRules.etcdUnreachable(o);
         }

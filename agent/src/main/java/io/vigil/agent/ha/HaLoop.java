@@ -74,10 +74,28 @@ public final class HaLoop implements AutoCloseable {
 
     private final AutoCloseable onClose;
     private final LoopEvents events;
+    private final java.util.function.Supplier<AgentConfig> rereadConfig;
+    private final AtomicReference<PendingCommand> command = new AtomicReference<>();
+    private final AtomicReference<ScheduledRestart> scheduledRestart = new AtomicReference<>();
+    /** Postgres settings last written to vigil.conf (null: not since the agent started). */
+    private Map<String, Object> appliedParameters;
+    private volatile io.vigil.cluster.Tags tags;
 
-    /** {@code onClose} is closed last when the loop shuts down (normally the store's client). */
+    private record PendingCommand(NodeCommand command, java.util.concurrent.CompletableFuture<CommandOutcome> done) {
+    }
+
+    /** A restart the operator scheduled for {@code at}. */
+    public record ScheduledRestart(NodeCommand.Restart restart, OffsetDateTime at) {
+    }
+
+    /**
+     * {@code rereadConfig} reads the node config file again (POST /reload); {@code onClose} is closed
+     * last when the loop shuts down (normally the store's client).
+     */
     public HaLoop(AgentConfig cfg, ClusterStore store, PostgresControl pg, PeerClient peers, LongSupplier clock,
-                  LoopEvents events, AutoCloseable onClose) {
+                  LoopEvents events, java.util.function.Supplier<AgentConfig> rereadConfig, AutoCloseable onClose) {
+        this.rereadConfig = rereadConfig;
+        this.tags = cfg.tags();
         this.onClose = onClose;
         this.events = events;
         this.cfg = cfg;
@@ -133,6 +151,61 @@ public final class HaLoop implements AutoCloseable {
         return result;
     }
 
+    /** Hands an operator command to the loop; one at a time per node. */
+    public java.util.concurrent.CompletableFuture<CommandOutcome> submit(NodeCommand c) {
+        PendingCommand p = new PendingCommand(c, new java.util.concurrent.CompletableFuture<>());
+        if (!command.compareAndSet(null, p)) {
+            return java.util.concurrent.CompletableFuture.completedFuture(CommandOutcome.of(CommandOutcome.Kind.REFUSED,
+                    "another command is in progress on this node; try again when it is done"));
+        }
+        wakeUp();
+        return p.done();
+    }
+
+    /** Schedules a restart; false when one is already scheduled. */
+    public boolean scheduleRestart(NodeCommand.Restart r, OffsetDateTime at) {
+        return scheduledRestart.compareAndSet(null, new ScheduledRestart(r, at));
+    }
+
+    /** Cancels the scheduled restart; false when none was scheduled. */
+    public boolean cancelScheduledRestart() {
+        return scheduledRestart.getAndSet(null) != null;
+    }
+
+    /**
+     * PATCH (merge) or PUT (replace) of the cluster-wide settings, compare-and-set on the config
+     * key's revision ({@code ifRevision}: the revision the client saw, 0: the one read now).
+     * Completes with the stored JSON, or with {@link io.vigil.config.ConfigException} (invalid),
+     * {@link io.vigil.config.ConfigEdit.Conflict} (changed meanwhile) or {@link StoreException}.
+     */
+    public java.util.concurrent.CompletableFuture<String> editConfig(String body, boolean replace, long ifRevision) {
+        var result = new java.util.concurrent.CompletableFuture<String>();
+        requests.add(() -> {
+            try {
+                ClusterStore.StoredSettings stored = store.readSettings();
+                if (stored.modRevision() == 0) {
+                    throw new StoreException("the cluster config is not initialised yet", null);
+                }
+                if (ifRevision != 0 && ifRevision != stored.modRevision()) {
+                    throw new io.vigil.config.ConfigEdit.Conflict("the cluster config changed (revision "
+                            + stored.modRevision() + ", the request was based on " + ifRevision + "); read it again");
+                }
+                io.vigil.config.ConfigEdit.Result edit = replace ? io.vigil.config.ConfigEdit.replace(body)
+                        : io.vigil.config.ConfigEdit.patch(stored.json(), body);
+                if (!store.replaceSettings(edit.json(), stored.modRevision())) {
+                    throw new io.vigil.config.ConfigEdit.Conflict("the cluster config changed concurrently; read it again");
+                }
+                settings = edit.settings();
+                log.info("cluster config {} over the REST API: {}", replace ? "replaced" : "patched", edit.json());
+                result.complete(edit.json());
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        wakeUp();
+        return result;
+    }
+
     public void wakeUp() {
         wake.release();
     }
@@ -178,8 +251,12 @@ public final class HaLoop implements AutoCloseable {
         for (Runnable r = requests.poll(); r != null; r = requests.poll()) {
             r.run();
         }
-        Observation o = observe();
+        PendingCommand pc = takeCommand();
+        Observation o = observe(pc == null ? null : pc.command());
         Plan plan = Decider.decide(o);
+        if (pc != null && plan.refusal() == null && plan.contains(Action.Reclone.class)) {
+            pc.done().complete(CommandOutcome.of(CommandOutcome.Kind.STARTED, plan.reason()));
+        }
         if (!plan.reason().equals(lastDecision)) {
             log.info("decision: {}{}", plan.reason(), plan.actions().isEmpty() ? "" : " " + names(plan));
             lastDecision = plan.reason();
@@ -205,18 +282,91 @@ public final class HaLoop implements AutoCloseable {
             }
         }
         publish(o, plan, error);
+        if (pc != null) answer(pc, plan, error, allDone);
         return allDone && plan.actions().stream().anyMatch(HaLoop::changesLocalState);
+    }
+
+    /** The operator's command for this cycle: a submitted one, else a scheduled restart that is due. */
+    private PendingCommand takeCommand() {
+        PendingCommand pc = command.getAndSet(null);
+        if (pc == null) {
+            ScheduledRestart due = scheduledRestart.get();
+            if (due == null || due.at().toInstant().toEpochMilli() > wallClock.getAsLong()
+                    || !scheduledRestart.compareAndSet(due, null)) {
+                return null;
+            }
+            pc = new PendingCommand(due.restart(), new java.util.concurrent.CompletableFuture<>());
+            pc.done().thenAccept(out -> log.info("scheduled restart for {}: {} ({})", due.at(), out.kind(), out.message()));
+        }
+        if (pc.command() instanceof NodeCommand.Reload) {
+            String problem = reloadNodeConfig();
+            if (problem != null) {
+                pc.done().complete(CommandOutcome.of(CommandOutcome.Kind.REFUSED, problem));
+                return null;
+            }
+        }
+        return pc;
+    }
+
+    private void answer(PendingCommand pc, Plan plan, String error, boolean allDone) {
+        CommandOutcome out;
+        if (plan.refusal() != null) {
+            out = CommandOutcome.of(CommandOutcome.Kind.REFUSED, plan.refusal());
+        } else if (plan.contains(pc.command().carriedBy()) && (error != null || !allDone)) {
+            out = CommandOutcome.of(CommandOutcome.Kind.FAILED, error != null ? error : "a compare-and-set in etcd was lost");
+        } else {
+            out = CommandOutcome.of(CommandOutcome.Kind.DONE, plan.reason() + reloadNote);
+        }
+        reloadNote = "";
+        pc.done().complete(out);
+    }
+
+    private String reloadNote = "";
+
+    /** Re-reads the node config file; applies tags and local Postgres parameters. Returns a problem, or null. */
+    private String reloadNodeConfig() {
+        AgentConfig fresh;
+        try {
+            fresh = rereadConfig.get();
+        } catch (io.vigil.config.ConfigException e) {
+            return "the node config is invalid, nothing was reloaded: " + e.getMessage();
+        }
+        List<String> needRestart = new ArrayList<>();
+        for (java.lang.reflect.RecordComponent c : AgentConfig.class.getRecordComponents()) {
+            String key = c.getName();
+            if (key.equals("tags") || key.equals("localParameters")) continue;
+            try {
+                if (!java.util.Objects.equals(c.getAccessor().invoke(cfg), c.getAccessor().invoke(fresh))) {
+                    needRestart.add(key.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase());
+                }
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        tags = fresh.tags();
+        pg.files().setLocalParameters(fresh.localParameters());
+        reloadNote = needRestart.isEmpty() ? ""
+                : "; changed in the node config but applied only by an agent restart: " + String.join(", ", needRestart);
+        log.info("node config re-read: tags {}, local parameters {}{}", fresh.tags(), fresh.localParameters(), reloadNote);
+        return null;
+    }
+
+    /** The Postgres parameters vigil.conf should carry now (cluster-wide, then this node's own). */
+    private Map<String, Object> effectiveParameters() {
+        Map<String, Object> p = new java.util.LinkedHashMap<>(settings.postgresql().parameters());
+        p.putAll(pg.files().localParameters());
+        return p;
     }
 
     /** Actions that can outlast the lease; the key is renewed beside them while the leader runs one. */
     private static boolean isLong(Action a) {
         return a instanceof Action.InitializeDatabase || a instanceof Action.StartPrimary || a instanceof Action.HandOver
-                || a instanceof Action.StartReplica || a instanceof Action.Promote;
+                || a instanceof Action.StartReplica || a instanceof Action.Promote || a instanceof Action.RestartPostgres;
     }
 
     private static boolean changesLocalState(Action a) {
         return !(a instanceof Action.RenewLeader || a instanceof Action.PublishLeaderPosition
-                || a instanceof Action.SyncSlots);
+                || a instanceof Action.SyncSlots || a instanceof Action.ReloadPostgres);
     }
 
     private static List<String> names(Plan p) {
@@ -225,7 +375,7 @@ public final class HaLoop implements AutoCloseable {
 
     // ---------------------------------------------------------------- observe
 
-    private Observation observe() {
+    private Observation observe(NodeCommand command) {
         Optional<ClusterView> view;
         long readStarted = clock.getAsLong();
         try {
@@ -243,7 +393,8 @@ public final class HaLoop implements AutoCloseable {
         }
         LocalPostgres local = pg.observe();
         long now = clock.getAsLong();
-        if (local.hasData() && !local.accepting()) {
+        if (local.hasData() && !local.accepting() && !settings.paused()) {
+            // primary_start_timeout counts from when the agent may start Postgres again, not during a pause
             if (downSinceNanos == null) downSinceNanos = now;
         } else {
             downSinceNanos = null;
@@ -266,13 +417,19 @@ public final class HaLoop implements AutoCloseable {
         if (local.isRunningReplica()) rejoinFailures.clear();
         boolean rewindFailed = view.flatMap(ClusterView::leader)
                 .map(l -> rejoinFailures.getOrDefault(l.name(), 0) >= REJOIN_ATTEMPTS).orElse(false);
-        return new Observation(cfg.name(), cfg.tags(), settings, view, local, peerStatus, now, wallClock.getAsLong(),
-                lease.untilNanos(),
-                downSinceNanos, notStreamingSinceNanos, rewindFailed, Map.copyOf(slotLastSeen));
+        boolean parametersStale = !effectiveParameters().equals(appliedParameters);
+        return new Observation(cfg.name(), tags, settings, view, local, peerStatus, now, wallClock.getAsLong(),
+                lease.untilNanos(), downSinceNanos, notStreamingSinceNanos, rewindFailed, Map.copyOf(slotLastSeen),
+                command, parametersStale);
     }
 
     /** Keeps our lease alive (one keep-alive per cycle), granting a new one if it is gone. */
     private void ensureLease() {
+        if (leaseId != 0 && leaseTtlSeconds != settings.ttl()) {
+            // The old lease is left to expire: the leader key moves at the next renewal, members at the next publish.
+            log.info("ttl changed from {} s to {} s: moving to a new etcd lease", leaseTtlSeconds, settings.ttl());
+            leaseId = 0;
+        }
         if (leaseId != 0) {
             long sent = clock.getAsLong();
             if (store.refreshLease(leaseId)) {
@@ -291,6 +448,18 @@ public final class HaLoop implements AutoCloseable {
     // ---------------------------------------------------------------- act
 
     private boolean execute(Action a, Observation o) {
+        boolean ok = run(a, o);
+        if (ok && WRITES_CONF.contains(a.getClass())) appliedParameters = effectiveParameters();
+        return ok;
+    }
+
+    /** Actions after which vigil.conf holds the settings in force. */
+    private static final java.util.Set<Class<? extends Action>> WRITES_CONF = java.util.Set.of(
+            Action.InitializeDatabase.class, Action.StartPrimary.class, Action.StartReplica.class, Action.Follow.class,
+            Action.Rewind.class, Action.Reclone.class, Action.Clone.class, Action.RestartPostgres.class,
+            Action.ReloadPostgres.class);
+
+    private boolean run(Action a, Observation o) {
         Map<String, Object> params = settings.postgresql().parameters();
         Duration startTimeout = Duration.ofSeconds(Math.max(60, settings.primaryStartTimeout()));
         if (a instanceof Action.ClaimInitialize c) {
@@ -403,6 +572,22 @@ public final class HaLoop implements AutoCloseable {
             events.handedOver();
             return true;
         }
+        if (a instanceof Action.RestartPostgres r) {
+            pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
+            if (r.asPrimary()) {
+                if (!lease.held()) throw new IllegalStateException("lost the leader lease during the restart");
+                pg.start(params, false, null, null, startTimeout);
+            } else {
+                pg.start(params, true, r.upstream().name(), address(r.upstream()), startTimeout);
+            }
+            log.info("Postgres restarted on request");
+            return true;
+        }
+        if (a instanceof Action.ReloadPostgres r) {
+            pg.follow(params, r.upstream() == null ? null : r.upstream().name(), address(r.upstream()));
+            log.info("Postgres settings rewritten and reloaded");
+            return true;
+        }
         if (a instanceof Action.ClearFailover c) {
             store.clearFailover();
             return true;
@@ -505,8 +690,9 @@ public final class HaLoop implements AutoCloseable {
                 log.warn("could not publish member key: {}", e.getMessage());
             }
         }
-        status.set(new NodeStatus(cfg.scope(), cfg.name(), role, holdsKey, local, o.cluster(), settings, cfg.tags(),
-                plan.reason(), names(plan), error, clock.getAsLong(), lease.untilNanos(), etcdLastSeenEpoch));
+        status.set(new NodeStatus(cfg.scope(), cfg.name(), role, holdsKey, local, o.cluster(), settings, tags,
+                plan.reason(), names(plan), error, clock.getAsLong(), lease.untilNanos(), etcdLastSeenEpoch,
+                scheduledRestart.get()));
     }
 
     private Member member(LocalPostgres local, boolean leader) {
@@ -522,7 +708,7 @@ public final class HaLoop implements AutoCloseable {
                 local.walPosition() == null ? null : local.walPosition().value(),
                 local.receiveLsn() == null ? null : local.receiveLsn().value(),
                 local.replayLsn() == null ? null : local.replayLsn().value(),
-                local.timeline() == 0 ? null : local.timeline(), cfg.tags());
+                local.timeline() == 0 ? null : local.timeline(), tags);
     }
 
     // ---------------------------------------------------------------- side threads
@@ -555,7 +741,7 @@ public final class HaLoop implements AutoCloseable {
     /** Stops Postgres if we believe we lead and our own lease deadline (minus the margin) has passed. */
     private void fence() {
         long until = lease.untilNanos();
-        if (until == 0) return;
+        if (until == 0 || settings.paused()) return;
         if (clock.getAsLong() >= until - settings.safetyMargin().toNanos()) {
             lease.clear();
             log.error("leader lease deadline passed without a renewal: stopping Postgres now (fence)");

@@ -12,6 +12,7 @@ import java.util.Optional;
  *
  * @param cycleEndedNanos  monotonic time the last cycle ended
  * @param etcdLastSeenEpochSeconds wall-clock second of the last successful etcd read (0: never)
+ * @param scheduledRestart a restart the operator scheduled, or null
  */
 public record NodeStatus(
         String scope,
@@ -27,7 +28,8 @@ public record NodeStatus(
         String lastError,
         long cycleEndedNanos,
         long leaderUntilNanos,
-        long etcdLastSeenEpochSeconds) {
+        long etcdLastSeenEpochSeconds,
+        HaLoop.ScheduledRestart scheduledRestart) {
 
     /** The Patroni-style state word: running, starting, stopped or uninitialized. */
     public String state() {

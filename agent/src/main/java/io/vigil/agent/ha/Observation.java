@@ -24,6 +24,8 @@ import java.util.Optional;
  * @param rewindFailed     rejoining the current leader failed (pg_rewind, or three starts as its
  *                         replica); the next step is a fresh clone
  * @param slotLastSeenNanos when each member's slot was last wanted (a member seen in etcd)
+ * @param command          an operator's command for this node, or null
+ * @param parametersStale  the Postgres settings in force differ from those last written to vigil.conf
  */
 public record Observation(
         String self,
@@ -38,5 +40,7 @@ public record Observation(
         Long downSinceNanos,
         Long notStreamingSinceNanos,
         boolean rewindFailed,
-        Map<String, Long> slotLastSeenNanos) {
+        Map<String, Long> slotLastSeenNanos,
+        NodeCommand command,
+        boolean parametersStale) {
 }

@@ -50,6 +50,12 @@ public final class Metrics implements LoopEvents {
         gauge("vigil_leader_lease_seconds_left", "seconds until this leader's own lease deadline (0 when not leader)",
                 s -> s.leaderUntilNanos() == 0 ? 0 : Math.max(0, (s.leaderUntilNanos() - clock.getAsLong()) / 1e9));
         gauge("vigil_etcd_reachable", "1 when the last etcd read succeeded", s -> s.cluster().isPresent() ? 1 : 0);
+        gauge("vigil_pending_restart", "1 when a changed Postgres parameter waits for a restart",
+                s -> s.local().pendingRestart() ? 1 : 0);
+        gauge("vigil_paused", "1 while the cluster is in maintenance mode (pause)", s -> s.settings().paused() ? 1 : 0);
+        gauge("patroni_postgres_pending_restart", "Patroni-compatible: 1 when a restart is pending",
+                s -> s.local().pendingRestart() ? 1 : 0);
+        gauge("patroni_is_paused", "Patroni-compatible: 1 while paused", s -> s.settings().paused() ? 1 : 0);
         gauge("patroni_primary", "Patroni-compatible: 1 on the leader", s -> s.role() == NodeRole.PRIMARY ? 1 : 0);
         gauge("patroni_replica", "Patroni-compatible: 1 on a replica", s -> s.role() == NodeRole.REPLICA ? 1 : 0);
         gauge("patroni_postgres_running", "Patroni-compatible: 1 while Postgres runs", s -> s.local().running() ? 1 : 0);

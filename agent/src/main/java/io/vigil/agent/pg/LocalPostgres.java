@@ -19,6 +19,7 @@ import java.util.List;
  * @param systemId    database system identifier, or null when unknown
  * @param replication rows of pg_stat_replication (primary only)
  * @param slots       physical replication slots present (primary only)
+ * @param pendingRestart a changed parameter waits for a restart (pg_settings.pending_restart)
  */
 public record LocalPostgres(
         boolean hasData,
@@ -36,11 +37,12 @@ public record LocalPostgres(
         String postmasterStartTime,
         Long replayLagSeconds,
         List<ReplicationRow> replication,
-        List<String> slots) {
+        List<String> slots,
+        boolean pendingRestart) {
 
     public static LocalPostgres noData() {
         return new LocalPostgres(false, false, false, false, 0, null, null, null, false, null, null, null, null,
-                null, List.of(), List.of());
+                null, List.of(), List.of(), false);
     }
 
     public boolean isRunningPrimary() {

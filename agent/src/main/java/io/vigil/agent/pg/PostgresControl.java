@@ -101,7 +101,7 @@ public final class PostgresControl implements AutoCloseable {
             ControlData cd = controlData();
             return new LocalPostgres(true, false, false, cd.wasStandby(), Math.max(cd.timeline(), historyTimeline()),
                     cd.position(), null, null,
-                    false, upstream, cd.systemId(), null, null, null, List.of(), List.of());
+                    false, upstream, cd.systemId(), null, null, null, List.of(), List.of(), false);
         }
         try {
             return query(upstream);
@@ -110,7 +110,7 @@ public final class PostgresControl implements AutoCloseable {
             log.debug("Postgres is running but does not answer yet: {}", e.getMessage());
             ControlData cd = controlData();
             return new LocalPostgres(true, true, false, cd.wasStandby(), cd.timeline(), cd.position(), null, null,
-                    false, upstream, cd.systemId(), null, null, null, List.of(), List.of());
+                    false, upstream, cd.systemId(), null, null, null, List.of(), List.of(), false);
         }
     }
 
@@ -182,13 +182,16 @@ public final class PostgresControl implements AutoCloseable {
             int version;
             String started;
             String sysid;
+            boolean pendingRestart;
             try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery(), current_setting('server_version_num')::int,"
-                    + " pg_postmaster_start_time()::text, (SELECT system_identifier::text FROM pg_control_system())")) {
+                    + " pg_postmaster_start_time()::text, (SELECT system_identifier::text FROM pg_control_system()),"
+                    + " EXISTS (SELECT 1 FROM pg_settings WHERE pending_restart)")) {
                 rs.next();
                 inRecovery = rs.getBoolean(1);
                 version = rs.getInt(2);
                 started = rs.getString(3);
                 sysid = rs.getString(4);
+                pendingRestart = rs.getBoolean(5);
             }
             if (!inRecovery) {
                 Lsn write;
@@ -200,7 +203,7 @@ public final class PostgresControl implements AutoCloseable {
                     tli = rs.getLong(2);
                 }
                 return new LocalPostgres(true, true, true, false, tli, write, null, null, false, upstream, sysid,
-                        version, started, null, replicationRows(st), slots(st));
+                        version, started, null, replicationRows(st), slots(st), pendingRestart);
             }
             try (ResultSet rs = st.executeQuery("SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text,"
                     + " (SELECT status FROM pg_stat_wal_receiver), (SELECT received_tli FROM pg_stat_wal_receiver),"
@@ -213,7 +216,7 @@ public final class PostgresControl implements AutoCloseable {
                 Long lag = rs.getObject(7) == null ? null : rs.getLong(7);
                 return new LocalPostgres(true, true, true, true, tli, null, Lsn.parseOrNull(rs.getString(1)),
                         Lsn.parseOrNull(rs.getString(2)), "streaming".equals(rs.getString(3)), upstream, sysid,
-                        version, started, lag, List.of(), List.of());
+                        version, started, lag, List.of(), List.of(), pendingRestart);
             }
         }
     }

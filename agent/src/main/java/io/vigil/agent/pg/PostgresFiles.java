@@ -22,9 +22,21 @@ public final class PostgresFiles {
     private static final String UPSTREAM_MARK = "# vigil-upstream: ";
 
     private final AgentConfig cfg;
+    private volatile Map<String, Object> localParameters;
 
     public PostgresFiles(AgentConfig cfg) {
         this.cfg = cfg;
+        this.localParameters = cfg.localParameters();
+    }
+
+    /** This node's own Postgres parameters (postgresql.parameters in the node config), applied last. */
+    public Map<String, Object> localParameters() {
+        return localParameters;
+    }
+
+    /** Takes new local parameters after the node config was re-read; written at the next rewrite. */
+    public void setLocalParameters(Map<String, Object> parameters) {
+        this.localParameters = Map.copyOf(parameters);
     }
 
     Path dataDir() {
@@ -54,7 +66,7 @@ public final class PostgresFiles {
     public void writeManagedConf(Map<String, Object> clusterParameters, String upstreamName, HostPort upstream) {
         Map<String, Object> p = baseParameters();
         p.putAll(clusterParameters);
-        p.putAll(cfg.localParameters());
+        p.putAll(localParameters);
         p.put("listen_addresses", cfg.pgListen().host());
         p.put("port", cfg.pgListen().port());
         p.put("unix_socket_directories", socketDir().toString());

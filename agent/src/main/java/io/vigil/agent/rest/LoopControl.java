@@ -1,13 +1,35 @@
 package io.vigil.agent.rest;
 
+import io.vigil.agent.ha.CommandOutcome;
+import io.vigil.agent.ha.NodeCommand;
 import io.vigil.cluster.FailoverRequest;
+import java.time.OffsetDateTime;
 import java.util.concurrent.CompletableFuture;
 
-/** What the REST API may ask of the HA loop. The loop does the etcd writes. */
+/** What the REST API may ask of the HA loop. The loop does the etcd writes and the Postgres work. */
 public interface LoopControl {
     /** Completes with false when another request is already pending. */
     CompletableFuture<Boolean> requestFailover(FailoverRequest request);
 
     /** Deletes the pending request. */
     CompletableFuture<Boolean> cancelFailover();
+
+    /** Runs an operator command on this node at the loop's next cycle. */
+    CompletableFuture<CommandOutcome> submit(NodeCommand command);
+
+    /** False when a restart is already scheduled. */
+    boolean scheduleRestart(NodeCommand.Restart restart, OffsetDateTime at);
+
+    /** False when none was scheduled. */
+    boolean cancelScheduledRestart();
+
+    /** PATCH (merge) or PUT (replace) of the cluster config; see HaLoop#editConfig. */
+    CompletableFuture<String> editConfig(String body, boolean replace, long ifRevision);
+
+    /** Thrown while the loop is not running yet (answered with 503). */
+    final class NotStarted extends RuntimeException {
+        public NotStarted() {
+            super("the agent is still starting; try again in a moment");
+        }
+    }
 }

@@ -24,10 +24,18 @@ public final class RestApi implements AutoCloseable {
                    Supplier<String> metrics) {
         Handlers h = new Handlers(status);
         WriteEndpoints writes = new WriteEndpoints(status, loop);
+        NodeEndpoints node = new NodeEndpoints(loop);
+        ConfigEndpoints config = new ConfigEndpoints(loop);
         app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.jetty.host = cfg.restListen().host();
             c.jetty.port = cfg.restListen().port();
+            if (cfg.restCertFile() != null) {
+                java.security.KeyStore keys = PemKeyStore.load(java.nio.file.Path.of(cfg.restCertFile()),
+                        java.nio.file.Path.of(cfg.restKeyFile()));
+                c.jetty.modifyServer(server -> server.setConnectors(new org.eclipse.jetty.server.Connector[] {
+                    tlsConnector(server, keys, cfg)}));
+            }
             for (String path : new String[] {"/", "/primary", "/leader", "/master", "/read-write"}) {
                 h.check(c.routes, path, (s, ctx) -> HealthChecks.primary(s, clock.getAsLong()));
             }
@@ -41,13 +49,23 @@ public final class RestApi implements AutoCloseable {
             c.routes.get("/status", ctx -> h.json(ctx, 200, StatusJson.node(h.current())));
             c.routes.get("/cluster", ctx -> h.json(ctx, 200, StatusJson.cluster(h.current())));
             c.routes.get("/history", ctx -> h.json(ctx, 200, StatusJson.history(h.current())));
-            c.routes.get("/config", ctx -> h.json(ctx, 200, h.current().settings()));
+            c.routes.get("/config", ctx -> {
+                NodeStatus s = h.current();
+                s.cluster().ifPresent(v -> ctx.header("ETag", "\"" + v.settingsRevision() + "\""));
+                h.json(ctx, 200, s.settings());
+            });
             c.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                     .result(metrics.get()));
             c.routes.before(ctx -> authorize(cfg, ctx));
             c.routes.post("/switchover", writes::switchover);
             c.routes.delete("/switchover", writes::cancel);
             c.routes.post("/failover", writes::failover);
+            c.routes.post("/restart", node::restart);
+            c.routes.delete("/restart", node::cancelRestart);
+            c.routes.post("/reinitialize", node::reinitialize);
+            c.routes.post("/reload", node::reload);
+            c.routes.patch("/config", config::patch);
+            c.routes.put("/config", config::put);
             c.routes.exception(BadRequest.class, (e, ctx) -> h.error(ctx, 400, e.getMessage()));
             c.routes.exception(Unprocessable.class, (e, ctx) -> h.error(ctx, 422, e.getMessage()));
             c.routes.exception(Unauthorized.class, (e, ctx) -> {
@@ -56,6 +74,9 @@ public final class RestApi implements AutoCloseable {
             });
             c.routes.exception(Forbidden.class, (e, ctx) -> h.error(ctx, 403, e.getMessage()));
             c.routes.exception(NotReady.class, (e, ctx) -> h.error(ctx, 503, e.getMessage()));
+            c.routes.exception(LoopControl.NotStarted.class, (e, ctx) -> h.error(ctx, 503, e.getMessage()));
+            c.routes.exception(java.util.concurrent.TimeoutException.class,
+                    (e, ctx) -> h.error(ctx, 503, "the HA loop did not answer in time; GET /patroni shows what it is doing"));
             c.routes.exception(Exception.class, (e, ctx) -> {
                 log.error("REST handler failed on {} {}", ctx.method(), ctx.path(), e);
                 h.error(ctx, 500, "internal error; see the agent log");
@@ -64,6 +85,23 @@ public final class RestApi implements AutoCloseable {
                 if (ctx.result() == null) h.error(ctx, 404, "no such endpoint: " + ctx.path());
             });
         });
+    }
+
+    /** HTTPS only, on the configured address; no SNI host check (clients dial IP addresses). */
+    private static org.eclipse.jetty.server.Connector tlsConnector(org.eclipse.jetty.server.Server server,
+                                                                   java.security.KeyStore keys, AgentConfig cfg) {
+        var ssl = new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
+        ssl.setKeyStore(keys);
+        ssl.setKeyStorePassword("");
+        var https = new org.eclipse.jetty.server.HttpConfiguration();
+        https.setSendServerVersion(false);
+        https.addCustomizer(new org.eclipse.jetty.server.SecureRequestCustomizer(false));
+        var connector = new org.eclipse.jetty.server.ServerConnector(server,
+                new org.eclipse.jetty.server.SslConnectionFactory(ssl, "http/1.1"),
+                new org.eclipse.jetty.server.HttpConnectionFactory(https));
+        connector.setHost(cfg.restListen().host());
+        connector.setPort(cfg.restListen().port());
+        return connector;
     }
 
     public void start() {

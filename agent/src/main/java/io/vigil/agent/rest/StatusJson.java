@@ -57,6 +57,15 @@ final class StatusJson {
         if (s.etcdLastSeenEpochSeconds() > 0) m.put("dcs_last_seen", s.etcdLastSeenEpochSeconds());
         if (pg.systemId() != null) m.put("database_system_identifier", pg.systemId());
         if (s.cluster().map(c -> c.leader().isEmpty()).orElse(false)) m.put("cluster_unlocked", true);
+        if (pg.pendingRestart()) m.put("pending_restart", true);
+        if (s.settings().paused()) m.put("pause", true);
+        if (s.scheduledRestart() != null) {
+            Map<String, Object> sr = new LinkedHashMap<>();
+            sr.put("schedule", s.scheduledRestart().at().toString());
+            if (s.scheduledRestart().restart().role() != null) sr.put("role", s.scheduledRestart().restart().role());
+            if (s.scheduledRestart().restart().onlyIfPending()) sr.put("restart_pending", true);
+            m.put("scheduled_restart", sr);
+        }
         Map<String, Object> patroni = new LinkedHashMap<>();
         patroni.put("version", HaLoop.VERSION);
         patroni.put("scope", s.scope());
@@ -106,6 +115,16 @@ final class StatusJson {
             }
         }
         out.put("members", members);
+        if (s.settings().paused()) out.put("pause", true);
+        if (view != null) {
+            view.failover().filter(f -> f.scheduledAt() != null).ifPresent(f -> {
+                Map<String, Object> sw = new LinkedHashMap<>();
+                sw.put("at", f.scheduledAt());
+                if (f.leader() != null) sw.put("from", f.leader());
+                sw.put("to", f.member());
+                out.put("scheduled_switchover", sw);
+            });
+        }
         if (view == null) out.put("error", "etcd is unreachable from this node; members are unknown");
         return out;
     }

@@ -39,6 +39,9 @@ final class SwitchoverCheck {
         }
         Verdict pending = pending(v);
         if (pending != null) return pending;
+        if (s.settings().paused() && (candidate == null || candidate.isBlank())) {
+            return Verdict.refuse(400, "Switchover is possible only to a specific candidate in a paused state");
+        }
         if (candidate == null || candidate.isBlank()) {
             return best(s, v, current).map(c -> new Verdict(0, null, c.name())).orElse(Verdict.refuse(412,
                     "no candidate: no healthy replica within maximum_lag_on_failover may be promoted"));

@@ -49,6 +49,7 @@ final class WriteEndpoints {
             return;
         }
         if (b.scheduledAt() != null) {
+            if (s.settings().paused()) throw new RestApi.BadRequest("Can't schedule switchover in the paused state");
             OffsetDateTime at = scheduledAt(b.scheduledAt());
             if (!submit(new FailoverRequest(b.leader(), v.candidate(), at.toString()))) {
                 text(ctx, 409, "another switchover or failover is already pending");
@@ -141,6 +142,7 @@ final class WriteEndpoints {
     }
 
     static OffsetDateTime scheduledAt(String text) {
+        if (text == null) throw new RestApi.BadRequest("schedule must be an ISO-8601 time with a time zone");
         OffsetDateTime at;
         try {
             at = OffsetDateTime.parse(text);
