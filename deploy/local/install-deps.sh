@@ -13,6 +13,7 @@ command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v bc >/dev/null 2>&1 || need+=(bc)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
 

@@ -104,7 +104,8 @@ public final class Main implements Callable<Integer> {
                     () -> loopRef.get() == null ? null : loopRef.get().status(), System::nanoTime);
             CompletableFuture<HaLoop> loopReady = CompletableFuture.supplyAsync(() -> {
                 EtcdStore store = EtcdStore.connect(cfg, callTimeout);
-                HaLoop l = new HaLoop(cfg, store, new PostgresControl(cfg), new PeerClient(Duration.ofMillis(1000)),
+                HaLoop l = new HaLoop(cfg, store, new PostgresControl(cfg), new PeerClient(Duration.ofMillis(1000),
+                        cfg.restCaFile() == null ? null : Path.of(cfg.restCaFile())),
                         System::nanoTime, metrics, () -> loadConfig(config, true), store);
                 loopRef.set(l);
                 l.start();

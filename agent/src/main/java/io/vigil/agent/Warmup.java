@@ -48,7 +48,7 @@ final class Warmup implements Callable<Integer> {
             } catch (RuntimeException expected) {
                 // nothing listens there; the classes are loaded all the same
             }
-            HaLoop loop = new HaLoop(cfg, store, new PostgresControl(cfg), new PeerClient(Duration.ofMillis(100)),
+            HaLoop loop = new HaLoop(cfg, store, new PostgresControl(cfg), new PeerClient(Duration.ofMillis(100), null),
                     System::nanoTime, io.vigil.agent.ha.LoopEvents.NONE, () -> cfg, () -> { });
             io.vigil.agent.metrics.Metrics metrics = new io.vigil.agent.metrics.Metrics("w", "w", loop::status,
                     System::nanoTime);

@@ -26,6 +26,7 @@ public record AgentConfig(
         Secret restPassword,
         String restCertFile,
         String restKeyFile,
+        String restCaFile,
         Path dataDir,
         Path binDir,
         HostPort pgListen,
@@ -49,7 +50,7 @@ public record AgentConfig(
     }
 
     public String apiUrl() {
-        return "http://" + restConnect + "/patroni";
+        return (restCertFile == null ? "http://" : "https://") + restConnect + "/patroni";
     }
 
     public String connUrl() {

@@ -195,6 +195,7 @@ public final class ConfigLoader {
             }
             checkReadable(rest.certfile(), "restapi.certfile", problems);
             checkReadable(rest.keyfile(), "restapi.keyfile", problems);
+            checkReadable(rest.cafile(), "restapi.cafile", problems);
         }
 
         NodeConfig.Postgresql pg = c.postgresql();
@@ -275,6 +276,7 @@ public final class ConfigLoader {
         return new AgentConfig(scope, name, namespace, List.copyOf(endpoints),
                 etcd.username(), etcdPassword, etcd.cacert(), etcd.cert(), etcd.key(),
                 restListen, restConnect, restUser, restPassword, rest.certfile(), rest.keyfile(),
+                rest.cafile(),
                 dataDir, binDir, pgListen, pgConnect, pgpass, superuser, superPw, replUser, replPw,
                 rewindUser, rewindPw, localParams, hba, initdb, dcs,
                 c.tags() == null ? Tags.NONE : c.tags());

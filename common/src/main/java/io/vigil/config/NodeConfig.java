@@ -38,7 +38,8 @@ public record NodeConfig(
             @JsonProperty("connect_address") String connectAddress,
             @JsonProperty("authentication") Credential authentication,
             @JsonProperty("certfile") String certfile,
-            @JsonProperty("keyfile") String keyfile) {
+            @JsonProperty("keyfile") String keyfile,
+            @JsonProperty("cafile") String cafile) {
     }
 
     public record Postgresql(

@@ -21,9 +21,12 @@ public final class PeerClient {
     private final HttpClient http;
     private final Duration timeout;
 
-    public PeerClient(Duration timeout) {
+    /** {@code caFile}: PEM certificates to trust for peers' HTTPS APIs; null: the JVM's default trust. */
+    public PeerClient(Duration timeout, java.nio.file.Path caFile) {
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).version(HttpClient.Version.HTTP_1_1).build();
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(timeout).version(HttpClient.Version.HTTP_1_1);
+        if (caFile != null) b.sslContext(TrustedCa.context(caFile));
+        this.http = b.build();
     }
 
     public Map<String, PeerStatus> fetch(Collection<Member> peers) {

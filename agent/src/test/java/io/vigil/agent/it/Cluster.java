@@ -27,7 +27,9 @@ import org.awaitility.Awaitility;
 final class Cluster implements AutoCloseable {
     static final String PASSWORD = "it-super-pw";
     static final String REST_PASSWORD = "it-rest-pw";
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    /** Trusts any certificate: the tests check the agents' HTTPS, not a PKI. */
+    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1))
+            .sslContext(trustAll()).build();
 
     final Path root;
     final EtcdServer etcd;
@@ -36,6 +38,28 @@ final class Cluster implements AutoCloseable {
     final int loopWait;
     final int retryTimeout;
     private final Path jar;
+    /** Certificate and key for every node's REST API (HTTPS), or null for plain HTTP. */
+    private Path tlsDir;
+
+    private static javax.net.ssl.SSLContext trustAll() {
+        try {
+            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            ctx.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509TrustManager() {
+                public void checkClientTrusted(java.security.cert.X509Certificate[] c, String a) {
+                }
+
+                public void checkServerTrusted(java.security.cert.X509Certificate[] c, String a) {
+                }
+
+                public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                    return new java.security.cert.X509Certificate[0];
+                }
+            }}, null);
+            return ctx;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
     private Cluster(int size, int ttl, int loopWait, int retryTimeout) throws IOException {
         this.ttl = ttl;
@@ -53,7 +77,22 @@ final class Cluster implements AutoCloseable {
 
     /** Starts etcd and every agent; returns once one node is primary and the rest stream from it. */
     static Cluster start(int size, int ttl, int loopWait, int retryTimeout) throws IOException {
+        return start(new Cluster(size, ttl, loopWait, retryTimeout));
+    }
+
+    /** As {@link #start}, with every REST API on HTTPS (a self-signed certificate, also the agents' cafile). */
+    static Cluster startWithTls(int size, int ttl, int loopWait, int retryTimeout) throws IOException {
         Cluster c = new Cluster(size, ttl, loopWait, retryTimeout);
+        c.tlsDir = c.root.resolve("tls");
+        Files.createDirectories(c.tlsDir);
+        Processes.run(List.of("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                "-subj", "/CN=vigil-it", "-addext", "subjectAltName=IP:127.0.0.1",
+                "-keyout", c.tlsDir.resolve("key.pem").toString(), "-out", c.tlsDir.resolve("cert.pem").toString()));
+        return start(c);
+    }
+
+    private static Cluster start(Cluster c) throws IOException {
+        int size = c.nodes.size();
         try {
             c.etcd.start();
             for (Node n : c.nodes) n.writeConfig();
@@ -194,7 +233,7 @@ final class Cluster implements AutoCloseable {
         }
 
         String api(String path) {
-            return "http://127.0.0.1:" + restPort + path;
+            return (tlsDir == null ? "http://" : "https://") + "127.0.0.1:" + restPort + path;
         }
 
         void writeConfig() throws IOException {
@@ -207,6 +246,8 @@ final class Cluster implements AutoCloseable {
                     "restapi:",
                     "  listen: 127.0.0.1:" + restPort,
                     "  authentication: {username: vigil, password: " + REST_PASSWORD + "}",
+                    tlsDir == null ? "" : "  certfile: " + tlsDir.resolve("cert.pem") + "\n  keyfile: "
+                            + tlsDir.resolve("key.pem") + "\n  cafile: " + tlsDir.resolve("cert.pem"),
                     "postgresql:",
                     "  data_dir: " + dataDir(),
                     "  listen: 127.0.0.1:" + pgPort,
