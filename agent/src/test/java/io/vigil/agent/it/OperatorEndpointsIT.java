@@ -42,6 +42,19 @@ class OperatorEndpointsIT extends ClusterTest {
         String[] stale = patch(replica, "{\"postgresql\": {\"parameters\": {\"work_mem\": \"9MB\"}}}", etag);
         assertThat(stale[0]).as(stale[1]).isEqualTo("409");
 
+        // a new ttl moves the leader key to a lease of that ttl, without a leader change
+        assertThat(Cluster.http("PATCH", leader.api("/config"), "{\"ttl\": 9}", AUTH)[0]).isEqualTo("200");
+        try (io.etcd.jetcd.Client etcd = io.etcd.jetcd.Client.builder().endpoints("http://" + cluster.etcd.endpoint()).build()) {
+            io.etcd.jetcd.ByteSequence key = io.etcd.jetcd.ByteSequence.from("/vigil/it/leader".getBytes());
+            Awaitility.await("leader key on a 9 s lease").atMost(Duration.ofSeconds(15)).until(() -> {
+                var kv = etcd.getKVClient().get(key).get().getKvs();
+                if (kv.isEmpty()) return false;
+                return etcd.getLeaseClient().timeToLive(kv.get(0).getLease(), io.etcd.jetcd.options.LeaseOption.DEFAULT)
+                        .get().getGrantedTTL() == 9 && kv.get(0).getValue().toString().equals(leader.name);
+            });
+        }
+        assertThat(cluster.primaries()).containsExactly(leader);
+
         // the accepted change reaches every node's Postgres by reload, without a restart
         for (Cluster.Node n : cluster.nodes) {
             Awaitility.await("work_mem on " + n.name).atMost(Duration.ofSeconds(15)).ignoreExceptions()
