@@ -1,0 +1,71 @@
+package io.vigil.agent.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/** Status codes of every health endpoint on a primary, a replica, a lagging replica and a stopped Postgres. */
+class ReadEndpointsIT extends ClusterTest {
+    private static final String AUTH = "vigil:" + Cluster.REST_PASSWORD;
+    private static final String[] PATHS = {"/", "/primary", "/leader", "/master", "/read-write", "/replica",
+        "/read-only", "/health", "/liveness", "/readiness"};
+
+    private static Map<String, Integer> codes(Cluster.Node n, String method) {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        for (String p : PATHS) out.put(p, Cluster.httpStatus(method, n.api(p)));
+        return out;
+    }
+
+    private static Map<String, Integer> expect(int primary, int replica, int readOnly, int health, int liveness,
+                                               int readiness) {
+        Map<String, Integer> m = new LinkedHashMap<>();
+        for (String p : new String[] {"/", "/primary", "/leader", "/master", "/read-write"}) m.put(p, primary);
+        m.put("/replica", replica);
+        m.put("/read-only", readOnly);
+        m.put("/health", health);
+        m.put("/liveness", liveness);
+        m.put("/readiness", readiness);
+        return m;
+    }
+
+    @Test
+    void healthEndpointsAnswerByRoleLagAndState() throws Exception {
+        cluster = Cluster.start(2, 6, 1, 2);
+        Cluster.Node leader = cluster.awaitPrimary(Duration.ofSeconds(10));
+        Cluster.Node replica = cluster.nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+
+        for (String method : new String[] {"GET", "HEAD", "OPTIONS"}) {
+            assertThat(codes(leader, method)).as(method + " on the primary").isEqualTo(expect(200, 503, 200, 200, 200, 200));
+            assertThat(codes(replica, method)).as(method + " on the replica").isEqualTo(expect(503, 200, 200, 200, 200, 200));
+        }
+        assertThat(Cluster.httpStatus("GET", replica.api("/replica?lag=0"))).isEqualTo(200);
+        assertThat(Cluster.httpStatus("GET", replica.api("/replica?tag_foo=bar"))).isEqualTo(503);
+        assertThat(Cluster.httpStatus("GET", replica.api("/replica?lag=lots"))).isEqualTo(400);
+
+        // lag both ways: replay paused on the replica while the primary writes 2 MB
+        replica.execute("SELECT pg_wal_replay_pause()");
+        leader.execute("CREATE TABLE filler AS SELECT repeat('x', 1000) AS pad FROM generate_series(1, 2000)");
+        Awaitility.await("replica lags by more than 1MB").atMost(Duration.ofSeconds(15))
+                .until(() -> Cluster.httpStatus("GET", replica.api("/replica?lag=1MB")) == 503);
+        assertThat(Cluster.httpStatus("GET", replica.api("/replica?lag=1GB"))).isEqualTo(200);
+        assertThat(Cluster.httpStatus("GET", replica.api("/replica"))).isEqualTo(200);
+        replica.execute("SELECT pg_wal_replay_resume()");
+        Awaitility.await("lag gone").atMost(Duration.ofSeconds(15))
+                .until(() -> Cluster.httpStatus("GET", replica.api("/replica?lag=1MB")) == 200);
+
+        // a stopped Postgres (kept stopped by maintenance mode)
+        assertThat(Cluster.http("PATCH", leader.api("/config"), "{\"pause\": true}", AUTH)[0]).isEqualTo("200");
+        Awaitility.await("pause seen").atMost(Duration.ofSeconds(10))
+                .until(() -> Cluster.httpGet(replica.api("/patroni")).contains("\"pause\":true"));
+        replica.killPostmaster();
+        Awaitility.await("stopped replica's codes").atMost(Duration.ofSeconds(10))
+                .until(() -> codes(replica, "GET").equals(expect(503, 503, 503, 503, 200, 503)));
+        assertThat(codes(leader, "GET")).isEqualTo(expect(200, 503, 200, 200, 200, 200));
+        assertThat(Cluster.http("PATCH", leader.api("/config"), "{\"pause\": false}", AUTH)[0]).isEqualTo("200");
+        cluster.awaitStreamingReplicas(leader, 1, Duration.ofSeconds(30));
+    }
+}
