@@ -19,6 +19,7 @@ import java.util.Optional;
  * @param historyRevision mod revision of the history key (0 when absent), for compare-and-set
  * @param failover     a pending switchover or failover request, if any
  * @param revision     etcd revision of the read
+ * @param sync         the sync key ({@link SyncState#NONE} when absent)
  */
 public record ClusterView(
         Optional<String> initialize,
@@ -30,10 +31,11 @@ public record ClusterView(
         List<TimelineSwitch> history,
         long historyRevision,
         Optional<FailoverRequest> failover,
-        long revision) {
+        long revision,
+        SyncState sync) {
 
     public static ClusterView empty() {
-        return new ClusterView(Optional.empty(), Optional.empty(), Map.of(), null, 0, 0, List.of(), 0, Optional.empty(), 0);
+        return new ClusterView(Optional.empty(), Optional.empty(), Map.of(), null, 0, 0, List.of(), 0, Optional.empty(), 0, SyncState.NONE);
     }
 
     public boolean isLeader(String name) {

@@ -51,4 +51,12 @@ public record Lsn(long value) implements Comparable<Lsn> {
     public String toString() {
         return String.format("%X/%X", value >>> 32, value & 0xFFFFFFFFL);
     }
+
+    /** A byte count for people: "512 bytes", "48.0 MB". */
+    public static String size(long bytes) {
+        if (bytes < 1024) return bytes + " bytes";
+        if (bytes < 1024 * 1024) return String.format(java.util.Locale.ROOT, "%.1f kB", bytes / 1024.0);
+        if (bytes < 1024L * 1024 * 1024) return String.format(java.util.Locale.ROOT, "%.1f MB", bytes / 1048576.0);
+        return String.format(java.util.Locale.ROOT, "%.1f GB", bytes / 1073741824.0);
+    }
 }

@@ -21,7 +21,13 @@ public record ClusterSettings(
         @JsonProperty("member_slots_ttl") Integer memberSlotsTtl,
         @JsonProperty("primary_start_timeout") Integer primaryStartTimeout,
         @JsonProperty("postgresql") PostgresSettings postgresql,
-        @JsonProperty("pause") Boolean pause) {
+        @JsonProperty("pause") Boolean pause,
+        @JsonProperty("synchronous_mode") Boolean synchronousMode,
+        @JsonProperty("synchronous_mode_strict") Boolean synchronousModeStrict,
+        @JsonProperty("synchronous_node_count") Integer synchronousNodeCount,
+        @JsonProperty("maximum_lag_on_syncnode") Long maximumLagOnSyncnode,
+        @JsonProperty("failsafe_mode") Boolean failsafeMode,
+        @JsonProperty("check_timeline") Boolean checkTimeline) {
 
     /** Set by Vigil from the node config and the member's address; refused in postgresql.parameters. */
     public static final java.util.Set<String> MANAGED_PARAMETERS = java.util.Set.of("listen_addresses", "port",
@@ -50,6 +56,28 @@ public record ClusterSettings(
         primaryStartTimeout = primaryStartTimeout == null ? 30 : primaryStartTimeout;
         postgresql = postgresql == null ? new PostgresSettings(null, null, null) : postgresql;
         pause = pause != null && pause;
+        synchronousMode = synchronousMode != null && synchronousMode;
+        synchronousModeStrict = synchronousModeStrict != null && synchronousModeStrict;
+        synchronousNodeCount = synchronousNodeCount == null ? 1 : synchronousNodeCount;
+        maximumLagOnSyncnode = maximumLagOnSyncnode == null ? -1L : maximumLagOnSyncnode;
+        failsafeMode = failsafeMode != null && failsafeMode;
+        checkTimeline = checkTimeline != null && checkTimeline;
+    }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    /** Settings from their JSON form (the config key); unknown keys are an error. */
+    public static ClusterSettings fromJson(String json) {
+        try {
+            return JSON.readValue(json, ClusterSettings.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ConfigException("invalid cluster settings: " + e.getOriginalMessage());
+        }
+    }
+
+    /** Synchronous replication is on (strict or not). */
+    public boolean synchronous() {
+        return synchronousMode || synchronousModeStrict;
     }
 
     /** Maintenance mode: agents report but take no automatic action. */
@@ -58,7 +86,7 @@ public record ClusterSettings(
     }
 
     public static ClusterSettings defaults() {
-        return new ClusterSettings(null, null, null, null, null, null, null, null);
+        return new ClusterSettings(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** Every problem found, each naming its key under {@code prefix}; empty when valid. */
@@ -75,6 +103,11 @@ public record ClusterSettings(
         if (maximumLagOnFailover < 0) out.add(prefix + "maximum_lag_on_failover must not be negative");
         if (memberSlotsTtl < 0) out.add(prefix + "member_slots_ttl must not be negative");
         if (primaryStartTimeout < 0) out.add(prefix + "primary_start_timeout must not be negative");
+        if (synchronousNodeCount < 1) out.add(prefix + "synchronous_node_count must be at least 1");
+        if (postgresql.parameters().containsKey("synchronous_standby_names") && synchronous()) {
+            out.add(prefix + "postgresql.parameters.synchronous_standby_names is managed by Vigil in synchronous_mode;"
+                    + " remove it");
+        }
         postgresql.parameters().forEach((k, v) -> {
             if (MANAGED_PARAMETERS.contains(k)) {
                 out.add(prefix + "postgresql.parameters." + k + " is set by Vigil from the node config; remove it here");

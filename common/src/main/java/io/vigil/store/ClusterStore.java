@@ -61,6 +61,12 @@ public interface ClusterStore extends AutoCloseable {
     /** Writes the cluster-wide settings only if none are stored yet. */
     boolean initializeSettings(ClusterSettings settings);
 
+    /**
+     * Writes the sync key (leader, synchronous members) only if its mod revision is still
+     * {@code expectedModRevision} (0: only if absent).
+     */
+    boolean writeSync(String leader, java.util.Set<String> members, long expectedModRevision);
+
     /** The raw config key and its mod revision, for a compare-and-set edit; revision 0 when absent. */
     StoredSettings readSettings();
 

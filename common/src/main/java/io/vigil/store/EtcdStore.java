@@ -23,6 +23,7 @@ import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.FailoverRequest;
 import io.vigil.cluster.LeaderKey;
 import io.vigil.cluster.Member;
+import io.vigil.cluster.SyncState;
 import io.vigil.cluster.TimelineSwitch;
 import io.vigil.config.AgentConfig;
 import io.vigil.config.ClusterSettings;
@@ -125,6 +126,7 @@ public final class EtcdStore implements ClusterStore {
         long lastLsn = 0;
         List<TimelineSwitch> history = List.of();
         long historyRevision = 0;
+        SyncState sync = SyncState.NONE;
         for (KeyValue kvp : r.getKvs()) {
             String k = kvp.getKey().toString(StandardCharsets.UTF_8).substring(prefix.length());
             String v = kvp.getValue().toString(StandardCharsets.UTF_8);
@@ -138,6 +140,11 @@ public final class EtcdStore implements ClusterStore {
                     }
                     case "failover" -> failover = v.isBlank() || v.equals("{}") ? Optional.empty()
                             : Optional.of(JSON.readValue(v, FailoverRequest.class)).filter(f -> f.member() != null);
+                    case "sync" -> {
+                        com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(v);
+                        sync = SyncState.parse(n.path("leader").asText(null), n.path("sync_standby").asText(null),
+                                kvp.getModRevision());
+                    }
                     case "status" -> lastLsn = JSON.readTree(v).path("optime").asLong(0);
                     case "history" -> {
                         history = parseHistory(v);
@@ -156,7 +163,7 @@ public final class EtcdStore implements ClusterStore {
             }
         }
         return new ClusterView(initialize, leader, java.util.Collections.unmodifiableMap(members), settings, settingsRevision, lastLsn, history, historyRevision, failover,
-                r.getHeader().getRevision());
+                r.getHeader().getRevision(), sync);
     }
 
     private static List<TimelineSwitch> parseHistory(String v) throws JsonProcessingException {
@@ -279,6 +286,16 @@ public final class EtcdStore implements ClusterStore {
         ByteSequence k = key("config");
         return await(kv.txn().If(absent(k)).Then(Op.put(k, bytes(json(settings)), PutOption.DEFAULT)).commit(),
                 "config init").isSucceeded();
+    }
+
+    @Override
+    public boolean writeSync(String leader, java.util.Set<String> members, long expectedModRevision) {
+        ByteSequence k = key("sync");
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("leader", leader);
+        body.put("sync_standby", new SyncState(leader, members, 0).syncStandbyText());
+        return await(kv.txn().If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedModRevision)))
+                .Then(Op.put(k, bytes(json(body)), PutOption.DEFAULT)).commit(), "sync write").isSucceeded();
     }
 
     @Override

@@ -72,6 +72,15 @@ public sealed interface Action {
     /** Rewrite vigil.conf with the settings in force and reload Postgres ({@code upstream}: null on a primary). */
     record ReloadPostgres(Member upstream) implements Action {}
 
+    /** Compare-and-set the sync key to this leader and {@code members} (expected mod revision: 0 = absent). */
+    record WriteSync(java.util.Set<String> members, long expectedRevision) implements Action {}
+
+    /**
+     * Set synchronous_standby_names to wait for every one of {@code members} ({@code ["*"]}: any
+     * standby; empty: none; null: Vigil stops managing it) and reload.
+     */
+    record SetSyncStandbys(java.util.List<String> members) implements Action {}
+
     /** pg_basebackup from {@code source} into the empty data directory, then start as its replica. */
     record Clone(Member source) implements Action {}
 }

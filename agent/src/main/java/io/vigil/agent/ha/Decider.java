@@ -24,6 +24,10 @@ public final class Decider {
         ClusterView view = o.cluster().get();
         LocalPostgres pg = o.local();
         if (view.initialize().isEmpty()) {
+            if (!o.tags().mayPromote()) {
+                return Plan.waiting("the cluster is not initialised; this node is tagged nofailover (or"
+                        + " failover_priority 0), so it waits for another node to bootstrap it");
+            }
             return uninitialized(pg);
         }
         String systemId = view.initialize().get();

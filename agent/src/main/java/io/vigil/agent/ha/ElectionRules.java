@@ -60,13 +60,23 @@ final class ElectionRules {
         if (!o.tags().mayPromote()) {
             return Optional.of(o.tags().noFailover() ? "tagged nofailover" : "failover_priority is 0");
         }
+        String notSync = view.sync().promotionBlocker(o.settings(), o.self());
+        if (notSync != null) return Optional.of(notSync);
+        boolean namedSync = o.settings().synchronous() && view.sync().names(o.self());
         Lsn mine = o.local().walPosition();
         long maxLag = o.settings().maximumLagOnFailover();
-        if (view.lastLeaderLsn() > 0) {
+        if (o.settings().checkTimeline() && !view.history().isEmpty()) {
+            long expected = view.history().get(view.history().size() - 1).timeline() + 1;
+            if (o.local().timeline() < expected) {
+                return Optional.of("check_timeline: on timeline " + o.local().timeline() + ", the cluster's is "
+                        + expected);
+            }
+        }
+        if (view.lastLeaderLsn() > 0 && !namedSync) {
             long lag = new Lsn(view.lastLeaderLsn()).bytesAfter(mine);
             if (lag > maxLag) {
-                return Optional.of("lag " + lag + " bytes behind the last leader position > maximum_lag_on_failover "
-                        + maxLag);
+                return Optional.of("lag " + Lsn.size(lag) + " behind the last leader position > maximum_lag_on_failover "
+                        + Lsn.size(maxLag));
             }
         }
         for (Member m : view.members().values()) {
@@ -82,7 +92,8 @@ final class ElectionRules {
                 return Optional.of(peer.name() + " still runs as a primary");
             }
             Member m = view.members().get(peer.name());
-            boolean mayPromote = m == null || m.tagsOrNone().mayPromote();
+            boolean mayPromote = (m == null || m.tagsOrNone().mayPromote())
+                    && view.sync().promotionBlocker(o.settings(), peer.name()) == null;
             if (!mayPromote || peer.wal() == null) continue;
             if (peer.timeline() > o.local().timeline()) {
                 return Optional.of(peer.name() + " is on a newer timeline (" + peer.timeline() + " > "

@@ -80,6 +80,8 @@ public final class HaLoop implements AutoCloseable {
     /** Postgres settings last written to vigil.conf (null: not since the agent started). */
     private Map<String, Object> appliedParameters;
     private volatile io.vigil.cluster.Tags tags;
+    /** Members seen synchronous, with the WAL position written after they were first seen so. */
+    private final Map<String, io.vigil.cluster.Lsn> syncMarks = new HashMap<>();
 
     private record PendingCommand(NodeCommand command, java.util.concurrent.CompletableFuture<CommandOutcome> done) {
     }
@@ -351,11 +353,58 @@ public final class HaLoop implements AutoCloseable {
         return null;
     }
 
-    /** The Postgres parameters vigil.conf should carry now (cluster-wide, then this node's own). */
+    /** The Postgres parameters vigil.conf should carry now (cluster-wide, this node's own, synchronous_standby_names). */
     private Map<String, Object> effectiveParameters() {
         Map<String, Object> p = new java.util.LinkedHashMap<>(settings.postgresql().parameters());
         p.putAll(pg.files().localParameters());
+        if (pg.files().syncStandbyNames() != null) p.put("synchronous_standby_names", pg.files().syncStandbyNames());
         return p;
+    }
+
+    /**
+     * Who decides synchronous_standby_names: the leader's sync steps while it leads (a restarted
+     * agent adopts what its running primary has); otherwise the mode's default, ready for a
+     * promotion: in strict mode a new primary's commits wait for any standby from the first one.
+     */
+    private void manageSyncStandbyNames(Optional<ClusterView> view, LocalPostgres local) {
+        boolean leading = lease.held() || view.map(v -> v.isLeader(cfg.name())).orElse(false);
+        if (leading) {
+            if (pg.files().syncStandbyNames() == null && settings.synchronous()) {
+                io.vigil.cluster.SyncState key = view.map(ClusterView::sync).orElse(io.vigil.cluster.SyncState.NONE);
+                String adopted = local.syncStandbyNames() != null ? local.syncStandbyNames()
+                        : cfg.name().equals(key.leader()) && !key.members().isEmpty()
+                        ? SyncRules.format(List.copyOf(new java.util.TreeSet<>(key.members())))
+                        : settings.synchronousModeStrict() ? "*" : "";
+                pg.files().setSyncStandbyNames(adopted);
+            }
+            return;
+        }
+        pg.files().setSyncStandbyNames(!settings.synchronous() ? null : settings.synchronousModeStrict() ? "*" : "");
+    }
+
+    /** Members Postgres treats as synchronous that have flushed past a position written after it began to. */
+    private java.util.Set<String> confirmSync(Optional<ClusterView> view, LocalPostgres local) {
+        if (!local.isRunningPrimary() || view.isEmpty()) {
+            syncMarks.clear();
+            return java.util.Set.of();
+        }
+        Map<String, String> bySlot = new HashMap<>();
+        view.get().members().keySet().forEach(m -> bySlot.put(AgentConfig.slotName(m), m));
+        java.util.Set<String> confirmed = new java.util.TreeSet<>();
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (LocalPostgres.ReplicationRow r : local.replication()) {
+            String member = bySlot.get(r.applicationName());
+            if (member == null || !("sync".equals(r.syncState()) || "quorum".equals(r.syncState()))) continue;
+            seen.add(member);
+            io.vigil.cluster.Lsn mark = syncMarks.get(member);
+            if (mark == null) {
+                syncMarks.put(member, local.writeLsn());
+            } else if (r.flushLsn() != null && r.flushLsn().compareTo(mark) >= 0) {
+                confirmed.add(member);
+            }
+        }
+        syncMarks.keySet().retainAll(seen);
+        return confirmed;
     }
 
     /** Actions that can outlast the lease; the key is renewed beside them while the leader runs one. */
@@ -366,7 +415,8 @@ public final class HaLoop implements AutoCloseable {
 
     private static boolean changesLocalState(Action a) {
         return !(a instanceof Action.RenewLeader || a instanceof Action.PublishLeaderPosition
-                || a instanceof Action.SyncSlots || a instanceof Action.ReloadPostgres);
+                || a instanceof Action.SyncSlots || a instanceof Action.ReloadPostgres || a instanceof Action.WriteSync
+                || a instanceof Action.SetSyncStandbys);
     }
 
     private static List<String> names(Plan p) {
@@ -417,10 +467,12 @@ public final class HaLoop implements AutoCloseable {
         if (local.isRunningReplica()) rejoinFailures.clear();
         boolean rewindFailed = view.flatMap(ClusterView::leader)
                 .map(l -> rejoinFailures.getOrDefault(l.name(), 0) >= REJOIN_ATTEMPTS).orElse(false);
+        manageSyncStandbyNames(view, local);
+        java.util.Set<String> syncConfirmed = confirmSync(view, local);
         boolean parametersStale = !effectiveParameters().equals(appliedParameters);
         return new Observation(cfg.name(), tags, settings, view, local, peerStatus, now, wallClock.getAsLong(),
                 lease.untilNanos(), downSinceNanos, notStreamingSinceNanos, rewindFailed, Map.copyOf(slotLastSeen),
-                command, parametersStale);
+                command, parametersStale, syncConfirmed);
     }
 
     /** Keeps our lease alive (one keep-alive per cycle), granting a new one if it is gone. */
@@ -457,7 +509,7 @@ public final class HaLoop implements AutoCloseable {
     private static final java.util.Set<Class<? extends Action>> WRITES_CONF = java.util.Set.of(
             Action.InitializeDatabase.class, Action.StartPrimary.class, Action.StartReplica.class, Action.Follow.class,
             Action.Rewind.class, Action.Reclone.class, Action.Clone.class, Action.RestartPostgres.class,
-            Action.ReloadPostgres.class);
+            Action.ReloadPostgres.class, Action.SetSyncStandbys.class);
 
     private boolean run(Action a, Observation o) {
         Map<String, Object> params = settings.postgresql().parameters();
@@ -471,6 +523,8 @@ public final class HaLoop implements AutoCloseable {
             return won;
         }
         if (a instanceof Action.InitializeDatabase i) {
+            // the bootstrap's own commits never wait for a standby; synchronous mode starts after it
+            pg.files().setSyncStandbyNames(null);
             try {
                 String sysid = pg.bootstrap(params);
                 store.completeInitialize(sysid);
@@ -586,6 +640,17 @@ public final class HaLoop implements AutoCloseable {
         if (a instanceof Action.ReloadPostgres r) {
             pg.follow(params, r.upstream() == null ? null : r.upstream().name(), address(r.upstream()));
             log.info("Postgres settings rewritten and reloaded");
+            return true;
+        }
+        if (a instanceof Action.WriteSync w) {
+            boolean ok = store.writeSync(cfg.name(), w.members(), w.expectedRevision());
+            if (ok) log.info("sync key: leader {}, synchronous standbys {}", cfg.name(), w.members());
+            return ok;
+        }
+        if (a instanceof Action.SetSyncStandbys w) {
+            pg.files().setSyncStandbyNames(SyncRules.format(w.members()));
+            pg.follow(params, null, null);
+            log.info("synchronous_standby_names = '{}'", pg.files().syncStandbyNames());
             return true;
         }
         if (a instanceof Action.ClearFailover c) {

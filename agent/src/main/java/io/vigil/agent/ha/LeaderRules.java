@@ -29,6 +29,11 @@ final class LeaderRules {
                 return Plan.of("switchover candidate " + handOver.get().member() + " is not a member: dropping the request",
                         new Action.ClearFailover());
             }
+            String notSync = view.sync().promotionBlocker(o.settings(), candidate.name());
+            if (notSync != null) {
+                return Plan.of("switchover candidate " + candidate.name() + " may not promote: " + notSync
+                        + "; dropping the request", new Action.RenewLeader(), new Action.ClearFailover());
+            }
             if (pg.isRunningPrimary()) {
                 return Plan.of("switchover to " + candidate.name() + " requested: handing over",
                         new Action.HandOver(candidate));
@@ -39,9 +44,9 @@ final class LeaderRules {
             }
         }
         if (pg.isRunningPrimary()) {
-            return Plan.of("leader: holding the key, Postgres is primary",
+            return SyncRules.step(o, view, Plan.of("leader: holding the key, Postgres is primary",
                     new Action.RenewLeader(), new Action.PublishLeaderPosition(pg.walPosition().value()),
-                    new Action.SyncSlots(wantedSlots(o, view), managedSlots(o, view)));
+                    new Action.SyncSlots(wantedSlots(o, view), managedSlots(o, view))));
         }
         if (pg.isRunningReplica()) {
             return Plan.of("holding the leader key while Postgres is a standby: promoting",

@@ -26,6 +26,8 @@ import java.util.Optional;
  * @param slotLastSeenNanos when each member's slot was last wanted (a member seen in etcd)
  * @param command          an operator's command for this node, or null
  * @param parametersStale  the Postgres settings in force differ from those last written to vigil.conf
+ * @param syncConfirmed    members seen synchronous in pg_stat_replication that have since flushed past
+ *                         a WAL position written after they were first seen so
  */
 public record Observation(
         String self,
@@ -42,5 +44,6 @@ public record Observation(
         boolean rewindFailed,
         Map<String, Long> slotLastSeenNanos,
         NodeCommand command,
-        boolean parametersStale) {
+        boolean parametersStale,
+        java.util.Set<String> syncConfirmed) {
 }

@@ -20,6 +20,7 @@ import java.util.List;
  * @param replication rows of pg_stat_replication (primary only)
  * @param slots       physical replication slots present (primary only)
  * @param pendingRestart a changed parameter waits for a restart (pg_settings.pending_restart)
+ * @param syncStandbyNames synchronous_standby_names in force (null when not running)
  */
 public record LocalPostgres(
         boolean hasData,
@@ -38,11 +39,12 @@ public record LocalPostgres(
         Long replayLagSeconds,
         List<ReplicationRow> replication,
         List<String> slots,
-        boolean pendingRestart) {
+        boolean pendingRestart,
+        String syncStandbyNames) {
 
     public static LocalPostgres noData() {
         return new LocalPostgres(false, false, false, false, 0, null, null, null, false, null, null, null, null,
-                null, List.of(), List.of(), false);
+                null, List.of(), List.of(), false, null);
     }
 
     public boolean isRunningPrimary() {

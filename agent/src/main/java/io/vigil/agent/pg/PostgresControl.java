@@ -101,7 +101,7 @@ public final class PostgresControl implements AutoCloseable {
             ControlData cd = controlData();
             return new LocalPostgres(true, false, false, cd.wasStandby(), Math.max(cd.timeline(), historyTimeline()),
                     cd.position(), null, null,
-                    false, upstream, cd.systemId(), null, null, null, List.of(), List.of(), false);
+                    false, upstream, cd.systemId(), null, null, null, List.of(), List.of(), false, null);
         }
         try {
             return query(upstream);
@@ -110,7 +110,7 @@ public final class PostgresControl implements AutoCloseable {
             log.debug("Postgres is running but does not answer yet: {}", e.getMessage());
             ControlData cd = controlData();
             return new LocalPostgres(true, true, false, cd.wasStandby(), cd.timeline(), cd.position(), null, null,
-                    false, upstream, cd.systemId(), null, null, null, List.of(), List.of(), false);
+                    false, upstream, cd.systemId(), null, null, null, List.of(), List.of(), false, null);
         }
     }
 
@@ -183,17 +183,23 @@ public final class PostgresControl implements AutoCloseable {
             String started;
             String sysid;
             boolean pendingRestart;
+            String syncNames;
             try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery(), current_setting('server_version_num')::int,"
                     + " pg_postmaster_start_time()::text, (SELECT system_identifier::text FROM pg_control_system()),"
-                    + " EXISTS (SELECT 1 FROM pg_settings WHERE pending_restart)")) {
+                    + " EXISTS (SELECT 1 FROM pg_settings WHERE pending_restart),"
+                    + " current_setting('synchronous_standby_names')")) {
                 rs.next();
                 inRecovery = rs.getBoolean(1);
                 version = rs.getInt(2);
                 started = rs.getString(3);
                 sysid = rs.getString(4);
                 pendingRestart = rs.getBoolean(5);
+                syncNames = rs.getString(6);
             }
             if (!inRecovery) {
+                // pg_stat_replication first, then the WAL position: a standby seen as synchronous was
+                // so before this position was written (the sync key's confirmation relies on it).
+                List<LocalPostgres.ReplicationRow> rows = replicationRows(st);
                 Lsn write;
                 long tli;
                 try (ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text,"
@@ -203,7 +209,7 @@ public final class PostgresControl implements AutoCloseable {
                     tli = rs.getLong(2);
                 }
                 return new LocalPostgres(true, true, true, false, tli, write, null, null, false, upstream, sysid,
-                        version, started, null, replicationRows(st), slots(st), pendingRestart);
+                        version, started, null, rows, slots(st), pendingRestart, syncNames);
             }
             try (ResultSet rs = st.executeQuery("SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text,"
                     + " (SELECT status FROM pg_stat_wal_receiver), (SELECT received_tli FROM pg_stat_wal_receiver),"
@@ -216,7 +222,7 @@ public final class PostgresControl implements AutoCloseable {
                 Long lag = rs.getObject(7) == null ? null : rs.getLong(7);
                 return new LocalPostgres(true, true, true, true, tli, null, Lsn.parseOrNull(rs.getString(1)),
                         Lsn.parseOrNull(rs.getString(2)), "streaming".equals(rs.getString(3)), upstream, sysid,
-                        version, started, lag, List.of(), List.of(), pendingRestart);
+                        version, started, lag, List.of(), List.of(), pendingRestart, syncNames);
             }
         }
     }

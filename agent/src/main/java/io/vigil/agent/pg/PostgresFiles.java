@@ -23,6 +23,7 @@ public final class PostgresFiles {
 
     private final AgentConfig cfg;
     private volatile Map<String, Object> localParameters;
+    private volatile String syncStandbyNames;
 
     public PostgresFiles(AgentConfig cfg) {
         this.cfg = cfg;
@@ -32,6 +33,15 @@ public final class PostgresFiles {
     /** This node's own Postgres parameters (postgresql.parameters in the node config), applied last. */
     public Map<String, Object> localParameters() {
         return localParameters;
+    }
+
+    /** synchronous_standby_names Vigil writes (null: not written; Postgres's own default applies). */
+    public String syncStandbyNames() {
+        return syncStandbyNames;
+    }
+
+    public void setSyncStandbyNames(String value) {
+        this.syncStandbyNames = value;
     }
 
     /** Takes new local parameters after the node config was re-read; written at the next rewrite. */
@@ -67,6 +77,7 @@ public final class PostgresFiles {
         Map<String, Object> p = baseParameters();
         p.putAll(clusterParameters);
         p.putAll(localParameters);
+        if (syncStandbyNames != null) p.put("synchronous_standby_names", syncStandbyNames);
         p.put("listen_addresses", cfg.pgListen().host());
         p.put("port", cfg.pgListen().port());
         p.put("unix_socket_directories", socketDir().toString());

@@ -99,7 +99,8 @@ final class StatusJson {
                 Map<String, Object> m = new LinkedHashMap<>();
                 boolean isLeader = mem.name().equals(leader);
                 m.put("name", mem.name());
-                m.put("role", isLeader ? "leader" : "replica");
+                boolean sync = s.settings().synchronous() && view.sync().names(mem.name());
+                m.put("role", isLeader ? "leader" : sync ? "sync_standby" : "replica");
                 m.put("state", mem.state());
                 m.put("api_url", mem.apiUrl());
                 if (mem.connUrl() != null) {
@@ -111,11 +112,18 @@ final class StatusJson {
                     m.put("lag", Math.max(0, leaderLsn - mem.xlogLocation()));
                 }
                 if (mem.tags() != null && !mem.tags().equals(io.vigil.cluster.Tags.NONE)) m.put("tags", mem.tags());
+                if (!isLeader) {
+                    String why = SwitchoverCheck.notEligible(s, view, leader, mem);
+                    if (why != null) m.put("not_a_candidate", why);
+                }
                 members.add(m);
             }
         }
         out.put("members", members);
         if (s.settings().paused()) out.put("pause", true);
+        if (view != null && s.settings().synchronous()) {
+            out.put("synchronous_standbys", new java.util.TreeSet<>(view.sync().members()));
+        }
         if (view != null) {
             view.failover().filter(f -> f.scheduledAt() != null).ifPresent(f -> {
                 Map<String, Object> sw = new LinkedHashMap<>();

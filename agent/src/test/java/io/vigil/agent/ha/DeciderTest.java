@@ -37,7 +37,8 @@ class DeciderTest {
 
         @Test
         void whileAnotherNodeBootstrapsEveryoneElseWaits() {
-            ClusterView v = new ClusterView(Optional.of(""), Optional.empty(), Map.of(), null, 0, 0, List.of(), 0, Optional.empty(), 1);
+            ClusterView v = new ClusterView(Optional.of(""), Optional.empty(), Map.of(), null, 0, 0, List.of(), 0, Optional.empty(), 1,
+                    io.vigil.cluster.SyncState.NONE);
             assertThat(Decider.decide(obs(v, LocalPostgres.noData())).actions()).isEmpty();
         }
 
@@ -57,7 +58,7 @@ class DeciderTest {
         @Test
         void dataOfAnotherClusterIsNeverTouched() {
             LocalPostgres foreign = new LocalPostgres(true, false, false, false, 1, null, null, null, false, null,
-                    "123", null, null, null, List.of(), List.of(), false);
+                    "123", null, null, null, List.of(), List.of(), false, null);
             Plan p = Decider.decide(obs(view("n1", 0, lead("n1", 1)), foreign));
             assertThat(p.actions()).isEmpty();
             assertThat(p.reason()).contains("belongs to another cluster");

@@ -15,7 +15,7 @@ import java.util.Optional;
 /** Builders for observations in decide tests. */
 final class Fixtures {
     static final String SYSID = "7712507176855122452";
-    static final ClusterSettings SETTINGS = new ClusterSettings(30, 10, 10, 1_048_576L, 1800, 30, null, null);
+    static final ClusterSettings SETTINGS = new ClusterSettings(30, 10, 10, 1_048_576L, 1800, 30, null, null, null, null, null, null, null, null);
     static final long SEC = 1_000_000_000L;
     static final long NOW_MILLIS = java.time.OffsetDateTime.parse("2026-11-26T12:00:00Z").toInstant().toEpochMilli();
 
@@ -24,22 +24,22 @@ final class Fixtures {
 
     static LocalPostgres primary(long tl, long lsn) {
         return new LocalPostgres(true, true, true, false, tl, new Lsn(lsn), null, null, false, null, SYSID, 150018,
-                null, null, List.of(), List.of(), false);
+                null, null, List.of(), List.of(), false, null);
     }
 
     static LocalPostgres replica(long tl, long lsn, String upstream, boolean streaming) {
         return new LocalPostgres(true, true, true, true, tl, null, new Lsn(lsn), new Lsn(lsn), streaming, upstream,
-                SYSID, 150018, null, 0L, List.of(), List.of(), false);
+                SYSID, 150018, null, 0L, List.of(), List.of(), false, null);
     }
 
     static LocalPostgres stopped(long tl, boolean wasStandby) {
         return new LocalPostgres(true, false, false, wasStandby, tl, new Lsn(100), null, null, false, null, SYSID, null,
-                null, null, List.of(), List.of(), false);
+                null, null, List.of(), List.of(), false, null);
     }
 
     static LocalPostgres starting() {
         return new LocalPostgres(true, true, false, false, 1, null, null, null, false, null, SYSID, null, null, null,
-                List.of(), List.of(), false);
+                List.of(), List.of(), false, null);
     }
 
     static Member member(String name, long tl, long lsn, Tags tags) {
@@ -61,18 +61,19 @@ final class Fixtures {
         Map<String, Member> m = new LinkedHashMap<>();
         for (Member x : members) m.put(x.name(), x);
         return new ClusterView(Optional.of(SYSID), Optional.ofNullable(leader).map(l -> new LeaderKey(l, 1, 1)), m,
-                SETTINGS, 1, lastLeaderLsn, List.of(), 0, Optional.empty(), 1);
+                SETTINGS, 1, lastLeaderLsn, List.of(), 0, Optional.empty(), 1,
+                io.vigil.cluster.SyncState.NONE);
     }
 
     static ClusterView withFailover(ClusterView v, String leader, String candidate, String scheduledAt) {
         return new ClusterView(v.initialize(), v.leader(), v.members(), v.settings(), v.settingsRevision(), v.lastLeaderLsn(), v.history(),
                 v.historyRevision(), Optional.of(new io.vigil.cluster.FailoverRequest(leader, candidate, scheduledAt)),
-                v.revision());
+                v.revision(), v.sync());
     }
 
     static Observation obs(ClusterView view, LocalPostgres local) {
         return new Observation("me", Tags.NONE, SETTINGS, Optional.ofNullable(view), local, Map.of(), 100 * SEC,
-                NOW_MILLIS, 0, null, null, false, Map.of(), null, false);
+                NOW_MILLIS, 0, null, null, false, Map.of(), null, false, java.util.Set.of());
     }
 
     /** A copy of an observation with some fields changed. */
@@ -87,8 +88,10 @@ final class Fixtures {
         ClusterSettings settings;
         NodeCommand command;
         boolean parametersStale;
+        java.util.Set<String> syncConfirmed;
 
         With(Observation o) {
+            syncConfirmed = o.syncConfirmed();
             settings = o.settings();
             command = o.command();
             parametersStale = o.parametersStale();
@@ -107,7 +110,7 @@ final class Fixtures {
         change.accept(w);
         return new Observation(o.self(), w.tags, w.settings, o.cluster(), o.local(), w.peers, o.nowNanos(),
                 o.nowEpochMillis(), w.leaderUntil, w.downSince, w.notStreamingSince, w.rewindFailed, w.slotsSeen,
-                w.command, w.parametersStale);
+                w.command, w.parametersStale, w.syncConfirmed);
     }
 
     static Observation withPeers(Observation o, PeerStatus... peers) {

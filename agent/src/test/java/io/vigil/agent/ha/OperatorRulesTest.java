@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 class OperatorRulesTest {
-    static final ClusterSettings PAUSED = new ClusterSettings(30, 10, 10, 1_048_576L, 1800, 30, null, true);
+    static final ClusterSettings PAUSED = new ClusterSettings(30, 10, 10, 1_048_576L, 1800, 30, null, true, null, null, null, null, null, null);
 
     static Observation paused(Observation o) {
         return with(o, w -> w.settings = PAUSED);
@@ -28,7 +28,7 @@ class OperatorRulesTest {
     static LocalPostgres pendingRestart(LocalPostgres p) {
         return new LocalPostgres(p.hasData(), p.running(), p.accepting(), p.inRecovery(), p.timeline(), p.writeLsn(),
                 p.receiveLsn(), p.replayLsn(), p.streaming(), p.upstream(), p.systemId(), p.serverVersion(),
-                p.postmasterStartTime(), p.replayLagSeconds(), p.replication(), p.slots(), true);
+                p.postmasterStartTime(), p.replayLagSeconds(), p.replication(), p.slots(), true, null);
     }
 
     @Nested

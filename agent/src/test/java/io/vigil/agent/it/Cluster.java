@@ -40,6 +40,10 @@ final class Cluster implements AutoCloseable {
     private final Path jar;
     /** Certificate and key for every node's REST API (HTTPS), or null for plain HTTP. */
     private Path tlsDir;
+    /** Added to bootstrap.dcs, e.g. "synchronous_mode: true". */
+    private String extraDcs = "";
+    /** YAML appended to a node's config, by node name (e.g. tags). */
+    private final java.util.Map<String, String> extraYaml = new java.util.HashMap<>();
 
     private static javax.net.ssl.SSLContext trustAll() {
         try {
@@ -88,6 +92,15 @@ final class Cluster implements AutoCloseable {
         Processes.run(List.of("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                 "-subj", "/CN=vigil-it", "-addext", "subjectAltName=IP:127.0.0.1",
                 "-keyout", c.tlsDir.resolve("key.pem").toString(), "-out", c.tlsDir.resolve("cert.pem").toString()));
+        return start(c);
+    }
+
+    /** As {@link #start}, with more bootstrap.dcs settings and per-node YAML (by node name). */
+    static Cluster startWith(int size, int ttl, int loopWait, int retryTimeout, String extraDcs,
+                             java.util.Map<String, String> extraYaml) throws IOException {
+        Cluster c = new Cluster(size, ttl, loopWait, retryTimeout);
+        c.extraDcs = extraDcs;
+        c.extraYaml.putAll(extraYaml);
         return start(c);
     }
 
@@ -257,7 +270,8 @@ final class Cluster implements AutoCloseable {
                     "  parameters: {shared_buffers: 32MB, max_connections: 30, fsync: 'off'}",
                     "bootstrap:",
                     "  dcs: {ttl: " + ttl + ", loop_wait: " + loopWait + ", retry_timeout: " + retryTimeout
-                            + ", primary_start_timeout: 10}",
+                            + ", primary_start_timeout: 10" + (extraDcs.isEmpty() ? "" : ", " + extraDcs) + "}",
+                    extraYaml.getOrDefault(name, ""),
                     ""));
         }
 

@@ -19,19 +19,19 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class HealthChecksTest {
     private static final long SEC = 1_000_000_000L;
-    private static final ClusterSettings SETTINGS = new ClusterSettings(30, 10, 10, 1_048_576L, null, null, null, null);
+    private static final ClusterSettings SETTINGS = new ClusterSettings(30, 10, 10, 1_048_576L, null, null, null, null, null, null, null, null, null, null);
 
     private static NodeStatus primary(long cycleEnded, long leaderUntil) {
         LocalPostgres pg = new LocalPostgres(true, true, true, false, 1, new Lsn(100), null, null, false, null, "1",
-                150018, null, null, List.of(), List.of(), false);
+                150018, null, null, List.of(), List.of(), false, null);
         return new NodeStatus("s", "n1", NodeRole.PRIMARY, true, pg, Optional.empty(), SETTINGS, Tags.NONE, "", List.of(),
                 null, cycleEnded, leaderUntil, 0, null);
     }
 
     private static NodeStatus replica(long replayLsn, long leaderLsn, Tags tags) {
         LocalPostgres pg = new LocalPostgres(true, true, true, true, 1, null, new Lsn(replayLsn), new Lsn(replayLsn), true,
-                "n1", "1", 150018, null, 0L, List.of(), List.of(), false);
-        ClusterView v = new ClusterView(Optional.of("1"), Optional.empty(), Map.of(), SETTINGS, 1, leaderLsn, List.of(), 0, Optional.empty(), 1);
+                "n1", "1", 150018, null, 0L, List.of(), List.of(), false, null);
+        ClusterView v = new ClusterView(Optional.of("1"), Optional.empty(), Map.of(), SETTINGS, 1, leaderLsn, List.of(), 0, Optional.empty(), 1, io.vigil.cluster.SyncState.NONE);
         return new NodeStatus("s", "n2", NodeRole.REPLICA, false, pg, Optional.of(v), SETTINGS, tags, "", List.of(),
                 null, 100 * SEC, 0, 0, null);
     }

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class SwitchoverCheckTest {
-    private static final ClusterSettings SETTINGS = new ClusterSettings(30, 10, 10, 1_048_576L, null, null, null, null);
+    private static final ClusterSettings SETTINGS = new ClusterSettings(30, 10, 10, 1_048_576L, null, null, null, null, null, null, null, null, null, null);
 
     private static Member m(String name, String role, String state, long xlog, Tags tags) {
         return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", state, role,
@@ -37,7 +37,7 @@ class SwitchoverCheckTest {
         members.put("nf", m("nf", "replica", "streaming", 10_000_000, new Tags(true, false, false, false, null, null)));
         members.put("down", m("down", "uninitialized", "stopped", 10_000_000, Tags.NONE));
         ClusterView v = new ClusterView(Optional.of("1"), Optional.of(new LeaderKey("n1", 1, 1)), members, SETTINGS, 1,
-                10_000_000, List.of(), 0, pending, 1);
+                10_000_000, List.of(), 0, pending, 1, io.vigil.cluster.SyncState.NONE);
         return new NodeStatus("s", "n2", NodeRole.REPLICA, false, LocalPostgres.noData(), Optional.of(v), SETTINGS,
                 Tags.NONE, "", List.of(), null, 0, 0, 0, null);
     }
@@ -48,7 +48,7 @@ class SwitchoverCheckTest {
             "n2|n3|412|leader name does not match",
             "n1|ghost|412|candidate does not exist",
             "n1|n1|412|already the leader",
-            "n1|lag|412|lags 9999000 bytes > maximum_lag_on_failover 1048576",
+            "n1|lag|412|lag 9.5 MB > maximum_lag_on_failover 1.0 MB",
             "n1|nf|412|tagged nofailover",
             "n1|down|412|not a healthy replica",
     })

@@ -1,0 +1,136 @@
+package io.vigil.agent.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/** Synchronous mode and candidate tags, on real agents: no acknowledged commit lost across repeated node deaths. */
+class SyncModeIT extends ClusterTest {
+    private static final int ROUNDS = 10;
+
+    /** Waits until the leader names a synchronous standby that Postgres waits for, and returns its name. */
+    private static String awaitSyncStandby(Cluster.Node leader) {
+        return Awaitility.await("a synchronous standby on " + leader.name).atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                .until(() -> {
+                    List<String> s = leader.queryStrings(
+                            "SELECT application_name FROM pg_stat_replication WHERE sync_state = 'sync'");
+                    String body = Cluster.httpGet(leader.api("/cluster"));
+                    return s.size() == 1 && body.contains("\"synchronous_standbys\":[\"" + s.get(0) + "\"]") ? s.get(0) : null;
+                }, name -> name != null);
+    }
+
+    @Test
+    void killingThePrimaryNodeTenTimesLosesNoAcknowledgedCommit() throws Exception {
+        cluster = Cluster.startWith(3, 6, 1, 2, "synchronous_mode: true", Map.of());
+        Cluster.Node primary = cluster.awaitPrimary(Duration.ofSeconds(10));
+        primary.execute("CREATE TABLE acked (id bigint PRIMARY KEY)");
+        awaitSyncStandby(primary);
+        Writer writer = new Writer(cluster.primaryUrl(), 10, 900_000).start();
+        int lostTotal = 0;
+        try {
+            for (int round = 1; round <= ROUNDS; round++) {
+                int before = writer.acked.size();
+                Awaitility.await("writes flowing before round " + round).atMost(Duration.ofSeconds(30))
+                        .until(() -> writer.acked.size() > before + 20);
+                Cluster.Node old = primary;
+                old.killAgent();
+                old.killPostmaster();
+                primary = Awaitility.await("a new primary after round " + round).atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(200))
+                        .until(() -> cluster.primaries(), p -> p.size() == 1 && p.get(0) != old).get(0);
+                Cluster.Node now = primary;
+                int ackedAtFailover = writer.acked.size();
+                Awaitility.await("writes resume on " + now.name).atMost(Duration.ofSeconds(30))
+                        .until(() -> writer.acked.size() > ackedAtFailover + 5);
+                // acknowledgements first, then the rows: an insert acknowledged after the read is not "lost"
+                List<Long> ackedSoFar = writer.acked.stream().map(Writer.Ack::id).toList();
+                Set<Long> onPrimary = new HashSet<>();
+                for (String id : now.queryStrings("SELECT id FROM acked")) onPrimary.add(Long.parseLong(id));
+                long lost = ackedSoFar.stream().filter(id -> !onPrimary.contains(id)).count();
+                System.out.printf("sync kill round %d: %s -> %s, %d acknowledged so far, %d lost%n", round, old.name,
+                        now.name, writer.acked.size(), lost);
+                lostTotal += lost;
+                assertThat(lost).as("acknowledged commits missing on the new primary after round " + round).isZero();
+                old.startAgent();
+                cluster.awaitStreamingReplicas(now, 2, Duration.ofSeconds(90));
+                awaitSyncStandby(now);
+            }
+        } finally {
+            writer.close();
+        }
+        System.out.printf("sync kill loop: %d rounds, %d acknowledged commits, %d lost%n", ROUNDS, writer.acked.size(),
+                lostTotal);
+        assertThat(cluster.primaries()).containsExactly(primary);
+    }
+
+    @Test
+    void strictModeHoldsACommitUntilAStandbyConfirmsIt() throws Exception {
+        cluster = Cluster.startWith(3, 6, 1, 2, "synchronous_mode: true, synchronous_mode_strict: true", Map.of());
+        Cluster.Node primary = cluster.awaitPrimary(Duration.ofSeconds(10));
+        primary.execute("CREATE TABLE t (v int)");
+        awaitSyncStandby(primary);
+        List<Cluster.Node> replicas = cluster.nodes.stream().filter(n -> n != primary).toList();
+        for (Cluster.Node r : replicas) {
+            r.killAgent();
+            r.killPostmaster();
+        }
+        Properties p = new Properties();
+        p.setProperty("user", "postgres");
+        p.setProperty("password", Cluster.PASSWORD);
+        CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
+            try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + primary.pgPort + "/postgres", p);
+                 Statement st = c.createStatement()) {
+                st.execute("INSERT INTO t VALUES (1)");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Awaitility.await("the commit waits while no standby runs").during(Duration.ofSeconds(5))
+                .atMost(Duration.ofSeconds(7)).until(() -> !write.isDone());
+        replicas.get(1).startAgent();
+        write.get(90, TimeUnit.SECONDS);
+        Awaitility.await("the row on the restarted standby").atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> replicas.get(1).queryLong("SELECT count(*) FROM t") == 1);
+    }
+
+    @Test
+    void memberTaggedNofailoverIsNeverPromotedEvenWhenMostAdvanced() throws Exception {
+        cluster = Cluster.startWith(3, 6, 1, 2, "", Map.of("node3", "tags: {nofailover: true}"));
+        Cluster.Node primary = cluster.awaitPrimary(Duration.ofSeconds(10));
+        Cluster.Node tagged = cluster.node("node3");
+        if (primary == tagged) throw new AssertionError("node3 is tagged nofailover but bootstrapped as primary");
+        Cluster.Node other = cluster.nodes.stream().filter(n -> n != primary && n != tagged).findFirst().orElseThrow();
+        primary.execute("CREATE TABLE t (v int)");
+        Awaitility.await("table on node3").atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                .until(() -> tagged.queryLong("SELECT count(*) FROM t") == 0);
+        other.killAgent();
+        other.killPostmaster();
+        primary.execute("INSERT INTO t SELECT generate_series(1, 1000)");
+        Awaitility.await("node3 has the rows the other replica lacks").atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                .until(() -> tagged.queryLong("SELECT count(*) FROM t") == 1000);
+        primary.killAgent();
+        primary.killPostmaster();
+        other.startAgent();
+        Awaitility.await("the untagged replica promotes; node3 never does").atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    if (Boolean.FALSE.equals(tagged.inRecovery())) throw new AssertionError("node3 was promoted");
+                    return Boolean.FALSE.equals(other.inRecovery());
+                });
+        assertThat(tagged.inRecovery()).isTrue();
+        assertThat(Cluster.httpGet(other.api("/cluster"))).contains("tagged nofailover");
+    }
+}

@@ -1,0 +1,48 @@
+package io.vigil.cluster;
+
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The {@code sync} key: the leader and the members Postgres may be waiting for. Every commit the
+ * leader acknowledged is on at least one of {@code members}; in synchronous mode only they may
+ * promote. Empty {@code members}: the leader runs asynchronously (and said so first).
+ *
+ * @param modRevision etcd mod revision of the key, for compare-and-set (0: absent)
+ */
+public record SyncState(String leader, Set<String> members, long modRevision) {
+    public SyncState {
+        members = Set.copyOf(members);
+    }
+
+    public static final SyncState NONE = new SyncState(null, Set.of(), 0);
+
+    /** Patroni's form: {"leader": "pg1", "sync_standby": "pg2,pg3"}. */
+    public static SyncState parse(String leader, String syncStandby, long modRevision) {
+        Set<String> m = new TreeSet<>();
+        if (syncStandby != null) {
+            for (String s : syncStandby.split(",")) if (!s.isBlank()) m.add(s.strip());
+        }
+        return new SyncState(leader, m, modRevision);
+    }
+
+    public String syncStandbyText() {
+        return members.isEmpty() ? null : String.join(",", new TreeSet<>(members));
+    }
+
+    /**
+     * Why {@code member} may not promote by this key in synchronous mode, or null when it may: it
+     * must be named; when nobody is named, any member may unless the mode is strict.
+     */
+    public String promotionBlocker(io.vigil.config.ClusterSettings s, String member) {
+        if (!s.synchronous()) return null;
+        if (members.isEmpty()) {
+            return s.synchronousModeStrict() ? "synchronous_mode_strict and no member is named in the sync key" : null;
+        }
+        return names(member) ? null : "not a synchronous standby (the sync key names " + String.join(",", members) + ")";
+    }
+
+    public boolean names(String member) {
+        return members.contains(member);
+    }
+}
