@@ -48,6 +48,11 @@ final class LoopHandle implements LoopControl {
     }
 
     @Override
+    public String acceptFailsafe(String leader) {
+        return started().acceptFailsafe(leader);
+    }
+
+    @Override
     public CompletableFuture<String> editConfig(String body, boolean replace, long ifRevision) {
         return started().editConfig(body, replace, ifRevision);
     }

@@ -60,6 +60,9 @@ final class ElectionRules {
         if (!o.tags().mayPromote()) {
             return Optional.of(o.tags().noFailover() ? "tagged nofailover" : "failover_priority is 0");
         }
+        if (o.failsafeLeader() != null) {
+            return Optional.of("failsafe_mode: " + o.failsafeLeader() + " told us within ttl that it runs as primary");
+        }
         String notSync = view.sync().promotionBlocker(o.settings(), o.self());
         if (notSync != null) return Optional.of(notSync);
         boolean namedSync = o.settings().synchronous() && view.sync().names(o.self());

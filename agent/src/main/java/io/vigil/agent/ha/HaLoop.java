@@ -80,6 +80,10 @@ public final class HaLoop implements AutoCloseable {
     /** Postgres settings last written to vigil.conf (null: not since the agent started). */
     private Map<String, Object> appliedParameters;
     private volatile io.vigil.cluster.Tags tags;
+    /** The last successful etcd read: failsafe mode asks its members when etcd is gone. */
+    private ClusterView lastView;
+    private volatile String failsafeHeardFrom;
+    private volatile long failsafeHeardNanos;
     /** Members seen synchronous, with the WAL position written after they were first seen so. */
     private final Map<String, io.vigil.cluster.Lsn> syncMarks = new HashMap<>();
 
@@ -206,6 +210,19 @@ public final class HaLoop implements AutoCloseable {
         });
         wakeUp();
         return result;
+    }
+
+    /**
+     * POST /failsafe from a primary that cannot reach etcd: accepted (we will not race for the key
+     * for ttl) unless failsafe mode is off or we run as a primary ourselves.
+     */
+    public String acceptFailsafe(String leader) {
+        if (!settings.failsafeMode()) return "failsafe_mode is off";
+        NodeStatus s = status.get();
+        if (s != null && s.local().isRunningPrimary() && !cfg.name().equals(leader)) return "this node runs as primary";
+        failsafeHeardNanos = clock.getAsLong();
+        failsafeHeardFrom = leader;
+        return null;
     }
 
     public void wakeUp() {
@@ -382,6 +399,24 @@ public final class HaLoop implements AutoCloseable {
         pg.files().setSyncStandbyNames(!settings.synchronous() ? null : settings.synchronousModeStrict() ? "*" : "");
     }
 
+    /**
+     * Failsafe mode, etcd unreachable, we lead: asks every member of the last etcd read to confirm
+     * it follows us. All confirmed: our deadline moves to when we asked + ttl, like a renewal.
+     */
+    private boolean confirmFailsafe(LocalPostgres local) {
+        if (!settings.failsafeMode() || !lease.held() || !local.isRunningPrimary() || lastView == null) return false;
+        List<Member> others = lastView.members().values().stream().filter(m -> !m.name().equals(cfg.name())).toList();
+        long sent = clock.getAsLong();
+        Map<String, Boolean> answers = peers.postFailsafe(others, cfg.name(), cfg.restUser(), cfg.restPassword());
+        List<String> missing = answers.entrySet().stream().filter(e -> !e.getValue()).map(Map.Entry::getKey).toList();
+        if (!missing.isEmpty()) {
+            log.warn("failsafe: no confirmation from {}; this primary stops at its lease deadline", missing);
+            return false;
+        }
+        lease.renewed(sent, settings.ttlDuration().toNanos());
+        return true;
+    }
+
     /** Members Postgres treats as synchronous that have flushed past a position written after it began to. */
     private java.util.Set<String> confirmSync(Optional<ClusterView> view, LocalPostgres local) {
         if (!local.isRunningPrimary() || view.isEmpty()) {
@@ -433,6 +468,7 @@ public final class HaLoop implements AutoCloseable {
             ClusterView v = store.read();
             events.etcdCall(Duration.ofNanos(clock.getAsLong() - readStarted), false);
             view = Optional.of(v);
+            lastView = v;
             etcdLastSeenEpoch = System.currentTimeMillis() / 1000;
             if (v.settings() != null) settings = v.settings();
             if (leaderWatch == null) leaderWatch = store.watchLeader(this::wakeUp);
@@ -467,12 +503,15 @@ public final class HaLoop implements AutoCloseable {
         if (local.isRunningReplica()) rejoinFailures.clear();
         boolean rewindFailed = view.flatMap(ClusterView::leader)
                 .map(l -> rejoinFailures.getOrDefault(l.name(), 0) >= REJOIN_ATTEMPTS).orElse(false);
+        boolean failsafeConfirmed = view.isEmpty() && confirmFailsafe(local);
+        String failsafeLeader = failsafeHeardFrom != null
+                && now - failsafeHeardNanos < settings.ttlDuration().toNanos() ? failsafeHeardFrom : null;
         manageSyncStandbyNames(view, local);
         java.util.Set<String> syncConfirmed = confirmSync(view, local);
         boolean parametersStale = !effectiveParameters().equals(appliedParameters);
         return new Observation(cfg.name(), tags, settings, view, local, peerStatus, now, wallClock.getAsLong(),
                 lease.untilNanos(), downSinceNanos, notStreamingSinceNanos, rewindFailed, Map.copyOf(slotLastSeen),
-                command, parametersStale, syncConfirmed);
+                command, parametersStale, syncConfirmed, failsafeConfirmed, failsafeLeader);
     }
 
     /** Keeps our lease alive (one keep-alive per cycle), granting a new one if it is gone. */

@@ -107,6 +107,10 @@ final class LeaderRules {
         if (!pg.isRunningPrimary()) {
             return Plan.waiting("etcd is unreachable: waiting (a replica never promotes without etcd)");
         }
+        if (o.failsafeConfirmed()) {
+            return Plan.waiting("etcd is unreachable; failsafe_mode: every member confirmed it follows this primary,"
+                    + " which keeps running");
+        }
         long fenceAt = o.leaderUntilNanos() - o.settings().safetyMargin().toNanos();
         if (o.leaderUntilNanos() == 0 || o.nowNanos() >= fenceAt) {
             return Plan.of("etcd is unreachable and the leader lease deadline has come: stopping writes",

@@ -26,6 +26,10 @@ import java.util.Optional;
  * @param slotLastSeenNanos when each member's slot was last wanted (a member seen in etcd)
  * @param command          an operator's command for this node, or null
  * @param parametersStale  the Postgres settings in force differ from those last written to vigil.conf
+ * @param failsafeConfirmed failsafe mode, leader with etcd unreachable: every member known at the last
+ *                         etcd read confirmed this cycle that it follows us
+ * @param failsafeLeader   failsafe mode: the primary that told us within ttl that it is alive without
+ *                         etcd (we must not race for the key), or null
  * @param syncConfirmed    members seen synchronous in pg_stat_replication that have since flushed past
  *                         a WAL position written after they were first seen so
  */
@@ -45,5 +49,7 @@ public record Observation(
         Map<String, Long> slotLastSeenNanos,
         NodeCommand command,
         boolean parametersStale,
-        java.util.Set<String> syncConfirmed) {
+        java.util.Set<String> syncConfirmed,
+        boolean failsafeConfirmed,
+        String failsafeLeader) {
 }

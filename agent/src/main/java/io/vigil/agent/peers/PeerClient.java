@@ -44,6 +44,36 @@ public final class PeerClient {
         return out;
     }
 
+    /**
+     * Failsafe mode: tells every member that {@code leader} is alive while etcd is unreachable
+     * (POST /failsafe). True for a member that answered 200: it follows us and will not race for
+     * the key for ttl.
+     */
+    public Map<String, Boolean> postFailsafe(Collection<Member> members, String leader, String user,
+                                             io.vigil.config.Secret password) {
+        Map<String, CompletableFuture<Boolean>> pending = new LinkedHashMap<>();
+        String body = "{\"name\":" + JSON.valueToTree(leader) + "}";
+        for (Member m : members) {
+            if (m.apiUrl() == null) {
+                pending.put(m.name(), CompletableFuture.completedFuture(false));
+                continue;
+            }
+            URI uri = URI.create(m.apiUrl()).resolve("/failsafe");
+            HttpRequest.Builder req = HttpRequest.newBuilder(uri).timeout(timeout)
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
+            if (user != null && password != null) {
+                req.header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+                        (user + ":" + password.reveal()).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            }
+            pending.put(m.name(), http.sendAsync(req.build(), HttpResponse.BodyHandlers.discarding())
+                    .thenApply(r -> r.statusCode() == 200).exceptionally(e -> false));
+        }
+        Map<String, Boolean> out = new LinkedHashMap<>();
+        pending.forEach((name, f) -> out.put(name, f.completeOnTimeout(false, timeout.toMillis() + 200,
+                java.util.concurrent.TimeUnit.MILLISECONDS).join()));
+        return out;
+    }
+
     static PeerStatus parse(String name, String body) {
         try {
             JsonNode n = JSON.readTree(body);

@@ -26,6 +26,9 @@ public interface LoopControl {
     /** PATCH (merge) or PUT (replace) of the cluster config; see HaLoop#editConfig. */
     CompletableFuture<String> editConfig(String body, boolean replace, long ifRevision);
 
+    /** POST /failsafe from {@code leader}: null when accepted, else why not. */
+    String acceptFailsafe(String leader);
+
     /** Thrown while the loop is not running yet (answered with 503). */
     final class NotStarted extends RuntimeException {
         public NotStarted() {

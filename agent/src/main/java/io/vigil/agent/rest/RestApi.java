@@ -60,6 +60,27 @@ public final class RestApi implements AutoCloseable {
             c.routes.post("/switchover", writes::switchover);
             c.routes.delete("/switchover", writes::cancel);
             c.routes.post("/failover", writes::failover);
+            c.routes.post("/failsafe", ctx -> {
+                com.fasterxml.jackson.databind.JsonNode body = NodeEndpoints.optionalObject(ctx.body());
+                String leader = body.path("name").asText("");
+                if (leader.isEmpty()) throw new BadRequest("body must name the primary: {\"name\": \"node1\"}");
+                String refused = loop.acceptFailsafe(leader);
+                if (refused == null) {
+                    WriteEndpoints.text(ctx, 200, "Accepted");
+                } else {
+                    WriteEndpoints.text(ctx, 412, refused);
+                }
+            });
+            c.routes.get("/failsafe", ctx -> {
+                NodeStatus s = h.current();
+                if (!s.settings().failsafeMode() || s.cluster().isEmpty()) {
+                    h.error(ctx, 502, "failsafe_mode is off, or etcd is unreachable from this node");
+                    return;
+                }
+                Map<String, String> members = new java.util.TreeMap<>();
+                s.cluster().get().members().values().forEach(m -> members.put(m.name(), m.apiUrl()));
+                h.json(ctx, 200, members);
+            });
             c.routes.post("/restart", node::restart);
             c.routes.delete("/restart", node::cancelRestart);
             c.routes.post("/reinitialize", node::reinitialize);

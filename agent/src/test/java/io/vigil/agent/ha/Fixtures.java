@@ -73,7 +73,7 @@ final class Fixtures {
 
     static Observation obs(ClusterView view, LocalPostgres local) {
         return new Observation("me", Tags.NONE, SETTINGS, Optional.ofNullable(view), local, Map.of(), 100 * SEC,
-                NOW_MILLIS, 0, null, null, false, Map.of(), null, false, java.util.Set.of());
+                NOW_MILLIS, 0, null, null, false, Map.of(), null, false, java.util.Set.of(), false, null);
     }
 
     /** A copy of an observation with some fields changed. */
@@ -89,8 +89,12 @@ final class Fixtures {
         NodeCommand command;
         boolean parametersStale;
         java.util.Set<String> syncConfirmed;
+        boolean failsafeConfirmed;
+        String failsafeLeader;
 
         With(Observation o) {
+            failsafeConfirmed = o.failsafeConfirmed();
+            failsafeLeader = o.failsafeLeader();
             syncConfirmed = o.syncConfirmed();
             settings = o.settings();
             command = o.command();
@@ -110,7 +114,7 @@ final class Fixtures {
         change.accept(w);
         return new Observation(o.self(), w.tags, w.settings, o.cluster(), o.local(), w.peers, o.nowNanos(),
                 o.nowEpochMillis(), w.leaderUntil, w.downSince, w.notStreamingSince, w.rewindFailed, w.slotsSeen,
-                w.command, w.parametersStale, w.syncConfirmed);
+                w.command, w.parametersStale, w.syncConfirmed, w.failsafeConfirmed, w.failsafeLeader);
     }
 
     static Observation withPeers(Observation o, PeerStatus... peers) {

@@ -1,0 +1,46 @@
+package io.vigil.agent.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.Map;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/** failsafe_mode: a primary outlives an etcd outage only while every member confirms it follows it. */
+class FailsafeIT extends ClusterTest {
+
+    @Test
+    void primaryKeepsWritingThroughAnEtcdOutageWhileEveryMemberConfirms() throws Exception {
+        cluster = Cluster.startWith(3, 6, 1, 2, "failsafe_mode: true", Map.of());
+        Cluster.Node leader = cluster.awaitPrimary(Duration.ofSeconds(10));
+        leader.execute("CREATE TABLE t (v int)");
+        assertThat(Cluster.httpStatus("GET", leader.api("/failsafe"))).isEqualTo(200);
+
+        cluster.etcd.stop();
+        Awaitility.await("writes accepted for 2 x ttl without etcd").during(Duration.ofSeconds(12))
+                .atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(500))
+                .until(() -> leader.acceptsWrite() && cluster.primaries().size() == 1);
+        cluster.etcd.start();
+        assertThat(cluster.awaitPrimary(Duration.ofSeconds(30))).isEqualTo(leader);
+        cluster.awaitStreamingReplicas(leader, 2, Duration.ofSeconds(30));
+        Awaitility.await("leader key taken back").atMost(Duration.ofSeconds(20))
+                .until(() -> Cluster.httpStatus("GET", leader.api("/primary")) == 200);
+
+        // Without etcd and with one member gone, confirmation fails: the primary stops at its deadline.
+        Cluster.Node replica = cluster.nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+        replica.killAgent();
+        replica.killPostmaster();
+        cluster.etcd.stop();
+        long stopped = System.nanoTime();
+        Awaitility.await("primary stops taking writes").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+                .until(() -> !leader.acceptsWrite());
+        System.out.printf("failsafe: primary stopped writes %d ms after etcd went down with a member missing%n",
+                (System.nanoTime() - stopped) / 1_000_000);
+        assertThat(cluster.primaries()).isEmpty();
+        cluster.etcd.start();
+        replica.startAgent();
+        Cluster.Node recovered = cluster.awaitPrimary(Duration.ofSeconds(60));
+        cluster.awaitStreamingReplicas(recovered, 2, Duration.ofSeconds(60));
+    }
+}
