@@ -120,6 +120,11 @@ final class StatusJson {
             }
         }
         out.put("members", members);
+        if (view != null && view.leader().isEmpty() && !members.isEmpty()
+                && members.stream().allMatch(m -> m.containsKey("not_a_candidate"))) {
+            out.put("no_candidate", "no member may become leader: " + members.stream()
+                    .map(m -> String.valueOf(m.get("not_a_candidate"))).collect(java.util.stream.Collectors.joining("; ")));
+        }
         if (s.settings().paused()) out.put("pause", true);
         if (view != null && s.settings().synchronous()) {
             out.put("synchronous_standbys", new java.util.TreeSet<>(view.sync().members()));
