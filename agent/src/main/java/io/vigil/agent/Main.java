@@ -24,7 +24,13 @@ import picocli.CommandLine.Option;
 /** The {@code vigil} command. */
 @Command(name = "vigil", mixinStandardHelpOptions = true, version = "vigil " + HaLoop.VERSION,
         description = "High-availability agent for PostgreSQL.",
-        subcommands = {Main.Agent.class, Main.CheckConfig.class, Warmup.class})
+        subcommands = {Main.Agent.class, Main.CheckConfig.class, Warmup.class,
+            io.vigil.agent.cli.ViewCommands.ListCommand.class, io.vigil.agent.cli.ViewCommands.TopologyCommand.class,
+            io.vigil.agent.cli.ViewCommands.HistoryCommand.class, io.vigil.agent.cli.ViewCommands.ShowConfigCommand.class,
+            io.vigil.agent.cli.ActionCommands.Switchover.class, io.vigil.agent.cli.ActionCommands.Failover.class,
+            io.vigil.agent.cli.ActionCommands.Restart.class, io.vigil.agent.cli.ActionCommands.Reinit.class,
+            io.vigil.agent.cli.ActionCommands.Reload.class, io.vigil.agent.cli.ActionCommands.Pause.class,
+            io.vigil.agent.cli.ActionCommands.Resume.class, io.vigil.agent.cli.ActionCommands.EditConfig.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

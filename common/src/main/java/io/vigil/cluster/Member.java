@@ -21,7 +21,9 @@ public record Member(
         @JsonProperty("receive_lsn") Long receiveLsn,
         @JsonProperty("replay_lsn") Long replayLsn,
         @JsonProperty("timeline") Long timeline,
-        @JsonProperty("tags") Tags tags) {
+        @JsonProperty("tags") Tags tags,
+        @JsonProperty("upstream") String upstream,
+        @JsonProperty("pending_restart") Boolean pendingRestart) {
 
     public Tags tagsOrNone() {
         return tags == null ? Tags.NONE : tags;

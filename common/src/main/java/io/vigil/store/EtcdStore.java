@@ -62,12 +62,7 @@ public final class EtcdStore implements ClusterStore {
 
     /** Builds a client from the node config (endpoints, optional user/password and TLS). */
     public static EtcdStore connect(AgentConfig cfg, Duration callTimeout) {
-        ClientBuilder b = Client.builder()
-                .endpoints(cfg.etcdEndpoints().stream().map(URI::create).toList())
-                .connectTimeout(Duration.ofSeconds(2))
-                .retryMaxAttempts(0)
-                .keepaliveTime(Duration.ofSeconds(5))
-                .keepaliveTimeout(Duration.ofSeconds(3));
+        ClientBuilder b = builder(cfg.etcdEndpoints());
         if (cfg.etcdUser() != null) {
             b.user(bytes(cfg.etcdUser())).password(bytes(cfg.etcdPassword().reveal()));
         }
@@ -84,6 +79,20 @@ public final class EtcdStore implements ClusterStore {
             }
         }
         return new EtcdStore(b.build(), cfg.clusterPrefix(), callTimeout);
+    }
+
+    /** A client for plain endpoints (no auth, no TLS), e.g. {@code vigil list --etcd ... --scope ...}. */
+    public static EtcdStore connect(List<String> endpoints, String clusterPrefix, Duration callTimeout) {
+        return new EtcdStore(builder(endpoints).build(), clusterPrefix, callTimeout);
+    }
+
+    private static ClientBuilder builder(List<String> endpoints) {
+        return Client.builder()
+                .endpoints(endpoints.stream().map(e -> URI.create(e.contains("://") ? e : "http://" + e)).toList())
+                .connectTimeout(Duration.ofSeconds(2))
+                .retryMaxAttempts(0)
+                .keepaliveTime(Duration.ofSeconds(5))
+                .keepaliveTimeout(Duration.ofSeconds(3));
     }
 
     private static ByteSequence bytes(String s) {
@@ -180,7 +189,7 @@ public final class EtcdStore implements ClusterStore {
 
     private static Member withName(Member m, String name) {
         return new Member(name, m.connUrl(), m.apiUrl(), m.state(), m.role(), m.version(), m.xlogLocation(),
-                m.receiveLsn(), m.replayLsn(), m.timeline(), m.tags());
+                m.receiveLsn(), m.replayLsn(), m.timeline(), m.tags(), m.upstream(), m.pendingRestart());
     }
 
     @Override

@@ -812,7 +812,8 @@ public final class HaLoop implements AutoCloseable {
                 local.walPosition() == null ? null : local.walPosition().value(),
                 local.receiveLsn() == null ? null : local.receiveLsn().value(),
                 local.replayLsn() == null ? null : local.replayLsn().value(),
-                local.timeline() == 0 ? null : local.timeline(), tags);
+                local.timeline() == 0 ? null : local.timeline(), tags,
+                local.isRunningReplica() ? local.upstream() : null, local.pendingRestart() ? Boolean.TRUE : null);
     }
 
     // ---------------------------------------------------------------- side threads

@@ -77,26 +77,7 @@ final class SwitchoverCheck {
 
     /** Why a member may not be promoted now, or null when it may. */
     static String notEligible(NodeStatus s, ClusterView v, String leader, Member m) {
-        if (!m.tagsOrNone().mayPromote()) return m.name() + " is tagged nofailover (or failover_priority 0)";
-        String notSync = v.sync().promotionBlocker(s.settings(), m.name());
-        if (notSync != null) return m.name() + " is " + notSync;
-        if (!"replica".equals(m.role()) || !("streaming".equals(m.state()) || "running".equals(m.state()))) {
-            return m.name() + " is not a healthy replica (role " + m.role() + ", state " + m.state() + ")";
-        }
-        if (s.settings().synchronous() && v.sync().names(m.name())) return null;
-        long lag = lag(v, leader, m);
-        long max = s.settings().maximumLagOnFailover();
-        if (lag > max) {
-            return m.name() + ": lag " + (lag == Long.MAX_VALUE ? "unknown" : io.vigil.cluster.Lsn.size(lag))
-                    + " > maximum_lag_on_failover " + io.vigil.cluster.Lsn.size(max);
-        }
-        return null;
-    }
-
-    private static long lag(ClusterView v, String leader, Member m) {
-        long leaderLsn = Optional.ofNullable(leader).map(v.members()::get).map(Member::xlogLocation)
-                .orElse(v.lastLeaderLsn());
-        return m.xlogLocation() == null ? Long.MAX_VALUE : Math.max(0, leaderLsn - m.xlogLocation());
+        return io.vigil.agent.ha.Candidacy.whyNot(s.settings(), v, leader, m);
     }
 
     private static Optional<Member> best(NodeStatus s, ClusterView v, String leader) {

@@ -44,13 +44,13 @@ final class Fixtures {
 
     static Member member(String name, long tl, long lsn, Tags tags) {
         return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", "running",
-                "replica", "0.1.0", lsn, null, null, tl, tags);
+                "replica", "0.1.0", lsn, null, null, tl, tags, null, null);
     }
 
     /** A member as a running primary publishes itself. */
     static Member lead(String name, long tl) {
         return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", "running",
-                "primary", "0.1.0", 100L, null, null, tl, Tags.NONE);
+                "primary", "0.1.0", 100L, null, null, tl, Tags.NONE, null, null);
     }
 
     static Member member(String name, long tl) {
