@@ -156,11 +156,15 @@ public final class ActionCommands {
     public static final class Reload extends CliCommand {
         @Parameters(arity = "0..*", paramLabel = "MEMBER")
         List<String> members = new ArrayList<>();
+        @Option(names = "--self", description = "only the member the config file describes (for systemctl reload)")
+        boolean self;
 
         @Override
         int run() {
             ClusterView v = ViewCommands.read(target);
-            List<String> names = members.isEmpty() ? List.copyOf(v.members().keySet()) : members;
+            if (self && target.config() == null) throw new Target.Problem("--self needs a node config file (-c)");
+            List<String> names = self ? List.of(target.config().name())
+                    : members.isEmpty() ? List.copyOf(v.members().keySet()) : members;
             int worst = 0;
             RestCall rest = rest();
             for (String n : names) {

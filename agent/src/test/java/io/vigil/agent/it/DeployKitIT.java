@@ -1,0 +1,102 @@
+package io.vigil.agent.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The deploy kit as shipped: example configs load, the unit verifies, install.sh installs, alert rules pass promtool. */
+class DeployKitIT {
+    private static final Path REPO = Path.of(System.getProperty("vigil.repo", ".."));
+
+    @TempDir
+    Path dir;
+
+    private record Run(int exit, String output) {
+    }
+
+    private static Run run(List<String> cmd, Path workDir, String... env) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).directory(workDir.toFile());
+        for (int i = 0; i + 1 < env.length; i += 2) pb.environment().put(env[i], env[i + 1]);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        return new Run(p.exitValue(), out);
+    }
+
+    private static boolean installed(String tool) throws Exception {
+        return run(List.of("sh", "-c", "command -v " + tool), Path.of(".")).exit() == 0;
+    }
+
+    @Test
+    void exampleNodeConfigsAreValid() throws Exception {
+        Path secrets = Files.createDirectories(dir.resolve("secrets"));
+        for (String s : List.of("etcd-password", "rest-password", "pg-password", "repl-password", "rewind-password")) {
+            Files.writeString(secrets.resolve(s), "secret-" + s + "\n");
+        }
+        for (String n : List.of("node1.yml", "node2.yml", "node3.yml")) {
+            String yaml = Files.readString(REPO.resolve("deploy/examples").resolve(n))
+                    .replace("/etc/vigil/secrets/", secrets + "/");
+            Path cfg = Files.writeString(dir.resolve(n), yaml);
+            Run r = run(List.of(javaBin(), "-jar", jar(), "check-config", "-c", cfg.toString()), dir);
+            assertThat(r.exit()).as(n + ": " + r.output()).isZero();
+            assertThat(r.output()).contains("valid (scope main");
+        }
+    }
+
+    @Test
+    void systemdUnitVerifies() throws Exception {
+        assumeTrue(installed("systemd-analyze"), "systemd-analyze is not installed");
+        Run r = run(List.of("systemd-analyze", "verify", REPO.resolve("systemd/vigil.service").toString()), dir);
+        assertThat(r.exit()).as(r.output()).isZero();
+        assertThat(Files.readString(REPO.resolve("systemd/vigil.service"))).contains("User=postgres")
+                .contains("KillMode=mixed").contains("Restart=on-failure");
+    }
+
+    @Test
+    void installScriptInstallsWithoutOverwritingTheConfig() throws Exception {
+        Path root = dir.resolve("root");
+        Run first = run(List.of("bash", REPO.resolve("systemd/install.sh").toString()), dir, "VIGIL_ROOT", root.toString());
+        assertThat(first.exit()).as(first.output()).isZero();
+        assertThat(root.resolve("opt/vigil/vigil.jar")).exists();
+        assertThat(Files.isExecutable(root.resolve("usr/local/bin/vigil"))).isTrue();
+        assertThat(root.resolve("etc/systemd/system/vigil.service")).exists();
+        Path cfg = root.resolve("etc/vigil/vigil.yml");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(cfg))).isEqualTo("rw-r-----");
+        assertThat(Files.getOwner(cfg).getName()).isEqualTo("postgres");
+        Files.writeString(cfg, "# edited by the operator\n");
+        Run second = run(List.of("bash", REPO.resolve("systemd/install.sh").toString()), dir, "VIGIL_ROOT", root.toString());
+        assertThat(second.exit()).as(second.output()).isZero();
+        assertThat(second.output()).contains("kept the existing");
+        assertThat(Files.readString(cfg)).isEqualTo("# edited by the operator\n");
+        Run help = run(List.of(root.resolve("usr/local/bin/vigil").toString(), "--version"), dir,
+                "VIGIL_JAR", root.resolve("opt/vigil/vigil.jar").toString());
+        assertThat(help.output()).contains("vigil ");
+    }
+
+    @Test
+    void alertRulesPassPromtool() throws Exception {
+        assumeTrue(installed("promtool"), "promtool is not installed");
+        Path rules = REPO.resolve("deploy/prometheus");
+        Run check = run(List.of("promtool", "check", "rules", "vigil-alerts.yml"), rules);
+        assertThat(check.exit()).as(check.output()).isZero();
+        Run test = run(List.of("promtool", "test", "rules", "vigil-alerts.test.yml"), rules);
+        assertThat(test.exit()).as(test.output()).isZero();
+        assertThat(test.output()).contains("SUCCESS");
+    }
+
+    private static String javaBin() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static String jar() {
+        return Path.of(System.getProperty("vigil.jar", "target/vigil.jar")).toAbsolutePath().toString();
+    }
+}
