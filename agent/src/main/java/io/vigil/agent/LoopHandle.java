@@ -48,6 +48,11 @@ final class LoopHandle implements LoopControl {
     }
 
     @Override
+    public <T> CompletableFuture<T> withFreshView(java.util.function.Function<io.vigil.cluster.ClusterView, T> f) {
+        return started().withFreshView(f);
+    }
+
+    @Override
     public String acceptFailsafe(String leader) {
         return started().acceptFailsafe(leader);
     }

@@ -30,7 +30,8 @@ import picocli.CommandLine.Option;
             io.vigil.agent.cli.ActionCommands.Switchover.class, io.vigil.agent.cli.ActionCommands.Failover.class,
             io.vigil.agent.cli.ActionCommands.Restart.class, io.vigil.agent.cli.ActionCommands.Reinit.class,
             io.vigil.agent.cli.ActionCommands.Reload.class, io.vigil.agent.cli.ActionCommands.Pause.class,
-            io.vigil.agent.cli.ActionCommands.Resume.class, io.vigil.agent.cli.ActionCommands.EditConfig.class})
+            io.vigil.agent.cli.ActionCommands.Resume.class, io.vigil.agent.cli.ActionCommands.EditConfig.class,
+            io.vigil.agent.cli.Drill.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

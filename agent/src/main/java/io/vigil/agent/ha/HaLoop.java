@@ -142,6 +142,20 @@ public final class HaLoop implements AutoCloseable {
         return result;
     }
 
+    /** Runs {@code f} on a fresh etcd read, in the loop thread at its next cycle (at once). */
+    public <T> java.util.concurrent.CompletableFuture<T> withFreshView(java.util.function.Function<ClusterView, T> f) {
+        var result = new java.util.concurrent.CompletableFuture<T>();
+        requests.add(() -> {
+            try {
+                result.complete(f.apply(store.read()));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        wakeUp();
+        return result;
+    }
+
     /** Cancels a pending (scheduled) switchover. */
     public java.util.concurrent.CompletableFuture<Boolean> cancelFailover() {
         var result = new java.util.concurrent.CompletableFuture<Boolean>();

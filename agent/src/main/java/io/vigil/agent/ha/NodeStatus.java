@@ -31,6 +31,13 @@ public record NodeStatus(
         long etcdLastSeenEpochSeconds,
         HaLoop.ScheduledRestart scheduledRestart) {
 
+    /** This status with a fresher etcd view (for checks that must not act on a stale one). */
+    public NodeStatus withCluster(ClusterView fresh) {
+        return new NodeStatus(scope, name, role, holdsKey, local, Optional.of(fresh),
+                fresh.settings() == null ? settings : fresh.settings(), tags, decision, actions, lastError,
+                cycleEndedNanos, leaderUntilNanos, etcdLastSeenEpochSeconds, scheduledRestart);
+    }
+
     /** The Patroni-style state word: running, starting, stopped or uninitialized. */
     public String state() {
         if (!local.hasData()) return "uninitialized";

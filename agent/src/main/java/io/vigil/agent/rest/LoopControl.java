@@ -14,6 +14,9 @@ public interface LoopControl {
     /** Deletes the pending request. */
     CompletableFuture<Boolean> cancelFailover();
 
+    /** Runs {@code f} on a fresh etcd read (in the loop thread). */
+    <T> CompletableFuture<T> withFreshView(java.util.function.Function<io.vigil.cluster.ClusterView, T> f);
+
     /** Runs an operator command on this node at the loop's next cycle. */
     CompletableFuture<CommandOutcome> submit(NodeCommand command);
 

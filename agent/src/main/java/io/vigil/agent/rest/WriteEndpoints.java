@@ -42,7 +42,7 @@ final class WriteEndpoints {
 
     void switchover(Context ctx) throws Exception {
         Body b = parse(ctx.body());
-        NodeStatus s = current();
+        NodeStatus s = fresh();
         SwitchoverCheck.Verdict v = SwitchoverCheck.switchover(s, b.leader(), b.candidate());
         if (!v.accepted()) {
             text(ctx, v.status(), v.message());
@@ -66,7 +66,7 @@ final class WriteEndpoints {
         if (b.scheduledAt() != null) {
             throw new RestApi.BadRequest("scheduled_at is for POST /switchover; a failover happens at once");
         }
-        SwitchoverCheck.Verdict v = SwitchoverCheck.failover(current(), b.candidate());
+        SwitchoverCheck.Verdict v = SwitchoverCheck.failover(fresh(), b.candidate());
         if (!v.accepted()) {
             text(ctx, v.status(), v.message());
             return;
@@ -115,6 +115,19 @@ final class WriteEndpoints {
 
     private boolean submit(FailoverRequest r) throws Exception {
         return loop.requestFailover(r).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** The published status with a fresh etcd read: requests are judged on the cluster as it is now. */
+    private NodeStatus fresh() throws Exception {
+        NodeStatus s = current();
+        try {
+            return loop.withFreshView(s::withCluster).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof io.vigil.store.StoreException) {
+                throw new RestApi.NotReady("etcd is unreachable from this node; try again");
+            }
+            throw e;
+        }
     }
 
     private NodeStatus current() {

@@ -93,4 +93,26 @@ class CliIT extends ClusterTest {
         assertThat(restart.exit()).as(restart.err()).isZero();
         assertThat(leader.queryStrings("SELECT pg_postmaster_start_time()::text").get(0)).isNotEqualTo(startedBefore);
     }
+
+    @Test
+    void drillPassesOnAHealthyClusterAndRefusesWhileAReplicaIsDown() throws Exception {
+        cluster = Cluster.start(3, 6, 1, 2);
+        Cluster.Node leader = cluster.awaitPrimary(Duration.ofSeconds(10));
+        Run drill = vigil("drill", "--force");
+        System.out.println(drill.out());
+        assertThat(drill.exit()).as(drill.out() + drill.err()).isZero();
+        assertThat(drill.out()).contains("| switchover ").contains("| switchback ").contains("lost: 0").contains("drill passed");
+        assertThat(cluster.awaitPrimary(Duration.ofSeconds(20))).isEqualTo(leader);
+
+        Cluster.Node replica = cluster.nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+        replica.killAgent();
+        replica.killPostmaster();
+        Awaitility.await("the stopped replica drops out of streaming").atMost(Duration.ofSeconds(30))
+                .until(() -> !vigil("list", "--format", "json").out().contains("\"Member\":\"" + replica.name
+                        + "\",\"Host\":\"127.0.0.1:" + replica.pgPort + "\",\"Role\":\"Replica\",\"State\":\"streaming\""));
+        Run refused = vigil("drill", "--force");
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err()).contains("drill refused, nothing was done");
+        assertThat(cluster.primaries()).containsExactly(leader);
+    }
 }
