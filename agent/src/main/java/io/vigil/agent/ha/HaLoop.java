@@ -43,7 +43,8 @@ public final class HaLoop implements AutoCloseable {
     private final PeerClient peers;
     private final LongSupplier clock;
     private final LongSupplier wallClock = System::currentTimeMillis;
-    private final LeaderLease lease = new LeaderLease();
+    private final LeaderLease lease;
+    private final FenceProcess fenceProcess;
     private final Semaphore wake = new Semaphore(0);
     private final java.util.Queue<Runnable> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicReference<NodeStatus> status = new AtomicReference<>();
@@ -110,6 +111,9 @@ public final class HaLoop implements AutoCloseable {
         this.peers = peers;
         this.clock = clock;
         this.settings = cfg.bootstrapSettings();
+        this.fenceProcess = new FenceProcess(cfg.dataDir(), clock);
+        this.lease = new LeaderLease(until -> fenceProcess.heartbeat(
+                until == 0 || settings.paused() ? 0 : until - settings.safetyMargin().toNanos()));
     }
 
     public NodeStatus status() {

@@ -9,14 +9,25 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class LeaderLease {
     private final AtomicLong untilNanos = new AtomicLong(0);
+    private final java.util.function.LongConsumer onChange;
+
+    public LeaderLease() {
+        this(until -> { });
+    }
+
+    /** {@code onChange} hears every new deadline (0: no longer leading), e.g. to feed the fence process. */
+    public LeaderLease(java.util.function.LongConsumer onChange) {
+        this.onChange = onChange;
+    }
 
     /** A renewal sent at {@code sentAtNanos} succeeded. */
     public void renewed(long sentAtNanos, long ttlNanos) {
         untilNanos.set(sentAtNanos + ttlNanos);
+        onChange.accept(sentAtNanos + ttlNanos);
     }
 
     public void clear() {
-        untilNanos.set(0);
+        if (untilNanos.getAndSet(0) != 0) onChange.accept(0);
     }
 
     /** The deadline, or 0 when we do not lead. */

@@ -32,7 +32,9 @@ final class Cluster implements AutoCloseable {
             .sslContext(trustAll()).build();
 
     final Path root;
-    final EtcdServer etcd;
+    final Etcd etcd;
+    /** Hosts as network namespaces (null: everything on loopback). */
+    final Network net;
     final List<Node> nodes = new ArrayList<>();
     final int ttl;
     final int loopWait;
@@ -66,6 +68,11 @@ final class Cluster implements AutoCloseable {
     }
 
     private Cluster(int size, int ttl, int loopWait, int retryTimeout) throws IOException {
+        this(size, ttl, loopWait, retryTimeout, null);
+    }
+
+    private Cluster(int size, int ttl, int loopWait, int retryTimeout, Network net) throws IOException {
+        this.net = net;
         this.ttl = ttl;
         this.loopWait = loopWait;
         this.retryTimeout = retryTimeout;
@@ -73,7 +80,7 @@ final class Cluster implements AutoCloseable {
         Files.createDirectories(root);
         jar = root.resolve("vigil.jar");
         Files.copy(Path.of(System.getProperty("vigil.jar", "target/vigil.jar")), jar);
-        etcd = new EtcdServer(root.resolve("etcd"));
+        etcd = net == null ? new EtcdServer(root.resolve("etcd")) : new EtcdCluster(net, root.resolve("etcd"));
         for (int i = 1; i <= size; i++) {
             nodes.add(new Node("node" + i, root.resolve("node" + i)));
         }
@@ -102,6 +109,22 @@ final class Cluster implements AutoCloseable {
         c.extraDcs = extraDcs;
         c.extraYaml.putAll(extraYaml);
         return start(c);
+    }
+
+    /**
+     * Each node its own host (a network namespace), etcd as three members in namespaces of their
+     * own: the setting for network faults (see {@link Network}).
+     */
+    static Cluster startIsolated(int size, int ttl, int loopWait, int retryTimeout, String extraDcs) throws IOException {
+        Network net = new Network();
+        try {
+            Cluster c = new Cluster(size, ttl, loopWait, retryTimeout, net);
+            c.extraDcs = extraDcs;
+            return start(c);
+        } catch (RuntimeException | IOException e) {
+            net.close();
+            throw e;
+        }
     }
 
     private static Cluster start(Cluster c) throws IOException {
@@ -196,7 +219,7 @@ final class Cluster implements AutoCloseable {
 
     /** A JDBC URL over every node that connects to whichever is primary. */
     String primaryUrl() {
-        return "jdbc:postgresql://" + nodes.stream().map(n -> "127.0.0.1:" + n.pgPort).collect(Collectors.joining(","))
+        return "jdbc:postgresql://" + nodes.stream().map(n -> n.host + ":" + n.pgPort).collect(Collectors.joining(","))
                 + "/postgres?targetServerType=primary&connectTimeout=1&socketTimeout=3&loginTimeout=2";
     }
 
@@ -221,6 +244,7 @@ final class Cluster implements AutoCloseable {
         }
         Processes.killAllIn(root);
         etcd.close();
+        if (net != null) net.close();
         if (!Boolean.getBoolean("vigil.keepTestDirs")) Processes.deleteTree(root);
     }
 
@@ -228,13 +252,17 @@ final class Cluster implements AutoCloseable {
     final class Node {
         final String name;
         final Path dir;
-        final int pgPort = EtcdServer.freePort();
-        final int restPort = EtcdServer.freePort();
+        final String host;
+        final int pgPort;
+        final int restPort;
         Process agent;
 
         Node(String name, Path dir) {
             this.name = name;
             this.dir = dir;
+            this.host = net == null ? "127.0.0.1" : net.add(name);
+            this.pgPort = net == null ? EtcdServer.freePort() : 5432;
+            this.restPort = net == null ? EtcdServer.freePort() : 8008;
         }
 
         Path dataDir() {
@@ -246,7 +274,7 @@ final class Cluster implements AutoCloseable {
         }
 
         String api(String path) {
-            return (tlsDir == null ? "http://" : "https://") + "127.0.0.1:" + restPort + path;
+            return (tlsDir == null ? "http://" : "https://") + host + ":" + restPort + path;
         }
 
         void writeConfig() throws IOException {
@@ -255,15 +283,15 @@ final class Cluster implements AutoCloseable {
                     "scope: it",
                     "name: " + name,
                     "etcd:",
-                    "  hosts: [" + etcd.endpoint() + "]",
+                    "  hosts: [" + String.join(", ", etcd.endpoints()) + "]",
                     "restapi:",
-                    "  listen: 127.0.0.1:" + restPort,
+                    "  listen: " + host + ":" + restPort,
                     "  authentication: {username: vigil, password: " + REST_PASSWORD + "}",
                     tlsDir == null ? "" : "  certfile: " + tlsDir.resolve("cert.pem") + "\n  keyfile: "
                             + tlsDir.resolve("key.pem") + "\n  cafile: " + tlsDir.resolve("cert.pem"),
                     "postgresql:",
                     "  data_dir: " + dataDir(),
-                    "  listen: 127.0.0.1:" + pgPort,
+                    "  listen: " + host + ":" + pgPort,
                     "  authentication:",
                     "    superuser: {username: postgres, password: " + PASSWORD + "}",
                     "    replication: {username: replicator, password: it-repl-pw}",
@@ -278,6 +306,7 @@ final class Cluster implements AutoCloseable {
         void startAgent() {
             List<String> cmd = Processes.asPgUser(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx256m", "-XX:+UseSerialGC", "-jar", jar.toString(), "agent", "-c", config().toString()));
+            if (net != null) cmd = net.in(name, cmd);
             try {
                 agent = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
                         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent.log").toFile())).start();
@@ -322,7 +351,7 @@ final class Cluster implements AutoCloseable {
             p.setProperty("password", PASSWORD);
             p.setProperty("connectTimeout", "2");
             p.setProperty("socketTimeout", "5");
-            return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pgPort + "/postgres", p);
+            return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + pgPort + "/postgres", p);
         }
 
         /** pg_is_in_recovery(), or null when Postgres does not answer. */

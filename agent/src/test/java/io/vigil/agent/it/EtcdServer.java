@@ -10,7 +10,7 @@ import java.util.List;
 import org.awaitility.Awaitility;
 
 /** A real single-member etcd (Debian's etcd-server) on free loopback ports. */
-final class EtcdServer implements AutoCloseable {
+final class EtcdServer implements Etcd {
     private final Path dir;
     final int clientPort;
     private final int peerPort;
@@ -22,11 +22,13 @@ final class EtcdServer implements AutoCloseable {
         this.peerPort = freePort();
     }
 
-    String endpoint() {
-        return "127.0.0.1:" + clientPort;
+    @Override
+    public List<String> endpoints() {
+        return List.of("127.0.0.1:" + clientPort);
     }
 
-    void start() {
+    @Override
+    public void start() {
         try {
             Files.createDirectories(dir);
             String client = "http://127.0.0.1:" + clientPort;
@@ -44,7 +46,8 @@ final class EtcdServer implements AutoCloseable {
                 .until(() -> Cluster.httpGet("http://127.0.0.1:" + clientPort + "/health").contains("true"));
     }
 
-    void stop() {
+    @Override
+    public void stop() {
         if (process != null) {
             process.destroyForcibly();
             try {

@@ -1,0 +1,79 @@
+package io.vigil.agent.ha;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fence outside the JVM: a small bash process (fence.sh) started beside a leading agent. The
+ * agent writes the lease deadline (minus the safety margin) to a heartbeat file at every renewal;
+ * if the deadline passes, the fence kills Postgres, even while the agent is frozen or dead. The
+ * file is removed when the agent stops leading.
+ */
+final class FenceProcess {
+    private static final Logger log = LoggerFactory.getLogger(FenceProcess.class);
+    private final Path script;
+    private final Path heartbeat;
+    private final Path dataDir;
+    private final LongSupplier monotonicNanos;
+    private Process process;
+
+    FenceProcess(Path dataDir, LongSupplier monotonicNanos) {
+        Path dir = dataDir.toAbsolutePath().getParent();
+        this.script = dir.resolve("vigil-fence.sh");
+        this.heartbeat = dir.resolve("vigil-fence.deadline");
+        this.dataDir = dataDir;
+        this.monotonicNanos = monotonicNanos;
+    }
+
+    /** New deadline ({@code fenceAtNanos} on the agent's monotonic clock), or 0: no longer leading. */
+    synchronized void heartbeat(long fenceAtNanos) {
+        try {
+            if (fenceAtNanos == 0) {
+                Files.deleteIfExists(heartbeat);
+                return;
+            }
+            long leftMs = Math.max(0, (fenceAtNanos - monotonicNanos.getAsLong()) / 1_000_000);
+            Path tmp = heartbeat.resolveSibling(heartbeat.getFileName() + ".tmp");
+            Files.writeString(tmp, (uptimeMillis() + leftMs) + "\n");
+            Files.move(tmp, heartbeat, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            if (process == null || !process.isAlive()) start();
+        } catch (IOException e) {
+            log.error("fence heartbeat failed ({}); the in-process fence still stops Postgres at the deadline",
+                    e.getMessage());
+        }
+    }
+
+    private void start() throws IOException {
+        try (InputStream in = FenceProcess.class.getResourceAsStream("/io/vigil/agent/fence.sh")) {
+            if (in == null) throw new IOException("fence.sh is missing from the jar");
+            Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
+        }
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        process = new ProcessBuilder(List.of("bash", script.toString(), heartbeat.toString(), dataDir.toString()))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(script.resolveSibling("vigil-fence.log").toFile()))
+                .start();
+        log.info("fence process started (pid {}): it stops Postgres if the lease deadline passes without a heartbeat",
+                process.pid());
+    }
+
+    /** Milliseconds on the /proc/uptime clock, the one fence.sh reads. */
+    static long uptimeMillis() {
+        try {
+            String up = Files.readString(Path.of("/proc/uptime")).split(" ")[0];
+            String[] parts = up.split("\\.");
+            return Long.parseLong(parts[0]) * 1000 + (parts.length > 1 ? Long.parseLong((parts[1] + "00").substring(0, 3)) : 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The fault-injection campaign: N rounds of a random fault (seeded) against a 3-node cluster whose
+# nodes and etcd members are separate network namespaces, in synchronous mode, under a writer and
+# a split-brain probe. Needs root (namespaces) and what deploy/local/install-deps.sh installs.
+#   chaos/run.sh [--rounds N] [--seed S]       (default: 50 rounds, a random seed, printed)
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+rounds=50
+seed=$RANDOM$RANDOM
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rounds) rounds=$2; shift 2 ;;
+    --seed) seed=$2; shift 2 ;;
+    *) echo "usage: chaos/run.sh [--rounds N] [--seed S]" >&2; exit 2 ;;
+  esac
+done
+[[ "$rounds" =~ ^[0-9]+$ && "$rounds" -ge 1 && "$rounds" -le 10000 ]] || { echo "--rounds must be 1..10000" >&2; exit 2; }
+echo "chaos: $rounds rounds, seed $seed (replay with: chaos/run.sh --rounds $rounds --seed $seed)"
+mvn -B -q -DskipTests package
+mvn -B verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=ChaosIT \
+  -Dchaos.rounds="$rounds" -Dchaos.seed="$seed" -Dfailsafe.timeout=0 2>&1 | grep -E "chaos|Tests run|FAIL|ERROR|lost|overlap"
