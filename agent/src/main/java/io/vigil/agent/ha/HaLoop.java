@@ -625,6 +625,9 @@ public final class HaLoop implements AutoCloseable {
         }
         if (a instanceof Action.Promote p) {
             pg.promote(Duration.ofSeconds(60));
+            // The end-of-recovery checkpoint writes the new timeline to pg_control; pg_rewind reads it there.
+            // Until then a former primary would be told "same timeline, no rewind required" and diverge.
+            pg.checkpoint();
             log.info("promoted: this node is now the primary");
             events.promoted();
             recordPromotion(p, o);

@@ -429,7 +429,7 @@ public final class PostgresControl implements AutoCloseable {
             st.execute("CHECKPOINT");
         } catch (SQLException e) {
             closeConnection();
-            log.warn("checkpoint before shutdown failed: {}", e.getMessage());
+            log.warn("CHECKPOINT failed: {}", e.getMessage());
         }
     }
 
