@@ -48,9 +48,10 @@ class ChaosIT extends ClusterTest {
         primary.execute("CREATE TABLE acked (id bigint PRIMARY KEY)");
         primary.execute("CREATE TABLE probe (node text, at timestamptz DEFAULT now())");
         awaitHealthy(Duration.ofSeconds(60));
-        Writer writer = new Writer(cluster.primaryUrl(), 10, 3_600_000).start();
+        long bound = Math.max(3_600_000L, plan.size() * 60_000L);   // a minute per round at most
+        Writer writer = new Writer(cluster.primaryUrl(), 10, bound).start();
         int round = 0;
-        try (SplitBrainProbe probe = new SplitBrainProbe(cluster.nodes).start()) {
+        try (SplitBrainProbe probe = new SplitBrainProbe(cluster.nodes, bound).start()) {
             for (Fault fault : plan) {
                 round++;
                 primary = awaitHealthy(Duration.ofSeconds(90));

@@ -32,8 +32,16 @@ final class SplitBrainProbe implements AutoCloseable {
     private volatile boolean running = true;
     private final List<Thread> threads = new ArrayList<>();
 
+    private final long maxMillis;
+
     SplitBrainProbe(List<Cluster.Node> nodes) {
+        this(nodes, 3_600_000L);
+    }
+
+    /** Probes for at most {@code maxMillis}. */
+    SplitBrainProbe(List<Cluster.Node> nodes, long maxMillis) {
         this.nodes = nodes;
+        this.maxMillis = maxMillis;
         for (Cluster.Node n : nodes) {
             Thread t = new Thread(() -> loop(n), "split-brain-probe-" + n.name);
             t.setDaemon(true);
@@ -47,9 +55,9 @@ final class SplitBrainProbe implements AutoCloseable {
         return this;
     }
 
-    /** One node, every 100 ms, bounded to an hour. */
+    /** One node, every 100 ms, for at most maxMillis. */
     private void loop(Cluster.Node n) {
-        long end = System.nanoTime() + 3_600_000_000_000L;
+        long end = System.nanoTime() + maxMillis * 1_000_000L;
         while (running && System.nanoTime() < end) {
             long next = System.nanoTime() + 100_000_000L;
             if (tryWrite(n)) accepts.add(new Accept(n.name, System.nanoTime()));
