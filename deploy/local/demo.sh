@@ -110,7 +110,7 @@ start_etcd() {
 }
 
 java_opts() {
-  echo "-Xmx256m -XX:+UseSerialGC"
+  echo "-Xms12m -Xmx96m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m ${VIGIL_EXTRA_JAVA_OPTS:-}"   # as in systemd/vigil.service
   [ -f "$DIR/vigil.jsa" ] && echo "-XX:SharedArchiveFile=$DIR/vigil.jsa -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off"
   return 0
 }
@@ -123,9 +123,9 @@ start_node() { # node
     cd "$DIR/$n"
     if [ "$(id -u)" -eq 0 ]; then
       exec setpriv --reuid=$PG_USER --regid=$PG_USER --init-groups --reset-env \
-        nohup java $(java_opts) -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
+        env MALLOC_ARENA_MAX=2 nohup java $(java_opts) -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
     else
-      exec nohup java $(java_opts) -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
+      MALLOC_ARENA_MAX=2 exec nohup java $(java_opts) -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
     fi
   ) >> "$DIR/$n/agent.log" 2>&1 < /dev/null &
   echo $! > "$DIR/$n/agent.pid"

@@ -1,0 +1,74 @@
+package io.vigil.agent.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.LeaderKey;
+import io.vigil.cluster.Member;
+import io.vigil.cluster.SyncState;
+import io.vigil.cluster.Tags;
+import io.vigil.config.ClusterSettings;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class CliLogicTest {
+    static Member member(String name, String role, String state, long lsn) {
+        return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", state, role,
+                "0.1.0", lsn, null, null, 1L, Tags.NONE, null, null);
+    }
+
+    static ClusterView view(String leader, Member... members) {
+        Map<String, Member> m = new LinkedHashMap<>();
+        for (Member x : members) m.put(x.name(), x);
+        return new ClusterView(Optional.of("1"), Optional.ofNullable(leader).map(l -> new LeaderKey(l, 1, 1)), m,
+                ClusterSettings.defaults(), 1, 100, List.of(), 0, Optional.empty(), 1, SyncState.NONE);
+    }
+
+    @Test
+    void setAssignsNestedKeysParsesJsonValuesAndNullRemoves() throws Exception {
+        ObjectNode root = (ObjectNode) new ObjectMapper().readTree("{\"ttl\":30,\"postgresql\":{\"parameters\":{\"a\":1}}}");
+        ActionCommands.EditConfig.apply(root, "loop_wait=5");
+        ActionCommands.EditConfig.apply(root, "postgresql.parameters.work_mem=8MB");
+        ActionCommands.EditConfig.apply(root, "postgresql.parameters.a=null");
+        ActionCommands.EditConfig.apply(root, "pause=true");
+        assertThat(root.get("loop_wait").asInt()).isEqualTo(5);
+        assertThat(root.at("/postgresql/parameters/work_mem").asText()).isEqualTo("8MB");
+        assertThat(root.at("/postgresql/parameters").has("a")).isFalse();
+        assertThat(root.get("pause").isBoolean()).isTrue();
+        assertThatThrownBy(() -> ActionCommands.EditConfig.apply(root, "novalue")).hasMessageContaining("key=value");
+    }
+
+    @Test
+    void diffShowsRemovedAndAddedLines() {
+        assertThat(ActionCommands.EditConfig.diff("a: 1\nb: 2\n", "a: 1\nb: 3\n")).isEqualTo("-b: 2\n+b: 3\n");
+        assertThat(ActionCommands.EditConfig.diff("a: 1\n", "a: 1\n")).isEmpty();
+    }
+
+    @Test
+    void drillRefusesAnUnhealthyCluster() {
+        Member leader = member("n1", "primary", "running", 100);
+        assertThat(Drill.unhealthy(view("n1", leader, member("n2", "replica", "streaming", 100)))).isNull();
+        assertThat(Drill.unhealthy(view("n1", leader, member("n2", "uninitialized", "stopped", 90))))
+                .contains("n2 is stopped");
+        assertThat(Drill.unhealthy(view(null, member("n2", "replica", "streaming", 100)))).contains("no leader");
+        assertThat(Drill.unhealthy(view("n1", leader))).contains("no replica");
+    }
+
+    @Test
+    void listRowsPutTheLeaderFirstWithLagAndReasons() {
+        ClusterView v = view("n2", member("n1", "replica", "streaming", 100 - 3 * 1048576L),
+                member("n2", "primary", "running", 100));
+        List<Map<String, Object>> rows = ViewCommands.rows("demo", v);
+        assertThat(rows.get(0)).containsEntry("Member", "n2").containsEntry("Role", "Leader").doesNotContainKey("Lag in MB");
+        assertThat(rows.get(1)).containsEntry("Lag in MB", 3L);
+        assertThat(String.valueOf(rows.get(1).get("Not a candidate"))).contains("lag 3.0 MB > maximum_lag_on_failover 1.0 MB");
+        String table = ViewCommands.pretty("demo", v, rows, false);
+        assertThat(table).startsWith("+ Cluster: demo (1) ").contains("| n2     | 127.0.0.1:5432 | Leader ");
+    }
+}
