@@ -26,7 +26,8 @@ class ChaosIT extends ClusterTest {
 
     enum Fault {
         KILL_PRIMARY_NODE, KILL_PRIMARY_AGENT, KILL_PRIMARY_POSTMASTER, FREEZE_PRIMARY_AGENT,
-        CUT_PRIMARY_FROM_ETCD, ISOLATE_PRIMARY, ISOLATE_REPLICA, ETCD_QUORUM_LOSS
+        CUT_PRIMARY_FROM_ETCD, ISOLATE_PRIMARY, ISOLATE_REPLICA, ETCD_QUORUM_LOSS, FREEZE_PRIMARY_POSTMASTER,
+        REBOOT_ALL, FILL_PRIMARY_DISK
     }
 
     @Test
@@ -114,6 +115,29 @@ class ChaosIT extends ClusterTest {
             }
             case ISOLATE_PRIMARY -> isolate(primary, hold);
             case ISOLATE_REPLICA -> isolate(cluster.nodes.stream().filter(n -> n != primary).findFirst().orElseThrow(), hold);
+            case FREEZE_PRIMARY_POSTMASTER -> {
+                Long pid = primary.postmasterPid();
+                if (pid == null) throw new AssertionError(primary.name + " has no postmaster to freeze");
+                Processes.signal(pid, "STOP");
+                try {
+                    holdFor(hold);
+                } finally {
+                    Processes.signal(pid, "CONT");
+                }
+            }
+            case REBOOT_ALL -> {
+                for (Cluster.Node n : cluster.nodes) if (n != primary) n.stopAgent();
+                primary.stopAgent();
+                for (Cluster.Node n : cluster.nodes) n.startAgent();
+            }
+            case FILL_PRIMARY_DISK -> {
+                primary.fillDisk();
+                try {
+                    holdFor(hold);
+                } finally {
+                    primary.freeDisk();
+                }
+            }
             case ETCD_QUORUM_LOSS -> {
                 EtcdCluster etcd = (EtcdCluster) cluster.etcd;
                 etcd.stopMember(0);

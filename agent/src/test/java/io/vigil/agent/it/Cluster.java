@@ -229,6 +229,12 @@ final class Cluster implements AutoCloseable {
                 List<String> lines = Files.readAllLines(n.dir.resolve("agent.log"));
                 System.out.println("----- " + n.name + " agent.log (last 40 lines) -----");
                 lines.subList(Math.max(0, lines.size() - 40), lines.size()).forEach(System.out::println);
+                Path pgLog = n.dir.resolve("postgresql.log");
+                if (Files.exists(pgLog)) {
+                    List<String> pg = Files.readAllLines(pgLog);
+                    System.out.println("----- " + n.name + " postgresql.log (last 15 lines) -----");
+                    pg.subList(Math.max(0, pg.size() - 15), pg.size()).forEach(System.out::println);
+                }
             } catch (IOException ignored) {
                 // no log yet
             }
@@ -243,6 +249,7 @@ final class Cluster implements AutoCloseable {
                     n.dataDir().toString(), "-m", "immediate", "-w", "-t", "10")));
         }
         Processes.killAllIn(root);
+        if (net != null) for (Node n : nodes) Processes.run(List.of("umount", "-l", n.dir.toString()));
         etcd.close();
         if (net != null) net.close();
         if (!Boolean.getBoolean("vigil.keepTestDirs")) Processes.deleteTree(root);
@@ -279,6 +286,12 @@ final class Cluster implements AutoCloseable {
 
         void writeConfig() throws IOException {
             Files.createDirectories(dir);
+            if (net != null && Processes.run(List.of("mountpoint", "-q", dir.toString())) != 0) {
+                // a small disk of its own, so that a test can fill it
+                if (Processes.run(List.of("mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", dir.toString())) != 0) {
+                    throw new IllegalStateException("cannot mount a tmpfs on " + dir);
+                }
+            }
             Files.writeString(config(), String.join("\n",
                     "scope: it",
                     "name: " + name,
@@ -338,6 +351,28 @@ final class Cluster implements AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 return null;
             }
+        }
+
+        /** SIGTERM: the agent's own orderly shutdown (a leader hands over), bounded to two minutes. */
+        void stopAgent() {
+            if (agent != null) {
+                agent.destroy();
+                try {
+                    if (!agent.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) agent.destroyForcibly().waitFor();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                agent = null;
+            }
+        }
+
+        /** Fills the node's own disk (isolated clusters: a 512 MB tmpfs) to the last byte. */
+        void fillDisk() {
+            Processes.run(List.of("sh", "-c", "dd if=/dev/zero of=" + dir.resolve("filler") + " bs=1M 2>/dev/null; true"));
+        }
+
+        void freeDisk() throws IOException {
+            Files.deleteIfExists(dir.resolve("filler"));
         }
 
         void killPostmaster() {
