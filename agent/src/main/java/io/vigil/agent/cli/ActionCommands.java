@@ -230,18 +230,11 @@ public final class ActionCommands {
             }
             RestCall rest = rest();
             RestCall.Reply r = null;
-            for (Member m : order(v)) {
+            for (Member m : RestCall.leaderFirst(v)) {
                 r = putConfig(rest, m, ViewCommands.JSON.writeValueAsString(after), revision);
                 if (r.status() != -1) break;
             }
             return r == null ? 1 : report(r);
-        }
-
-        private static List<Member> order(ClusterView v) {
-            List<Member> order = new ArrayList<>();
-            v.leaderMember().ifPresent(order::add);
-            v.members().values().stream().filter(m -> !order.contains(m)).forEach(order::add);
-            return order;
         }
 
         private RestCall.Reply putConfig(RestCall rest, Member m, String body, long revision) {

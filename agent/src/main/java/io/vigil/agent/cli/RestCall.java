@@ -70,11 +70,17 @@ final class RestCall {
         }
     }
 
-    /** The request to the leader's API, or to the next member that answers at all. */
-    Reply toAny(ClusterView v, String method, String path, String body, Duration timeout) {
+    /** The members, the leader first. */
+    static List<Member> leaderFirst(ClusterView v) {
         List<Member> order = new ArrayList<>();
         v.leaderMember().ifPresent(order::add);
         v.members().values().stream().filter(m -> !order.contains(m)).forEach(order::add);
+        return order;
+    }
+
+    /** The request to the leader's API, or to the next member that answers at all. */
+    Reply toAny(ClusterView v, String method, String path, String body, Duration timeout) {
+        List<Member> order = leaderFirst(v);
         if (order.isEmpty()) throw new Target.Problem("no member is registered in etcd");
         Reply last = null;
         for (Member m : order) {
