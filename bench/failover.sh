@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# Failover figures on the demo cluster (deploy/local/demo.sh up must be running).
-# For each of RUNS rounds it measures, with a client writing every 50 ms through psql:
+# Failover figures. For each of RUNS rounds it measures, with a client writing every 50 ms through psql:
 #   node death    kill -9 of the leader's agent and postmaster -> first acknowledged write on a new primary
 #   pg crash      kill -9 of the leader's postmaster only (agent alive) -> first acknowledged write again
 #   rejoin        the killed node's agent restarted -> it streams from the leader again (needs pg_rewind)
 #   replica restart  a replica stopped gracefully (demo.sh stop) and started -> streaming again
-# and prints min / median / max in seconds. Usage: bench/failover.sh [RUNS]   (default 3)
+# and prints min / median / max in seconds.
+#   bench/failover.sh [RUNS]                 on the running demo (deploy/local/demo.sh up); RUNS default 3
+#   bench/failover.sh --vs-patroni [RUNS]    a fresh Vigil demo, then a fresh Patroni 3.0.2 cluster with the
+#                                            same layout and timing (VIGIL_TTL, VIGIL_LOOP_WAIT,
+#                                            VIGIL_RETRY_TIMEOUT; default 30/10/10), the same faults, both
+#                                            tables and the ratio Vigil / Patroni of the medians. Needs root
+#                                            and free ports 2379, 5433-5435, 8008-8010.
 set -euo pipefail
+VS_PATRONI=""
+if [ "${1:-}" = "--vs-patroni" ]; then VS_PATRONI=1; shift; fi
 RUNS=${1:-3}
+[[ "$RUNS" =~ ^[0-9]+$ && "$RUNS" -ge 1 && "$RUNS" -le 100 ]] || { echo "RUNS must be 1..100" >&2; exit 2; }
+HERE=$(cd "$(dirname "$0")" && pwd)
 DIR=${VIGIL_DEMO_DIR:-/tmp/vigil-demo}
-DEMO=$(cd "$(dirname "$0")/../deploy/local" && pwd)/demo.sh
-export PGPASSWORD; PGPASSWORD=$(cat "$DIR/pg-password")
+DEMO=$HERE/../deploy/local/demo.sh
 PORTS=(5433 5434 5435)
 NODES=(node1 node2 node3)
 
@@ -36,7 +44,7 @@ wait_write() { # bounded: 300 s
 wait_healthy() {
   local deadline=$(( $(date +%s) + 300 ))
   until [ "$(curl -s --max-time 1 "http://127.0.0.1:8008/cluster" "http://127.0.0.1:8009/cluster" "http://127.0.0.1:8010/cluster" 2>/dev/null \
-      | head -c 4000 | grep -o '"state":"streaming"' | wc -l)" -ge 2 ] && leader >/dev/null; do
+      | head -c 4000 | grep -Eo '"state": ?"streaming"' | wc -l)" -ge 2 ] && leader >/dev/null; do
     [ "$(date +%s)" -lt "$deadline" ] || { echo "cluster not healthy within 300 s" >&2; return 1; }
     sleep 0.2
   done
@@ -49,7 +57,7 @@ replica_name() {
 }
 wait_streaming() { # node: until the leader's pg_stat_replication shows it streaming (bounded: 300 s)
   local deadline=$(( $(date +%s) + 300 ))
-  until curl -s --max-time 1 "http://127.0.0.1:$(api_of "$1")/patroni" | grep -q '"replica"' \
+  until curl -s --max-time 1 "http://127.0.0.1:$(api_of "$1")/patroni" | grep -Eq '"role": ?"replica"' \
       && psql -h 127.0.0.1 -p "$(port_of "$(leader)")" -U postgres -qAtc \
          "SELECT 1 FROM pg_stat_replication WHERE application_name = '$1' AND state = 'streaming'" 2>/dev/null | grep -q 1; do
     [ "$(date +%s)" -lt "$deadline" ] || { echo "$1 not streaming within 300 s" >&2; return 1; }
@@ -58,36 +66,93 @@ wait_streaming() { # node: until the leader's pg_stat_replication shows it strea
 }
 stats() { sort -g | awk '{a[NR]=$1} END {printf "%6.2f %8.2f %6.2f", a[1], (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2), a[NR]}'; }
 
-L=$(leader) || { echo "no leader: is the demo running? (deploy/local/demo.sh up)" >&2; exit 1; }
-psql -h 127.0.0.1 -p "$(port_of "$L")" -U postgres -qAtc "CREATE TABLE IF NOT EXISTS bench_probe (at timestamptz)"
-LOOP_WAIT=$(curl -s http://127.0.0.1:8008/config | grep -o '"loop_wait":[0-9]*' | cut -d: -f2)
-death=(); crash=(); rejoin=(); restart=()
-for r in $(seq 1 "$RUNS"); do
-  wait_healthy
-  # A node dies at a random moment relative to the leader's renewals: wait a random 0..loop_wait
-  # first, so that the figure is not biased by the loop's phase.
-  sleep "$(awk -v lw="$LOOP_WAIT" -v seed="$RANDOM" 'BEGIN {srand(seed); printf "%.2f", rand() * lw}')"
-  L=$(leader)
-  t0=$(now)
-  kill -9 "$(cat "$DIR/$L/agent.pid")" "$(head -1 "$DIR/$L/data/postmaster.pid")"
-  wait_write; death+=("$(echo "$(now) - $t0" | bc)")
-  t0=$(now); "$DEMO" start "$L" >/dev/null
-  wait_streaming "$L"
-  rejoin+=("$(echo "$(now) - $t0" | bc)")
-  wait_healthy
-  R=$(replica_name); "$DEMO" stop "$R" >/dev/null; t0=$(now); "$DEMO" start "$R" >/dev/null
-  wait_streaming "$R"; restart+=("$(echo "$(now) - $t0" | bc)")
-  wait_healthy
-  L=$(leader); t0=$(now)
-  kill -9 "$(head -1 "$DIR/$L/data/postmaster.pid")"
-  wait_write; crash+=("$(echo "$(now) - $t0" | bc)")
-  echo "run $r: node death ${death[-1]} s, pg crash ${crash[-1]} s, rejoin ${rejoin[-1]} s, replica restart ${restart[-1]} s" >&2
+setting() { curl -s http://127.0.0.1:8008/config | grep -Eo "\"$1\": ?[0-9]+" | grep -Eo '[0-9]+$'; }
+
+# measure: RUNS rounds against the cluster run by $DEMO in $DIR; fills death, crash, rejoin, restart
+measure() {
+  export PGPASSWORD; PGPASSWORD=$(cat "$DIR/pg-password")
+  L=$(leader) || { echo "no leader: is the cluster running? (deploy/local/demo.sh up)" >&2; exit 1; }
+  psql -h 127.0.0.1 -p "$(port_of "$L")" -U postgres -d postgres -qAtc "CREATE TABLE IF NOT EXISTS bench_probe (at timestamptz)"
+  LOOP_WAIT=$(setting loop_wait)
+  death=(); crash=(); rejoin=(); restart=()
+  for r in $(seq 1 "$RUNS"); do
+    wait_healthy
+    # A node dies at a random moment relative to the leader's renewals: wait a random 0..loop_wait
+    # first, so that the figure is not biased by the loop's phase.
+    sleep "$(awk -v lw="$LOOP_WAIT" -v seed="$RANDOM" 'BEGIN {srand(seed); printf "%.2f", rand() * lw}')"
+    L=$(leader)
+    t0=$(now)
+    kill -9 "$(cat "$DIR/$L/agent.pid")" "$(head -1 "$DIR/$L/data/postmaster.pid")"
+    wait_write; death+=("$(echo "$(now) - $t0" | bc)")
+    t0=$(now); "$DEMO" start "$L" >/dev/null
+    wait_streaming "$L"
+    rejoin+=("$(echo "$(now) - $t0" | bc)")
+    wait_healthy
+    R=$(replica_name); "$DEMO" stop "$R" >/dev/null; t0=$(now); "$DEMO" start "$R" >/dev/null
+    wait_streaming "$R"; restart+=("$(echo "$(now) - $t0" | bc)")
+    wait_healthy
+    L=$(leader); t0=$(now)
+    kill -9 "$(head -1 "$DIR/$L/data/postmaster.pid")"
+    wait_write; crash+=("$(echo "$(now) - $t0" | bc)")
+    echo "run $r: node death ${death[-1]} s, pg crash ${crash[-1]} s, rejoin ${rejoin[-1]} s, replica restart ${restart[-1]} s" >&2
+  done
+}
+
+median() { sort -g | awk '{a[NR]=$1} END {printf "%.2f", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+table() { # title
+  echo "$1   runs: $RUNS   ttl: $(setting ttl)  loop_wait: $(setting loop_wait)  retry_timeout: $(setting retry_timeout)"
+  printf "%-34s %6s %8s %6s\n" "seconds" "min" "median" "max"
+  printf "%-34s %s\n" "node death -> first write" "$(printf '%s\n' "${death[@]}" | stats)"
+  printf "%-34s %s\n" "postmaster crash -> first write" "$(printf '%s\n' "${crash[@]}" | stats)"
+  printf "%-34s %s\n" "killed primary back -> streaming" "$(printf '%s\n' "${rejoin[@]}" | stats)"
+  printf "%-34s %s\n" "restarted replica -> streaming" "$(printf '%s\n' "${restart[@]}" | stats)"
+}
+
+if [ -z "$VS_PATRONI" ]; then
+  measure
+  table "Vigil"
+  exit 0
+fi
+
+[ "$(id -u)" -eq 0 ] || { echo "--vs-patroni needs root (it starts both clusters as the postgres user)" >&2; exit 2; }
+if curl -s --max-time 1 -o /dev/null http://127.0.0.1:8008/ || curl -s --max-time 1 -o /dev/null http://127.0.0.1:2379/health; then
+  echo "ports 8008 or 2379 are in use (a demo running?): stop it first (deploy/local/demo.sh down)" >&2; exit 2
+fi
+WORK=$(mktemp -d /tmp/vs-patroni.XXXXXX)
+chmod 755 "$WORK"
+cleanup() {
+  VIGIL_DEMO_DIR=$WORK/vigil "$HERE/../deploy/local/demo.sh" down >/dev/null 2>&1 || true
+  PATRONI_BENCH_DIR=$WORK/patroni "$HERE/patroni-cluster.sh" down >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+export VIGIL_DEMO_DIR=$WORK/vigil
+DIR=$VIGIL_DEMO_DIR
+"$DEMO" up >/dev/null
+measure
+VIGIL_TABLE=$(table "Vigil")
+v=("$(printf '%s\n' "${death[@]}" | median)" "$(printf '%s\n' "${crash[@]}" | median)" \
+   "$(printf '%s\n' "${rejoin[@]}" | median)" "$(printf '%s\n' "${restart[@]}" | median)")
+"$DEMO" down >/dev/null
+
+export PATRONI_BENCH_DIR=$WORK/patroni
+DIR=$PATRONI_BENCH_DIR
+DEMO=$HERE/patroni-cluster.sh
+"$DEMO" up >/dev/null
+measure
+PATRONI_TABLE=$(table "Patroni $(patroni --version 2>/dev/null | awk '{print $2}')")
+p=("$(printf '%s\n' "${death[@]}" | median)" "$(printf '%s\n' "${crash[@]}" | median)" \
+   "$(printf '%s\n' "${rejoin[@]}" | median)" "$(printf '%s\n' "${restart[@]}" | median)")
+"$DEMO" down >/dev/null
+
+echo "$VIGIL_TABLE"
+echo
+echo "$PATRONI_TABLE"
+echo
+printf "%-34s %8s %8s %8s\n" "medians, seconds" "Vigil" "Patroni" "ratio"
+names=("node death -> first write" "postmaster crash -> first write" "killed primary back -> streaming" "restarted replica -> streaming")
+for i in 0 1 2 3; do
+  printf "%-34s %8s %8s %8s\n" "${names[$i]}" "${v[$i]}" "${p[$i]}" "$(echo "scale=2; ${v[$i]} / ${p[$i]}" | bc)"
 done
-ttl=$(curl -s http://127.0.0.1:8008/config | grep -o '"ttl":[0-9]*' | cut -d: -f2)
-lw=$(curl -s http://127.0.0.1:8008/config | grep -o '"loop_wait":[0-9]*' | cut -d: -f2)
-echo "runs: $RUNS   ttl: $ttl  loop_wait: $lw"
-printf "%-34s %6s %8s %6s\n" "seconds" "min" "median" "max"
-printf "%-34s %s\n" "node death -> first write" "$(printf '%s\n' "${death[@]}" | stats)"
-printf "%-34s %s\n" "postmaster crash -> first write" "$(printf '%s\n' "${crash[@]}" | stats)"
-printf "%-34s %s\n" "killed primary back -> streaming" "$(printf '%s\n' "${rejoin[@]}" | stats)"
-printf "%-34s %s\n" "restarted replica -> streaming" "$(printf '%s\n' "${restart[@]}" | stats)"

@@ -2,20 +2,24 @@
 # The fault-injection campaign: N rounds of a random fault (seeded) against a 3-node cluster whose
 # nodes and etcd members are separate network namespaces, in synchronous mode, under a writer and
 # a split-brain probe. Needs root (namespaces) and what deploy/local/install-deps.sh installs.
-#   chaos/run.sh [--rounds N] [--seed S]       (default: 50 rounds, a random seed, printed)
+#   chaos/run.sh [--rounds N] [--seed S] [--faults F1,F2]   (default: 50 rounds, a random seed, printed;
+#                                                            --faults: only these, e.g. REBOOT_ALL)
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 rounds=50
 seed=$RANDOM$RANDOM
+faults=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
-    *) echo "usage: chaos/run.sh [--rounds N] [--seed S]" >&2; exit 2 ;;
+    --faults) faults=$2; shift 2 ;;
+    *) echo "usage: chaos/run.sh [--rounds N] [--seed S] [--faults F1,F2]" >&2; exit 2 ;;
   esac
 done
 [[ "$rounds" =~ ^[0-9]+$ && "$rounds" -ge 1 && "$rounds" -le 10000 ]] || { echo "--rounds must be 1..10000" >&2; exit 2; }
-echo "chaos: $rounds rounds, seed $seed (replay with: chaos/run.sh --rounds $rounds --seed $seed)"
+[[ "$faults" =~ ^[A-Za-z_,]*$ ]] || { echo "--faults: comma-separated fault names, e.g. REBOOT_ALL,KILL_PRIMARY_NODE" >&2; exit 2; }
+echo "chaos: $rounds rounds, seed $seed${faults:+, faults $faults} (replay with: chaos/run.sh --rounds $rounds --seed $seed${faults:+ --faults $faults})"
 mvn -B -q -DskipTests package
 mvn -B verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=ChaosIT \
-  -Dchaos.rounds="$rounds" -Dchaos.seed="$seed" -Dfailsafe.timeout=0 2>&1 | grep -E "chaos|Tests run|FAIL|ERROR|lost|overlap"
+  -Dchaos.rounds="$rounds" -Dchaos.seed="$seed" -Dchaos.faults="$faults" -Dfailsafe.timeout=0 2>&1 | grep -E "chaos|Tests run|FAIL|ERROR|lost|overlap"

@@ -35,6 +35,10 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
+        // jetcd's Vert.x would leave an empty /tmp/vertx-cache-* directory behind on every agent start
+        if (System.getProperty("vertx.disableFileCPResolving") == null) {
+            System.setProperty("vertx.disableFileCPResolving", "true");
+        }
         SLF4JBridgeHandler.removeHandlersForRootLogger();
         SLF4JBridgeHandler.install();
         System.exit(new CommandLine(new Main()).execute(args));

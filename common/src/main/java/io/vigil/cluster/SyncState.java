@@ -32,10 +32,11 @@ public record SyncState(String leader, Set<String> members, long modRevision) {
 
     /**
      * Why {@code member} may not promote by this key in synchronous mode, or null when it may: it
-     * must be named; when nobody is named, any member may unless the mode is strict.
+     * must be named, or be the leader that wrote the key (it holds every commit it acknowledged);
+     * when nobody is named, any member may unless the mode is strict.
      */
     public String promotionBlocker(io.vigil.config.ClusterSettings s, String member) {
-        if (!s.synchronous()) return null;
+        if (!s.synchronous() || member.equals(leader)) return null;
         if (members.isEmpty()) {
             return s.synchronousModeStrict() ? "synchronous_mode_strict and no member is named in the sync key" : null;
         }

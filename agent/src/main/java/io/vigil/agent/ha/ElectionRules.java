@@ -43,16 +43,14 @@ final class ElectionRules {
             }
             return Plan.of("no leader and the " + (request.get().isSwitchover() ? "switchover" : "failover")
                     + " names this node: taking the key and promoting",
-                    new Action.AcquireLeader(), new Action.Promote(pg.timeline(), pg.walPosition().value()),
-                    new Action.ClearFailover());
+                    SyncRules.promotion(o, view, new Action.AcquireLeader(), new Action.ClearFailover()));
         }
         Optional<String> reason = notCandidateBecause(o, view);
         if (reason.isPresent()) {
             return Plan.waiting("no leader; not racing: " + reason.get());
         }
         return Plan.of("no leader: this is the most advanced healthy replica (WAL " + pg.walPosition()
-                + "): taking the key and promoting",
-                new Action.AcquireLeader(), new Action.Promote(pg.timeline(), pg.walPosition().value()));
+                + "): taking the key and promoting", SyncRules.promotion(o, view, new Action.AcquireLeader()));
     }
 
     /** Why this node may not race for the key, or empty when it may. */
@@ -89,15 +87,18 @@ final class ElectionRules {
                         + "); it must lead, or its key must expire");
             }
         }
+        if (!namedSync) {
+            // A named synchronous standby holds every acknowledged commit: it need not wait for anyone
+            Optional<String> starting = startingPeerMayBeAhead(o, view, mine);
+            if (starting.isPresent()) return starting;
+        }
         for (PeerStatus peer : o.peers().values()) {
             if (!peer.reachable() || !peer.running()) continue;
             if (!peer.replica()) {
                 return Optional.of(peer.name() + " still runs as a primary");
             }
             Member m = view.members().get(peer.name());
-            boolean mayPromote = (m == null || m.tagsOrNone().mayPromote())
-                    && view.sync().promotionBlocker(o.settings(), peer.name()) == null;
-            if (!mayPromote || peer.wal() == null) continue;
+            if (!mayPromote(o, view, peer.name()) || peer.wal() == null) continue;
             if (peer.timeline() > o.local().timeline()) {
                 return Optional.of(peer.name() + " is on a newer timeline (" + peer.timeline() + " > "
                         + o.local().timeline() + ")");
@@ -112,5 +113,43 @@ final class ElectionRules {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * A member whose Postgres is not up yet (all nodes rebooted together) cannot say how far its WAL
+     * reaches. We hold the race for it, at most ttl from when we first saw no leader, when its data
+     * already reaches past ours, or when we lack WAL the last leader published (it may have it). Its
+     * own answer counts first; when it does not answer in time (a JVM just started), its member key.
+     */
+    private static Optional<String> startingPeerMayBeAhead(Observation o, ClusterView view, Lsn mine) {
+        Long since = o.leaderlessSinceNanos();
+        long ttlNanos = o.settings().ttlDuration().toNanos();
+        if (since != null && o.nowNanos() - since >= ttlNanos) return Optional.empty();
+        boolean behindLastLeader = view.lastLeaderLsn() > mine.value();
+        for (Member m : view.members().values()) {
+            if (m.name().equals(o.self()) || !mayPromote(o, view, m.name())) continue;
+            PeerStatus peer = o.peers().get(m.name());
+            boolean answered = peer != null && peer.reachable();
+            boolean starting = answered ? peer.starting() : "stopped".equals(m.state()) || "starting".equals(m.state());
+            if (!starting) continue;
+            Lsn reach = answered && peer.checkpoint() != null ? peer.checkpoint()
+                    : m.xlogLocation() == null ? null : new Lsn(m.xlogLocation());
+            long timeline = answered && peer.timeline() != 0 ? peer.timeline() : m.timeline() == null ? 0 : m.timeline();
+            if (reach != null && timeline >= o.local().timeline() && reach.compareTo(mine) > 0) {
+                return Optional.of(m.name() + "'s Postgres is starting and its data already reaches WAL " + reach
+                        + " > ours " + mine + "; waiting for it (at most ttl)");
+            }
+            if (behindLastLeader) {
+                return Optional.of(m.name() + "'s Postgres is starting and we lack WAL up to the last leader"
+                        + " position " + new Lsn(view.lastLeaderLsn()) + " (ours " + mine
+                        + "); waiting for it to report (at most ttl)");
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static boolean mayPromote(Observation o, ClusterView view, String name) {
+        Member m = view.members().get(name);
+        return (m == null || m.tagsOrNone().mayPromote()) && view.sync().promotionBlocker(o.settings(), name) == null;
     }
 }

@@ -3,7 +3,9 @@ package io.vigil.agent.ha;
 import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.LeaderKey;
+import io.vigil.cluster.Lsn;
 import io.vigil.cluster.Member;
+import io.vigil.cluster.TimelineSwitch;
 
 /** Decisions for a node while another node holds the leader key. */
 final class FollowerRules {
@@ -23,7 +25,7 @@ final class FollowerRules {
         }
         long leaderTimeline = leader.timeline() == null ? 0 : leader.timeline();
         if (pg.isRunningReplica()) {
-            return runningReplica(o, pg, leader, leaderTimeline);
+            return runningReplica(o, view, pg, leader, leaderTimeline);
         }
         if (pg.running()) {
             return Plan.waiting("Postgres is starting");
@@ -41,6 +43,15 @@ final class FollowerRules {
         if (!timelineDiffers && !wasPrimary) {
             return Plan.of("starting as a replica of " + leader.name(), new Action.StartReplica(leader));
         }
+        Long switchAt = switchPoint(view, pg.timeline());
+        if (timelineDiffers && pg.timeline() < leaderTimeline && switchAt != null && pg.writeLsn() != null
+                && pg.writeLsn().value() <= switchAt) {
+            // Starting as a standby is safe and, when nothing diverged, much faster than pg_rewind after a crash;
+            // a standby that replays past the switch point is rewound at once (runningReplica).
+            return Plan.of("timeline " + pg.timeline() + " ended at " + new Lsn(switchAt) + " and our data is known up to "
+                    + pg.writeLsn() + ": starting as a replica of " + leader.name() + " (pg_rewind follows if WAL past"
+                    + " the switch turns up)", new Action.StartReplica(leader));
+        }
         String why = timelineDiffers
                 ? "timeline " + pg.timeline() + " differs from leader " + leader.name() + "'s " + leaderTimeline
                 : "this node was a primary (its WAL may have diverged from leader " + leader.name() + "'s)";
@@ -52,12 +63,20 @@ final class FollowerRules {
                 new Action.Rewind(leader));
     }
 
-    private static Plan runningReplica(Observation o, LocalPostgres pg, Member leader, long leaderTimeline) {
+    private static Plan runningReplica(Observation o, ClusterView view, LocalPostgres pg, Member leader,
+                                       long leaderTimeline) {
         if (!leader.name().equals(pg.upstream())) {
             return Plan.of("new leader " + leader.name() + ": repointing replication to it", new Action.Follow(leader));
         }
         if (pg.streaming()) {
             return Plan.waiting("replica: streaming from " + leader.name());
+        }
+        Long switchAt = switchPoint(view, pg.timeline());
+        if (switchAt != null && pg.timeline() < leaderTimeline && pg.walPosition().value() > switchAt
+                && "primary".equals(leader.role())) {
+            return Plan.of("replaying timeline " + pg.timeline() + " at " + pg.walPosition() + ", past its end at "
+                    + new Lsn(switchAt) + " in the cluster's history: this WAL diverged from leader " + leader.name()
+                    + "'s; pg_rewind", rewindOrReclone(o, leader));
         }
         long boundNanos = (2L * o.settings().loopWait() + o.settings().retryTimeout()) * 1_000_000_000L;
         boolean stuck = o.notStreamingSinceNanos() != null && o.nowNanos() - o.notStreamingSinceNanos() >= boundNanos;
@@ -67,6 +86,12 @@ final class FollowerRules {
                     + "): its WAL diverged; pg_rewind", rewindOrReclone(o, leader));
         }
         return Plan.waiting("replica: following " + leader.name() + ", WAL receiver not streaming yet");
+    }
+
+    /** Where {@code timeline} ended according to the cluster's history in etcd, or null when it has no such entry. */
+    private static Long switchPoint(ClusterView view, long timeline) {
+        return view.history().stream().filter(h -> h.timeline() == timeline).map(TimelineSwitch::lsn)
+                .reduce((a, b) -> b).orElse(null);
     }
 
     private static Action rewindOrReclone(Observation o, Member leader) {

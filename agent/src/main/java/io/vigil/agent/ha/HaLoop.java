@@ -63,6 +63,8 @@ public final class HaLoop implements AutoCloseable {
     private ClusterSettings settings;
     private Long downSinceNanos;
     private Long notStreamingSinceNanos;
+    private Long leaderlessSinceNanos;
+    private boolean memberPublished;
     /** Failed attempts to rejoin each leader (pg_rewind failure counts as the whole allowance). */
     private final Map<String, Integer> rejoinFailures = new HashMap<>();
     private static final int REJOIN_ATTEMPTS = 3;
@@ -291,6 +293,11 @@ public final class HaLoop implements AutoCloseable {
         PendingCommand pc = takeCommand();
         Observation o = observe(pc == null ? null : pc.command());
         Plan plan = Decider.decide(o);
+        if (!memberPublished) {
+            // Before the first actions (starting Postgres takes seconds): peers electing a leader must see this
+            // member and its data's position, or a less advanced one could win while we start (all nodes rebooted).
+            publish(o, plan, null);
+        }
         if (pc != null && plan.refusal() == null && plan.contains(Action.Reclone.class)) {
             pc.done().complete(CommandOutcome.of(CommandOutcome.Kind.STARTED, plan.reason()));
         }
@@ -512,6 +519,11 @@ public final class HaLoop implements AutoCloseable {
         if (view.isPresent()) {
             ClusterView v = view.get();
             v.members().keySet().forEach(m -> slotLastSeen.put(m, now));
+            if (v.leader().isPresent()) {
+                leaderlessSinceNanos = null;
+            } else if (leaderlessSinceNanos == null) {
+                leaderlessSinceNanos = now;
+            }
             boolean namedCandidate = v.failover().map(f -> f.member().equals(cfg.name())).orElse(false);
             if (v.leader().isEmpty() && local.isRunningReplica() && !namedCandidate) {
                 List<Member> others = v.members().values().stream().filter(m -> !m.name().equals(cfg.name())).toList();
@@ -529,7 +541,7 @@ public final class HaLoop implements AutoCloseable {
         boolean parametersStale = !effectiveParameters().equals(appliedParameters);
         return new Observation(cfg.name(), tags, settings, view, local, peerStatus, now, wallClock.getAsLong(),
                 lease.untilNanos(), downSinceNanos, notStreamingSinceNanos, rewindFailed, Map.copyOf(slotLastSeen),
-                command, parametersStale, syncConfirmed, failsafeConfirmed, failsafeLeader);
+                command, parametersStale, syncConfirmed, failsafeConfirmed, failsafeLeader, leaderlessSinceNanos);
     }
 
     /** Keeps our lease alive (one keep-alive per cycle), granting a new one if it is gone. */
@@ -811,6 +823,7 @@ public final class HaLoop implements AutoCloseable {
         if (o.cluster().isPresent()) {
             try {
                 store.putMember(member(local, holdsKey), leaseId);
+                memberPublished = true;
             } catch (StoreException e) {
                 log.warn("could not publish member key: {}", e.getMessage());
             }
@@ -896,6 +909,9 @@ public final class HaLoop implements AutoCloseable {
         lease.clear();
         try {
             if (wasLeader) {
+                // Our last position: a replica that lacks it knows it must wait for us if we all start again
+                LocalPostgres stopped = pg.observe();
+                if (!stopped.running() && stopped.writeLsn() != null) store.putStatus(stopped.writeLsn().value());
                 store.releaseLeader(cfg.name());
                 log.info("released the leader key after a clean shutdown");
             }

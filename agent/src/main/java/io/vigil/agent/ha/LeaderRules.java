@@ -50,7 +50,7 @@ final class LeaderRules {
         }
         if (pg.isRunningReplica()) {
             return Plan.of("holding the leader key while Postgres is a standby: promoting",
-                    new Action.RenewLeader(), new Action.Promote(pg.timeline(), pg.walPosition().value()));
+                    SyncRules.promotion(o, view, new Action.RenewLeader()));
         }
         long startTimeoutNanos = o.settings().primaryStartTimeout() * 1_000_000_000L;
         if (o.downSinceNanos() != null && o.nowNanos() - o.downSinceNanos() >= startTimeoutNanos) {

@@ -32,6 +32,8 @@ import java.util.Optional;
  *                         etcd (we must not race for the key), or null
  * @param syncConfirmed    members seen synchronous in pg_stat_replication that have since flushed past
  *                         a WAL position written after they were first seen so
+ * @param leaderlessSinceNanos when this agent first saw no leader key in the current leaderless spell (null: a
+ *                         leader is known)
  */
 public record Observation(
         String self,
@@ -51,5 +53,6 @@ public record Observation(
         boolean parametersStale,
         java.util.Set<String> syncConfirmed,
         boolean failsafeConfirmed,
-        String failsafeLeader) {
+        String failsafeLeader,
+        Long leaderlessSinceNanos) {
 }

@@ -13,6 +13,10 @@ public record Plan(List<Action> actions, String reason, String refusal) {
         return new Plan(List.of(actions), reason, null);
     }
 
+    public static Plan of(String reason, List<Action> actions) {
+        return new Plan(List.copyOf(actions), reason, null);
+    }
+
     public static Plan waiting(String reason) {
         return new Plan(List.of(), reason, null);
     }

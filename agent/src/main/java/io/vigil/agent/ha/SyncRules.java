@@ -18,22 +18,39 @@ import java.util.stream.Collectors;
 
 /**
  * Synchronous mode, leader side: one step per cycle towards the wanted synchronous standbys, in the
- * order that keeps every acknowledged commit on a member named in the {@code sync} key:
+ * order that keeps every acknowledged commit on every member named in the {@code sync} key (so any
+ * of them may promote):
  * <ol>
- *   <li>a member is added to the sync key before Postgres waits for it;</li>
- *   <li>Postgres's synchronous_standby_names lists only members of the sync key (all must confirm);</li>
- *   <li>a member leaves the sync key only after the members Postgres now waits for are confirmed
- *       (seen synchronous, then flushed past a position written after that);</li>
- *   <li>without strict mode, the leader publishes an empty sync key before it stops waiting.</li>
+ *   <li>a member leaves the sync key before Postgres stops waiting for it;</li>
+ *   <li>Postgres waits for every wanted standby (FIRST n of n) before any of them is named;</li>
+ *   <li>a member is named only once confirmed: seen synchronous, then flushed past a WAL position
+ *       written after that (so it also holds what was acknowledged before it was waited for);</li>
+ *   <li>without strict mode, an empty key means asynchronous operation (any member within
+ *       maximum_lag_on_failover may promote), published before Postgres stops waiting.</li>
  * </ol>
- * In strict mode an empty sync key means nobody may promote, so from there a standby is waited for
- * first and named once confirmed (commits acknowledged under "*" may be on any standby).
+ * In strict mode an empty sync key means nobody but its leader may promote; with no healthy
+ * standby, commits wait.
  */
 final class SyncRules {
     /** Written as synchronous_standby_names in strict mode when no standby is known: any one must confirm. */
     static final String ANY = "*";
 
     private SyncRules() {
+    }
+
+    /**
+     * The steps that promote this node after {@code before}. In synchronous mode it first claims the sync
+     * key naming nobody (compare-and-set, as Patroni does): the old key names members that will lack what
+     * this node acknowledges alone once promoted. In strict mode commits then wait for any standby.
+     */
+    static List<Action> promotion(Observation o, ClusterView view, Action before, Action... after) {
+        List<Action> steps = new ArrayList<>(List.of(before));
+        ClusterSettings s = o.settings();
+        if (s.synchronous()) steps.add(new Action.WriteSync(Set.of(), view.sync().modRevision()));
+        steps.add(new Action.Promote(o.local().timeline(), o.local().walPosition().value()));
+        if (s.synchronousModeStrict()) steps.add(new Action.SetSyncStandbys(List.of(ANY)));
+        steps.addAll(List.of(after));
+        return steps;
     }
 
     /** The next sync step appended to the leader's steady plan, or the plan unchanged. */
@@ -56,57 +73,45 @@ final class SyncRules {
         }
         Set<String> wanted = wanted(o, view, waitingFor);
         Set<String> named = key.members();
-        if (s.synchronousModeStrict() && named.isEmpty() && !wanted.isEmpty()) {
-            // Nobody may promote while the key is empty in strict mode; commits acknowledged under "*" may be
-            // on any standby, so a member is named only once it is confirmed to hold all of them.
-            if (!waitingFor.equals(wanted)) {
-                return steady.plus("synchronous_mode_strict: Postgres now waits for " + wanted,
-                        new Action.SetSyncStandbys(List.copyOf(new TreeSet<>(wanted))));
+        if (wanted.isEmpty()) {
+            if (s.synchronousModeStrict()) {
+                if (waitingFor.isEmpty()) {
+                    return steady.plus("synchronous_mode_strict: no healthy standby; commits wait for any standby to"
+                            + " confirm", new Action.SetSyncStandbys(List.of(ANY)));
+                }
+                return steady.plus("synchronous_mode_strict: no healthy standby to replace " + waitingFor
+                        + "; commits wait");
             }
-            if (o.syncConfirmed().containsAll(wanted)) {
-                return steady.plus("synchronous_mode_strict: " + wanted + " confirmed; naming them in the sync key",
+            if (!named.isEmpty()) {
+                return steady.plus("synchronous mode: no healthy standby; publishing asynchronous operation first",
+                        new Action.WriteSync(Set.of(), key.modRevision()));
+            }
+            if (!waitingFor.isEmpty()) {
+                return steady.plus("synchronous mode: no healthy standby; replicating asynchronously",
+                        new Action.SetSyncStandbys(List.of()));
+            }
+            return steady.plus(steady.reason() + "; no healthy synchronous standby, running asynchronously");
+        }
+        Set<String> kept = new TreeSet<>(named);
+        kept.retainAll(wanted);
+        if (!kept.equals(named)) {
+            return steady.plus("synchronous mode: dropping " + diff(named, wanted) + " from the sync key before"
+                    + " Postgres stops waiting for them", new Action.WriteSync(kept, key.modRevision()));
+        }
+        if (!waitingFor.equals(wanted)) {
+            return steady.plus("synchronous mode: Postgres now waits for " + wanted,
+                    new Action.SetSyncStandbys(List.copyOf(new TreeSet<>(wanted))));
+        }
+        if (!named.equals(wanted)) {
+            Set<String> unnamed = diff(wanted, named);
+            if (o.syncConfirmed().containsAll(unnamed)) {
+                return steady.plus("synchronous mode: " + unnamed + " confirmed; naming them in the sync key",
                         new Action.WriteSync(wanted, key.modRevision()));
             }
-            return steady.plus("synchronous_mode_strict: waiting for " + wanted + " to confirm before naming them");
+            return steady.plus("synchronous mode: waiting for " + diff(unnamed, o.syncConfirmed())
+                    + " to confirm before naming them in the sync key");
         }
-        if (!named.containsAll(wanted)) {
-            Set<String> union = new TreeSet<>(named);
-            union.addAll(wanted);
-            return steady.plus("synchronous mode: naming " + union + " in the sync key before Postgres waits for them",
-                    new Action.WriteSync(union, key.modRevision()));
-        }
-        if (!wanted.isEmpty()) {
-            if (!waitingFor.equals(wanted)) {
-                return steady.plus("synchronous mode: Postgres now waits for " + wanted,
-                        new Action.SetSyncStandbys(List.copyOf(new TreeSet<>(wanted))));
-            }
-            if (!named.equals(wanted)) {
-                if (o.syncConfirmed().containsAll(wanted)) {
-                    return steady.plus("synchronous mode: " + wanted + " confirmed; dropping " + diff(named, wanted)
-                            + " from the sync key", new Action.WriteSync(wanted, key.modRevision()));
-                }
-                return steady.plus("synchronous mode: waiting for " + diff(wanted, o.syncConfirmed())
-                        + " to confirm before dropping " + diff(named, wanted) + " from the sync key");
-            }
-            return steady.plus(steady.reason() + "; synchronous standby " + String.join(",", new TreeSet<>(wanted)));
-        }
-        if (s.synchronousModeStrict()) {
-            if (waitingFor.isEmpty()) {
-                return steady.plus("synchronous_mode_strict: no healthy standby; commits wait for any standby to"
-                        + " confirm", new Action.SetSyncStandbys(List.of(ANY)));
-            }
-            return steady.plus("synchronous_mode_strict: no healthy standby to replace " + waitingFor
-                    + "; commits wait");
-        }
-        if (!named.isEmpty()) {
-            return steady.plus("synchronous mode: no healthy standby; publishing asynchronous operation first",
-                    new Action.WriteSync(Set.of(), key.modRevision()));
-        }
-        if (!waitingFor.isEmpty()) {
-            return steady.plus("synchronous mode: no healthy standby; replicating asynchronously",
-                    new Action.SetSyncStandbys(List.of()));
-        }
-        return steady.plus(steady.reason() + "; no healthy synchronous standby, running asynchronously");
+        return steady.plus(steady.reason() + "; synchronous standby " + String.join(",", new TreeSet<>(wanted)));
     }
 
     /**

@@ -87,7 +87,12 @@ public final class PeerClient {
             } else {
                 wal = toLsn(x.path("location"));
             }
-            return new PeerStatus(name, true, running, replica, n.path("timeline").asLong(0), wal);
+            // No state: the agent answers but has not finished its first cycle (it is starting too)
+            String state = n.path("state").asText("starting");
+            boolean starting = state.equals("starting") || state.equals("stopped");
+            Lsn checkpoint = starting ? toLsn(n.path("checkpoint_location")) : null;
+            return new PeerStatus(name, true, running, replica, n.path("timeline").asLong(0), wal, starting,
+                    checkpoint);
         } catch (Exception e) {
             return PeerStatus.unreachable(name);
         }

@@ -218,12 +218,39 @@ public final class PostgresControl implements AutoCloseable {
                     + " CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
                     + "      ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::bigint END")) {
                 rs.next();
+                boolean streaming = "streaming".equals(rs.getString(3));
                 long tli = Math.max(Math.max(rs.getLong(4), historyTimeline()), Math.max(rs.getLong(5), rs.getLong(6)));
+                if (!streaming) {
+                    // A history file fetched from a leader it cannot follow (diverged) names a timeline it is not on
+                    Long replaying = replayTimeline();
+                    if (replaying != null) tli = replaying;
+                }
                 Long lag = rs.getObject(7) == null ? null : rs.getLong(7);
                 return new LocalPostgres(true, true, true, true, tli, null, Lsn.parseOrNull(rs.getString(1)),
-                        Lsn.parseOrNull(rs.getString(2)), "streaming".equals(rs.getString(3)), upstream, sysid,
+                        Lsn.parseOrNull(rs.getString(2)), streaming, upstream, sysid,
                         version, started, lag, List.of(), List.of(), pendingRestart, syncNames);
             }
+        }
+    }
+
+    /** The timeline this standby replays on, from IDENTIFY_SYSTEM; null when no replication connection is allowed. */
+    private Long replayTimeline() {
+        Properties p = new Properties();
+        p.setProperty("user", cfg.replicationUser());
+        p.setProperty("password", cfg.replicationPassword().reveal());
+        p.setProperty("replication", "true");
+        p.setProperty("preferQueryMode", "simple");
+        p.setProperty("assumeMinServerVersion", "13");
+        p.setProperty("connectTimeout", "2");
+        p.setProperty("socketTimeout", "3");
+        p.setProperty("ApplicationName", "vigil");
+        try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + localAddress() + "/postgres", p);
+             Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("IDENTIFY_SYSTEM")) {
+            return rs.next() ? rs.getLong(2) : null;
+        } catch (SQLException e) {
+            log.debug("IDENTIFY_SYSTEM on the local standby failed: {}", e.getMessage());
+            return null;
         }
     }
 

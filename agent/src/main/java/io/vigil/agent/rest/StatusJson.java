@@ -34,6 +34,9 @@ final class StatusJson {
                 xlog.put("location", pg.writeLsn().value());
             }
             m.put("xlog", xlog);
+        } else if (pg.hasData() && pg.writeLsn() != null) {
+            // Vigil's own field: how far this data directory reaches while Postgres does not answer (elections wait on it)
+            m.put("checkpoint_location", pg.writeLsn().value());
         }
         if (pg.timeline() != 0) m.put("timeline", pg.timeline());
         if (!pg.replication().isEmpty()) {

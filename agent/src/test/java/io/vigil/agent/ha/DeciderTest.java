@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Lsn;
+import io.vigil.cluster.Member;
 import io.vigil.cluster.Tags;
 import java.util.List;
 import java.util.Map;
@@ -168,6 +169,36 @@ class DeciderTest {
         }
 
         @Test
+        void stoppedNodeWhoseDataEndsBeforeTheSwitchStartsAsReplicaWithoutRewind() {
+            // Fixtures.stopped: data known up to 100
+            Plan p = Decider.decide(obs(Fixtures.withSwitch(view("n1", 0, lead("n1", 2)), 1, 100), Fixtures.stopped(1, false)));
+            assertThat(p.actions()).containsExactly(new Action.StartReplica(lead("n1", 2)));
+            assertThat(p.reason()).contains("pg_rewind follows");
+        }
+
+        @Test
+        void stoppedNodeWhoseDataReachesPastTheSwitchIsRewound() {
+            Plan p = Decider.decide(obs(Fixtures.withSwitch(view("n1", 0, lead("n1", 2)), 1, 99), Fixtures.stopped(1, false)));
+            assertThat(p.actions()).containsExactly(new Action.Rewind(lead("n1", 2)));
+        }
+
+        @Test
+        void replicaReplayingPastTheSwitchPointIsRewoundAtOnce() {
+            Observation o = Fixtures.notStreamingSince(obs(Fixtures.withSwitch(view("n1", 0, lead("n1", 2)), 1, 400),
+                    Fixtures.replica(1, 500, "n1", false)), 100 * SEC);
+            Plan p = Decider.decide(o);
+            assertThat(p.actions()).containsExactly(new Action.Rewind(lead("n1", 2)));
+            assertThat(p.reason()).contains("diverged");
+        }
+
+        @Test
+        void replicaNotYetAtTheSwitchPointWaitsToFollow() {
+            Observation o = Fixtures.notStreamingSince(obs(Fixtures.withSwitch(view("n1", 0, lead("n1", 2)), 1, 500),
+                    Fixtures.replica(1, 500, "n1", false)), 100 * SEC);
+            assertThat(Decider.decide(o).actions()).isEmpty();
+        }
+
+        @Test
         void failedRewindFallsBackToAFreshClone() {
             Observation o = Fixtures.rewindFailed(obs(view("n1", 0, lead("n1", 2)), Fixtures.stopped(1, false)));
             assertThat(Decider.decide(o).actions()).containsExactly(new Action.Reclone(lead("n1", 2)));
@@ -303,6 +334,61 @@ class DeciderTest {
             Observation o = Fixtures.withPeers(obs(view(null, 1000, member("n2", 1, 1000, new Tags(false, false, false, false, 5, null))),
                     Fixtures.replica(1, 1000, "n1", false)), new PeerStatus("n2", true, true, true, 1, new Lsn(1000)));
             assertThat(Decider.decide(o).actions()).isEmpty();
+        }
+
+        private static PeerStatus startingPeer(String name, long tl, Long checkpoint) {
+            return new PeerStatus(name, true, false, false, tl, null, true, checkpoint == null ? null : new Lsn(checkpoint));
+        }
+
+        @Test
+        void startingPeerWhoseDataReachesFurtherHoldsTheRaceForAtMostTtl() {
+            Observation o = Fixtures.withPeers(obs(view(null, 0, member("n2", 1)), Fixtures.replica(1, 1000, "n1", false)),
+                    startingPeer("n2", 1, 2000L));
+            Plan fresh = Decider.decide(Fixtures.leaderlessSince(o, o.nowNanos() - Fixtures.SEC));
+            assertThat(fresh.actions()).isEmpty();
+            assertThat(fresh.reason()).contains("n2's Postgres is starting and its data already reaches WAL");
+            long ttl = o.settings().ttlDuration().toNanos();
+            Plan late = Decider.decide(Fixtures.leaderlessSince(o, o.nowNanos() - ttl));
+            assertThat(late.contains(Action.Promote.class)).isTrue();
+        }
+
+        @Test
+        void replicaLackingTheLastLeaderPositionWaitsForAStartingPeer() {
+            Observation o = Fixtures.leaderlessSince(Fixtures.withPeers(
+                    obs(view(null, 1500, member("n2", 1)), Fixtures.replica(1, 1000, "n1", false)),
+                    startingPeer("n2", 1, 500L)), 100 * Fixtures.SEC);
+            Plan p = Decider.decide(o);
+            assertThat(p.actions()).isEmpty();
+            assertThat(p.reason()).contains("we lack WAL up to the last leader position");
+        }
+
+        @Test
+        void replicaWithTheLastLeaderPositionDoesNotWaitForAStartingPeerBehindIt() {
+            Observation o = Fixtures.leaderlessSince(Fixtures.withPeers(
+                    obs(view(null, 1000, member("n2", 1)), Fixtures.replica(1, 1000, "n1", false)),
+                    startingPeer("n2", 1, 500L)), 100 * Fixtures.SEC);
+            assertThat(Decider.decide(o).contains(Action.Promote.class)).isTrue();
+        }
+
+        @Test
+        void memberPublishedAsStoppedWithDataAheadHoldsTheRaceWhenItsApiIsSlow() {
+            Member stopped = new Member("n2", "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni",
+                    "stopped", "uninitialized", "0.1.0", 2000L, null, null, 1L, Tags.NONE, null, null);
+            Observation o = Fixtures.leaderlessSince(Fixtures.withPeers(
+                    obs(view(null, 0, stopped), Fixtures.replica(1, 1000, "n1", false)), PeerStatus.unreachable("n2")),
+                    100 * Fixtures.SEC);
+            Plan p = Decider.decide(o);
+            assertThat(p.actions()).isEmpty();
+            assertThat(p.reason()).contains("n2's Postgres is starting and its data already reaches WAL");
+        }
+
+        @Test
+        void startingPeerThatMayNotPromoteDoesNotHoldTheRace() {
+            Observation o = Fixtures.leaderlessSince(Fixtures.withPeers(
+                    obs(view(null, 1500, member("n2", 1, 0, new Tags(true, false, false, false, null, null))),
+                            Fixtures.replica(1, 1000, "n1", false)),
+                    startingPeer("n2", 1, 2000L)), 100 * Fixtures.SEC);
+            assertThat(Decider.decide(o).contains(Action.Promote.class)).isTrue();
         }
 
         @Test

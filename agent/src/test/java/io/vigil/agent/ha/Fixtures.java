@@ -71,9 +71,16 @@ final class Fixtures {
                 v.revision(), v.sync());
     }
 
+    /** The view with one timeline switch in its history: {@code timeline} ended at {@code lsn}. */
+    static ClusterView withSwitch(ClusterView v, long timeline, long lsn) {
+        return new ClusterView(v.initialize(), v.leader(), v.members(), v.settings(), v.settingsRevision(), v.lastLeaderLsn(),
+                List.of(new io.vigil.cluster.TimelineSwitch(timeline, lsn, "no recovery target specified", null, "n1")),
+                v.historyRevision(), v.failover(), v.revision(), v.sync());
+    }
+
     static Observation obs(ClusterView view, LocalPostgres local) {
         return new Observation("me", Tags.NONE, SETTINGS, Optional.ofNullable(view), local, Map.of(), 100 * SEC,
-                NOW_MILLIS, 0, null, null, false, Map.of(), null, false, java.util.Set.of(), false, null);
+                NOW_MILLIS, 0, null, null, false, Map.of(), null, false, java.util.Set.of(), false, null, null);
     }
 
     /** A copy of an observation with some fields changed. */
@@ -91,8 +98,10 @@ final class Fixtures {
         java.util.Set<String> syncConfirmed;
         boolean failsafeConfirmed;
         String failsafeLeader;
+        Long leaderlessSince;
 
         With(Observation o) {
+            leaderlessSince = o.leaderlessSinceNanos();
             failsafeConfirmed = o.failsafeConfirmed();
             failsafeLeader = o.failsafeLeader();
             syncConfirmed = o.syncConfirmed();
@@ -114,7 +123,8 @@ final class Fixtures {
         change.accept(w);
         return new Observation(o.self(), w.tags, w.settings, o.cluster(), o.local(), w.peers, o.nowNanos(),
                 o.nowEpochMillis(), w.leaderUntil, w.downSince, w.notStreamingSince, w.rewindFailed, w.slotsSeen,
-                w.command, w.parametersStale, w.syncConfirmed, w.failsafeConfirmed, w.failsafeLeader);
+                w.command, w.parametersStale, w.syncConfirmed, w.failsafeConfirmed, w.failsafeLeader,
+                w.leaderlessSince);
     }
 
     static Observation withPeers(Observation o, PeerStatus... peers) {
@@ -137,6 +147,10 @@ final class Fixtures {
 
     static Observation notStreamingSince(Observation o, long nanos) {
         return with(o, w -> w.notStreamingSince = nanos);
+    }
+
+    static Observation leaderlessSince(Observation o, long nanos) {
+        return with(o, w -> w.leaderlessSince = nanos);
     }
 
     static Observation rewindFailed(Observation o) {

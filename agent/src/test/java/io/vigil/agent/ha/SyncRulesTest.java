@@ -74,30 +74,42 @@ class SyncRulesTest {
         }
 
         @Test
-        void aStandbyIsNamedInTheKeyBeforePostgresWaitsForIt() {
+        void aStandbyIsWaitedForFirstAndNamedOnlyOnceConfirmed() {
             ClusterView v = cluster(key(), member("n2", 1));
-            assertThat(syncSteps(decide(SYNC, v, primary("", "n2:1000")))).containsExactly(new Action.WriteSync(Set.of("n2"), 7));
-            ClusterView named = cluster(key("n2"), member("n2", 1));
-            assertThat(syncSteps(decide(SYNC, named, primary("", "n2:1000"))))
+            assertThat(syncSteps(decide(SYNC, v, primary("", "n2:1000"))))
                     .containsExactly(new Action.SetSyncStandbys(List.of("n2")));
-            assertThat(syncSteps(decide(SYNC, named, primary("FIRST 1 (\"n2\")", "n2:1000")))).isEmpty();
+            Plan unconfirmed = decide(SYNC, v, primary("FIRST 1 (\"n2\")", "n2:1000"));
+            assertThat(syncSteps(unconfirmed)).isEmpty();
+            assertThat(unconfirmed.reason()).contains("waiting for [n2] to confirm before naming them");
+            assertThat(syncSteps(decide(SYNC, v, primary("FIRST 1 (\"n2\")", "n2:1000"), "n2")))
+                    .containsExactly(new Action.WriteSync(Set.of("n2"), 7));
+            assertThat(syncSteps(decide(SYNC, cluster(key("n2"), member("n2", 1)), primary("FIRST 1 (\"n2\")", "n2:1000"))))
+                    .isEmpty();
         }
 
         @Test
-        void aReplacementIsNamedThenWaitedForThenTheOldOneDroppedOnlyOnceConfirmed() {
+        void aReplacementDropsTheOldOneFromTheKeyThenIsWaitedForThenNamedOnceConfirmed() {
             Member n2 = member("n2", 1);
             Member n3 = member("n3", 1);
             LocalPostgres n2Gone = primary("FIRST 1 (\"n2\")", "n3:1000");
-            assertThat(syncSteps(decide(SYNC, cluster(key("n2"), n2, n3), n2Gone)))
-                    .containsExactly(new Action.WriteSync(Set.of("n2", "n3"), 7));
-            assertThat(syncSteps(decide(SYNC, cluster(key("n2", "n3"), n2, n3), n2Gone)))
+            Plan drop = decide(SYNC, cluster(key("n2"), n2, n3), n2Gone);
+            assertThat(syncSteps(drop)).containsExactly(new Action.WriteSync(Set.of(), 7));
+            assertThat(drop.reason()).contains("dropping [n2] from the sync key before Postgres stops waiting");
+            assertThat(syncSteps(decide(SYNC, cluster(key(), n2, n3), n2Gone)))
                     .containsExactly(new Action.SetSyncStandbys(List.of("n3")));
             LocalPostgres waitsForN3 = primary("FIRST 1 (\"n3\")", "n3:1000");
-            Plan unconfirmed = decide(SYNC, cluster(key("n2", "n3"), n2, n3), waitsForN3);
-            assertThat(syncSteps(unconfirmed)).isEmpty();
-            assertThat(unconfirmed.reason()).contains("waiting for [n3] to confirm");
-            assertThat(syncSteps(decide(SYNC, cluster(key("n2", "n3"), n2, n3), waitsForN3, "n3")))
+            assertThat(syncSteps(decide(SYNC, cluster(key(), n2, n3), waitsForN3))).isEmpty();
+            assertThat(syncSteps(decide(SYNC, cluster(key(), n2, n3), waitsForN3, "n3")))
                     .containsExactly(new Action.WriteSync(Set.of("n3"), 7));
+        }
+
+        @Test
+        void aMemberIsNeverNamedWhilePostgresDoesNotWaitForIt() {
+            // The bug REBOOT_ALL found: naming first let a member lacking commits acknowledged alone promote
+            for (String waiting : List.of("", "FIRST 1 (\"n3\")")) {
+                Plan p = decide(SYNC, cluster(key(), member("n2", 1), member("n3", 1)), primary(waiting, "n2:1000"), "n2");
+                assertThat(p.actions()).noneMatch(a -> a instanceof Action.WriteSync w && w.members().contains("n2"));
+            }
         }
 
         @Test
@@ -148,7 +160,7 @@ class SyncRulesTest {
                 w.settings = SYNC;
                 w.tags = new Tags(false, false, false, false, null, "a");
             });
-            assertThat(syncSteps(Decider.decide(o))).containsExactly(new Action.WriteSync(Set.of("n3"), 7));
+            assertThat(syncSteps(Decider.decide(o))).containsExactly(new Action.SetSyncStandbys(List.of("n3")));
         }
 
         @Test
@@ -156,9 +168,9 @@ class SyncRulesTest {
             ClusterSettings two = ClusterSettings.fromJson("{\"synchronous_mode\": true, \"synchronous_node_count\": 2}");
             ClusterView v = cluster(key(), member("n2", 1), member("n3", 1), member("n4", 1));
             assertThat(syncSteps(decide(SYNC, v, primary("", "n2:900", "n3:1000", "n4:950"))))
-                    .containsExactly(new Action.WriteSync(Set.of("n3"), 7));
+                    .containsExactly(new Action.SetSyncStandbys(List.of("n3")));
             assertThat(syncSteps(decide(two, v, primary("", "n2:900", "n3:1000", "n4:950"))))
-                    .containsExactly(new Action.WriteSync(Set.of("n3", "n4"), 7));
+                    .containsExactly(new Action.SetSyncStandbys(List.of("n3", "n4")));
         }
 
         @Test
@@ -166,7 +178,7 @@ class SyncRulesTest {
             ClusterSettings s = ClusterSettings.fromJson("{\"synchronous_mode\": true, \"maximum_lag_on_syncnode\": 50}");
             ClusterView v = cluster(key("n2"), member("n2", 1), member("n3", 1));
             assertThat(syncSteps(decide(s, v, primary("FIRST 1 (\"n2\")", "n2:900", "n3:990"))))
-                    .containsExactly(new Action.WriteSync(Set.of("n2", "n3"), 7));
+                    .containsExactly(new Action.WriteSync(Set.of(), 7));
         }
 
         @Test
@@ -212,6 +224,32 @@ class SyncRulesTest {
                     Fixtures.replica(1, 1000, "old", false)), w -> w.settings = SYNC),
                     new PeerStatus("n2", true, true, true, 1, new Lsn(2000)));
             assertThat(Decider.decide(o).contains(Action.Promote.class)).isTrue();
+        }
+
+        @Test
+        void theLeaderThatWroteTheKeyMayPromoteAndItsLeadBlocksTheNamedMember() {
+            // All nodes restarted: the former leader (n2) has commits it acknowledged alone
+            Observation o = Fixtures.withPeers(with(obs(leaderless(new SyncState("n2", Set.of("me"), 3)),
+                    Fixtures.replica(1, 1000, "n2", false)), w -> w.settings = SYNC),
+                    new PeerStatus("n2", true, true, true, 1, new Lsn(2000)));
+            Plan p = Decider.decide(o);
+            assertThat(p.contains(Action.Promote.class)).isFalse();
+            assertThat(p.reason()).contains("n2 is ahead");
+            Observation former = with(obs(leaderless(new SyncState("me", Set.of("n2"), 3)),
+                    Fixtures.replica(1, 2000, null, false)), w -> w.settings = STRICT);
+            assertThat(Decider.decide(former).contains(Action.Promote.class)).isTrue();
+        }
+
+        @Test
+        void aPromotionClaimsTheSyncKeyNamingNobodyBeforePromoting() {
+            Observation o = with(obs(leaderless(new SyncState("old", Set.of("me", "n2"), 3)),
+                    Fixtures.replica(1, 1000, "old", false)), w -> w.settings = SYNC);
+            assertThat(Decider.decide(o).actions()).containsExactly(new Action.AcquireLeader(),
+                    new Action.WriteSync(Set.of(), 3), new Action.Promote(1, 1000));
+            Observation strict = with(o, w -> w.settings = STRICT);
+            assertThat(Decider.decide(strict).actions()).containsExactly(new Action.AcquireLeader(),
+                    new Action.WriteSync(Set.of(), 3), new Action.Promote(1, 1000),
+                    new Action.SetSyncStandbys(List.of("*")));
         }
 
         @Test
