@@ -10,7 +10,8 @@
 #                                            same layout and timing (VIGIL_TTL, VIGIL_LOOP_WAIT,
 #                                            VIGIL_RETRY_TIMEOUT; default 30/10/10), the same faults, both
 #                                            tables and the ratio Vigil / Patroni of the medians. Needs root
-#                                            and free ports 2379, 5433-5435, 8008-8010.
+#                                            and free ports 2379, 5433-5435, 8008-8010. Also prints
+#                                            both idle agents' memory and CPU over FOOTPRINT_SECONDS (60).
 set -euo pipefail
 VS_PATRONI=""
 if [ "${1:-}" = "--vs-patroni" ]; then VS_PATRONI=1; shift; fi
@@ -41,10 +42,13 @@ wait_write() { # bounded: 300 s
   local deadline=$(( $(date +%s) + 300 ))
   until write_anywhere; do [ "$(date +%s)" -lt "$deadline" ] || { echo "no write within 300 s" >&2; return 1; }; sleep 0.05; done
 }
-wait_healthy() {
-  local deadline=$(( $(date +%s) + 300 ))
-  until [ "$(curl -s --max-time 1 "http://127.0.0.1:8008/cluster" "http://127.0.0.1:8009/cluster" "http://127.0.0.1:8010/cluster" 2>/dev/null \
-      | head -c 4000 | grep -Eo '"state": ?"streaming"' | wc -l)" -ge 2 ] && leader >/dev/null; do
+streaming_on() { # leader node: how many standbys stream from it (pg_stat_replication)
+  psql -h 127.0.0.1 -p "$(port_of "$1")" -U postgres -d postgres -qAtc \
+    "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null || echo 0
+}
+wait_healthy() { # one primary with both others streaming from it (bounded: 300 s)
+  local deadline=$(( $(date +%s) + 300 )) l
+  until l=$(leader) && [ "$(streaming_on "$l")" -ge 2 ]; do
     [ "$(date +%s)" -lt "$deadline" ] || { echo "cluster not healthy within 300 s" >&2; return 1; }
     sleep 0.2
   done
@@ -119,6 +123,7 @@ fi
 if curl -s --max-time 1 -o /dev/null http://127.0.0.1:8008/ || curl -s --max-time 1 -o /dev/null http://127.0.0.1:2379/health; then
   echo "ports 8008 or 2379 are in use (a demo running?): stop it first (deploy/local/demo.sh down)" >&2; exit 2
 fi
+FOOT_SECS=${FOOTPRINT_SECONDS:-60}
 WORK=$(mktemp -d /tmp/vs-patroni.XXXXXX)
 chmod 755 "$WORK"
 cleanup() {
@@ -133,6 +138,8 @@ DIR=$VIGIL_DEMO_DIR
 "$DEMO" up >/dev/null
 measure
 VIGIL_TABLE=$(table "Vigil")
+wait_healthy
+VIGIL_FOOT=$(VIGIL_DEMO_DIR=$DIR "$HERE/footprint.sh" "$FOOT_SECS")
 v=("$(printf '%s\n' "${death[@]}" | median)" "$(printf '%s\n' "${crash[@]}" | median)" \
    "$(printf '%s\n' "${rejoin[@]}" | median)" "$(printf '%s\n' "${restart[@]}" | median)")
 "$DEMO" down >/dev/null
@@ -143,6 +150,8 @@ DEMO=$HERE/patroni-cluster.sh
 "$DEMO" up >/dev/null
 measure
 PATRONI_TABLE=$(table "Patroni $(patroni --version 2>/dev/null | awk '{print $2}')")
+wait_healthy
+PATRONI_FOOT=$(VIGIL_DEMO_DIR=$DIR "$HERE/footprint.sh" "$FOOT_SECS")
 p=("$(printf '%s\n' "${death[@]}" | median)" "$(printf '%s\n' "${crash[@]}" | median)" \
    "$(printf '%s\n' "${rejoin[@]}" | median)" "$(printf '%s\n' "${restart[@]}" | median)")
 "$DEMO" down >/dev/null
@@ -150,6 +159,10 @@ p=("$(printf '%s\n' "${death[@]}" | median)" "$(printf '%s\n' "${crash[@]}" | me
 echo "$VIGIL_TABLE"
 echo
 echo "$PATRONI_TABLE"
+echo
+echo "idle agents after the runs, over $FOOT_SECS s (agent process only; Postgres not included)"
+echo "Vigil:"; echo "$VIGIL_FOOT"
+echo "Patroni:"; echo "$PATRONI_FOOT"
 echo
 printf "%-34s %8s %8s %8s\n" "medians, seconds" "Vigil" "Patroni" "ratio"
 names=("node death -> first write" "postmaster crash -> first write" "killed primary back -> streaming" "restarted replica -> streaming")

@@ -112,10 +112,14 @@ stop_node() { # node: Patroni stops its Postgres on SIGTERM; leftovers of a kill
 
 cluster_json() { curl -sf --max-time 2 "http://127.0.0.1:$(api_port "$1")/cluster" 2>/dev/null; }
 
-healthy() {
-  local json
-  json=$(cluster_json node1 || cluster_json node2 || cluster_json node3) || return 1
-  [ "$(grep -Eo '"role": ?"leader"' <<<"$json" | wc -l)" -eq 1 ] && [ "$(grep -Eo '"state": ?"streaming"' <<<"$json" | wc -l)" -eq 2 ]
+healthy() { # a leader with both others streaming from it (Patroni 3.0.2 shows replicas as "running")
+  local n
+  for n in "${NODES[@]}"; do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$(api_port "$n")/primary")" = 200 ] || continue
+    [ "$(PGPASSWORD=$(cat "$DIR/pg-password") psql -h 127.0.0.1 -p "$(pg_port "$n")" -U postgres -d postgres -qAtc \
+        "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null)" = 2 ] && return 0
+  done
+  return 1
 }
 
 cmd_up() {

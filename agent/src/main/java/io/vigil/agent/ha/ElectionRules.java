@@ -58,6 +58,14 @@ final class ElectionRules {
         if (!o.tags().mayPromote()) {
             return Optional.of(o.tags().noFailover() ? "tagged nofailover" : "failover_priority is 0");
         }
+        if (o.failedAsPrimaryNanos() != null) {
+            long since = o.nowNanos() - o.failedAsPrimaryNanos();
+            long cooldown = 2 * o.settings().ttlDuration().toNanos();
+            if (since < cooldown) {
+                return Optional.of("this node held the key " + since / 1_000_000_000L + " s ago but could not run as"
+                        + " primary; the others may race first (for 2 x ttl)");
+            }
+        }
         if (o.failsafeLeader() != null) {
             return Optional.of("failsafe_mode: " + o.failsafeLeader() + " told us within ttl that it runs as primary");
         }

@@ -65,6 +65,7 @@ public final class HaLoop implements AutoCloseable {
     private Long notStreamingSinceNanos;
     private Long leaderlessSinceNanos;
     private boolean memberPublished;
+    private Long failedAsPrimaryNanos;
     /** Failed attempts to rejoin each leader (pg_rewind failure counts as the whole allowance). */
     private final Map<String, Integer> rejoinFailures = new HashMap<>();
     private static final int REJOIN_ATTEMPTS = 3;
@@ -504,8 +505,9 @@ public final class HaLoop implements AutoCloseable {
         }
         LocalPostgres local = pg.observe();
         long now = clock.getAsLong();
-        if (local.hasData() && !local.accepting() && !settings.paused()) {
-            // primary_start_timeout counts from when the agent may start Postgres again, not during a pause
+        if (lease.held() && local.hasData() && !local.isRunningPrimary() && !settings.paused()) {
+            // primary_start_timeout counts while we lead without a writable primary (down, starting, or a standby
+            // whose promotion keeps failing), from when the agent may act again, not during a pause
             if (downSinceNanos == null) downSinceNanos = now;
         } else {
             downSinceNanos = null;
@@ -541,7 +543,8 @@ public final class HaLoop implements AutoCloseable {
         boolean parametersStale = !effectiveParameters().equals(appliedParameters);
         return new Observation(cfg.name(), tags, settings, view, local, peerStatus, now, wallClock.getAsLong(),
                 lease.untilNanos(), downSinceNanos, notStreamingSinceNanos, rewindFailed, Map.copyOf(slotLastSeen),
-                command, parametersStale, syncConfirmed, failsafeConfirmed, failsafeLeader, leaderlessSinceNanos);
+                command, parametersStale, syncConfirmed, failsafeConfirmed, failsafeLeader, leaderlessSinceNanos,
+                failedAsPrimaryNanos);
     }
 
     /** Keeps our lease alive (one keep-alive per cycle), granting a new one if it is gone. */
@@ -623,6 +626,7 @@ public final class HaLoop implements AutoCloseable {
             return ours;
         }
         if (a instanceof Action.ReleaseLeader r) {
+            if (o.downSinceNanos() != null) failedAsPrimaryNanos = clock.getAsLong();
             lease.clear();
             store.releaseLeader(cfg.name());
             return true;
@@ -636,7 +640,12 @@ public final class HaLoop implements AutoCloseable {
             return true;
         }
         if (a instanceof Action.Promote p) {
-            pg.promote(Duration.ofSeconds(60));
+            try {
+                pg.promote(Duration.ofSeconds(60));
+            } catch (RuntimeException e) {
+                failedAsPrimaryNanos = clock.getAsLong();
+                throw e;
+            }
             // The end-of-recovery checkpoint writes the new timeline to pg_control; pg_rewind reads it there.
             // Until then a former primary would be told "same timeline, no rewind required" and diverge.
             pg.checkpoint();

@@ -48,15 +48,15 @@ final class LeaderRules {
                     new Action.RenewLeader(), new Action.PublishLeaderPosition(pg.walPosition().value()),
                     new Action.SyncSlots(wantedSlots(o, view), managedSlots(o, view))));
         }
-        if (pg.isRunningReplica()) {
-            return Plan.of("holding the leader key while Postgres is a standby: promoting",
-                    SyncRules.promotion(o, view, new Action.RenewLeader()));
-        }
         long startTimeoutNanos = o.settings().primaryStartTimeout() * 1_000_000_000L;
         if (o.downSinceNanos() != null && o.nowNanos() - o.downSinceNanos() >= startTimeoutNanos) {
             return Plan.of("Postgres did not come back as primary within primary_start_timeout ("
                     + o.settings().primaryStartTimeout() + " s): releasing the leader key so a replica takes over",
                     new Action.ReleaseLeader());
+        }
+        if (pg.isRunningReplica()) {
+            return Plan.of("holding the leader key while Postgres is a standby: promoting",
+                    SyncRules.promotion(o, view, new Action.RenewLeader()));
         }
         if (pg.running()) {
             return Plan.of("leader: waiting for Postgres to accept connections", new Action.RenewLeader());

@@ -34,6 +34,8 @@ import java.util.Optional;
  *                         a WAL position written after they were first seen so
  * @param leaderlessSinceNanos when this agent first saw no leader key in the current leaderless spell (null: a
  *                         leader is known)
+ * @param failedAsPrimaryNanos when this node last held the key but could not run as primary (a promotion
+ *                         failed, or primary_start_timeout passed); null: never
  */
 public record Observation(
         String self,
@@ -54,5 +56,6 @@ public record Observation(
         java.util.Set<String> syncConfirmed,
         boolean failsafeConfirmed,
         String failsafeLeader,
-        Long leaderlessSinceNanos) {
+        Long leaderlessSinceNanos,
+        Long failedAsPrimaryNanos) {
 }

@@ -111,6 +111,16 @@ class DeciderTest {
     @Nested
     class EtcdUnreachable {
         @Test
+        void leaderWhosePromotionKeepsFailingReleasesTheKeyAfterPrimaryStartTimeout() {
+            Observation o = Fixtures.withLease(Fixtures.downSince(obs(view("me", 0, lead("me", 1)),
+                    Fixtures.replica(1, 5, null, false)), 60 * SEC), 130 * SEC);
+            assertThat(Decider.decide(o).actions()).containsExactly(new Action.ReleaseLeader());
+            Observation fresh = Fixtures.withLease(Fixtures.downSince(obs(view("me", 0, lead("me", 1)),
+                    Fixtures.replica(1, 5, null, false)), 99 * SEC), 130 * SEC);
+            assertThat(Decider.decide(fresh).contains(Action.Promote.class)).isTrue();
+        }
+
+        @Test
         void primaryKeepsRunningBeforeItsDeadline() {
             Observation o = Fixtures.withLease(obs(null, Fixtures.primary(1, 5)), 110 * SEC);
             Plan p = Decider.decide(o);
@@ -389,6 +399,17 @@ class DeciderTest {
                             Fixtures.replica(1, 1000, "n1", false)),
                     startingPeer("n2", 1, 2000L)), 100 * Fixtures.SEC);
             assertThat(Decider.decide(o).contains(Action.Promote.class)).isTrue();
+        }
+
+        @Test
+        void aNodeThatCouldNotRunAsPrimaryLetsTheOthersRaceForTwoTtl() {
+            Observation o = obs(view(null, 1000, member("n2", 1)), Fixtures.replica(1, 1000, "n1", false));
+            long ttl = o.settings().ttlDuration().toNanos();
+            Plan recent = Decider.decide(Fixtures.with(o, w -> w.failedAsPrimary = o.nowNanos() - ttl));
+            assertThat(recent.actions()).isEmpty();
+            assertThat(recent.reason()).contains("could not run as primary");
+            Plan later = Decider.decide(Fixtures.with(o, w -> w.failedAsPrimary = o.nowNanos() - 2 * ttl));
+            assertThat(later.contains(Action.Promote.class)).isTrue();
         }
 
         @Test

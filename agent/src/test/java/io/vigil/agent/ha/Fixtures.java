@@ -80,7 +80,7 @@ final class Fixtures {
 
     static Observation obs(ClusterView view, LocalPostgres local) {
         return new Observation("me", Tags.NONE, SETTINGS, Optional.ofNullable(view), local, Map.of(), 100 * SEC,
-                NOW_MILLIS, 0, null, null, false, Map.of(), null, false, java.util.Set.of(), false, null, null);
+                NOW_MILLIS, 0, null, null, false, Map.of(), null, false, java.util.Set.of(), false, null, null, null);
     }
 
     /** A copy of an observation with some fields changed. */
@@ -99,8 +99,10 @@ final class Fixtures {
         boolean failsafeConfirmed;
         String failsafeLeader;
         Long leaderlessSince;
+        Long failedAsPrimary;
 
         With(Observation o) {
+            failedAsPrimary = o.failedAsPrimaryNanos();
             leaderlessSince = o.leaderlessSinceNanos();
             failsafeConfirmed = o.failsafeConfirmed();
             failsafeLeader = o.failsafeLeader();
@@ -124,7 +126,7 @@ final class Fixtures {
         return new Observation(o.self(), w.tags, w.settings, o.cluster(), o.local(), w.peers, o.nowNanos(),
                 o.nowEpochMillis(), w.leaderUntil, w.downSince, w.notStreamingSince, w.rewindFailed, w.slotsSeen,
                 w.command, w.parametersStale, w.syncConfirmed, w.failsafeConfirmed, w.failsafeLeader,
-                w.leaderlessSince);
+                w.leaderlessSince, w.failedAsPrimary);
     }
 
     static Observation withPeers(Observation o, PeerStatus... peers) {

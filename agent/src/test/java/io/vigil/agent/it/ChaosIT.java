@@ -27,7 +27,7 @@ class ChaosIT extends ClusterTest {
     enum Fault {
         KILL_PRIMARY_NODE, KILL_PRIMARY_AGENT, KILL_PRIMARY_POSTMASTER, FREEZE_PRIMARY_AGENT,
         CUT_PRIMARY_FROM_ETCD, ISOLATE_PRIMARY, ISOLATE_REPLICA, ETCD_QUORUM_LOSS, FREEZE_PRIMARY_POSTMASTER,
-        FILL_PRIMARY_DISK, REBOOT_ALL;
+        FILL_PRIMARY_DISK, REBOOT_ALL, ETCD_QUORUM_LOSS_FAILSAFE;
 
         /** Every fault, or those named in -Dchaos.faults (comma-separated), to replay one kind. */
         static List<Fault> runnable() {
@@ -158,18 +158,40 @@ class ChaosIT extends ClusterTest {
                     primary.freeDisk();
                 }
             }
-            case ETCD_QUORUM_LOSS -> {
-                EtcdCluster etcd = (EtcdCluster) cluster.etcd;
-                etcd.stopMember(0);
-                etcd.stopMember(1);
+            case ETCD_QUORUM_LOSS -> quorumLoss(hold);
+            case ETCD_QUORUM_LOSS_FAILSAFE -> {
+                // The primary keeps accepting writes without etcd while every member confirms it follows it
+                setFailsafe(primary, true);
                 try {
-                    holdFor(hold);
+                    quorumLoss(hold);
                 } finally {
-                    etcd.startMember(0);
-                    etcd.startMember(1);
+                    setFailsafe(primary, false);
                 }
             }
         }
+    }
+
+    private void quorumLoss(Duration hold) {
+        EtcdCluster etcd = (EtcdCluster) cluster.etcd;
+        etcd.stopMember(0);
+        etcd.stopMember(1);
+        try {
+            holdFor(hold);
+        } finally {
+            etcd.startMember(0);
+            etcd.startMember(1);
+        }
+    }
+
+    /** PATCH /config failsafe_mode (retried while etcd recovers), then every agent applies it. */
+    private void setFailsafe(Cluster.Node via, boolean on) {
+        String auth = "vigil:" + Cluster.REST_PASSWORD;
+        Awaitility.await("PATCH failsafe_mode " + on).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> "200".equals(Cluster.http("PATCH", via.api("/config"), "{\"failsafe_mode\": " + on + "}", auth)[0]));
+        int wanted = on ? 200 : 502;
+        Awaitility.await("every agent has failsafe_mode " + on).atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                .until(() -> cluster.nodes.stream().allMatch(n -> Cluster.httpStatus("GET", n.api("/failsafe")) == wanted));
     }
 
     private void isolate(Cluster.Node node, Duration hold) {

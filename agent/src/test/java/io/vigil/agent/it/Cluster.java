@@ -227,17 +227,35 @@ final class Cluster implements AutoCloseable {
         for (Node n : nodes) {
             try {
                 List<String> lines = Files.readAllLines(n.dir.resolve("agent.log"));
-                System.out.println("----- " + n.name + " agent.log (last 40 lines) -----");
-                lines.subList(Math.max(0, lines.size() - 40), lines.size()).forEach(System.out::println);
+                System.out.println("----- " + n.name + " agent.log (last 80 lines) -----");
+                lines.subList(Math.max(0, lines.size() - 80), lines.size()).forEach(System.out::println);
                 Path pgLog = n.dir.resolve("postgresql.log");
                 if (Files.exists(pgLog)) {
                     List<String> pg = Files.readAllLines(pgLog);
+                    List<String> severe = pg.stream().filter(l -> l.contains("PANIC") || l.contains("FATAL")
+                            || (l.contains("ERROR") && !l.contains("read-only transaction"))).toList();
+                    System.out.println("----- " + n.name + " postgresql.log, last 15 PANIC/FATAL/ERROR lines -----");
+                    severe.subList(Math.max(0, severe.size() - 15), severe.size()).forEach(System.out::println);
                     System.out.println("----- " + n.name + " postgresql.log (last 15 lines) -----");
                     pg.subList(Math.max(0, pg.size() - 15), pg.size()).forEach(System.out::println);
+                }
+                System.out.println("----- " + n.name + " disk -----");
+                java.nio.file.FileStore store = Files.getFileStore(n.dir);
+                System.out.printf("%s: %d MB free of %d MB%n", n.dir, store.getUsableSpace() >> 20, store.getTotalSpace() >> 20);
+                try (var entries = Files.list(n.dir)) {
+                    for (Path e : entries.toList()) System.out.printf("  %8d KB %s%n", sizeOf(e) >> 10, e.getFileName());
                 }
             } catch (IOException ignored) {
                 // no log yet
             }
+        }
+    }
+
+    private static long sizeOf(Path p) {
+        try (var w = Files.walk(p)) {
+            return w.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return -1;
         }
     }
 
