@@ -326,7 +326,7 @@ final class Cluster implements AutoCloseable {
                     "  authentication:",
                     "    superuser: {username: postgres, password: " + PASSWORD + "}",
                     "    replication: {username: replicator, password: it-repl-pw}",
-                    "  parameters: {shared_buffers: 32MB, max_connections: 30, fsync: 'off'}",
+                    "  parameters: {shared_buffers: 32MB, max_connections: 30, fsync: 'off', max_wal_size: 128MB, min_wal_size: 32MB}",
                     "bootstrap:",
                     "  dcs: {ttl: " + ttl + ", loop_wait: " + loopWait + ", retry_timeout: " + retryTimeout
                             + ", primary_start_timeout: 10" + (extraDcs.isEmpty() ? "" : ", " + extraDcs) + "}",
