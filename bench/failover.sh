@@ -103,6 +103,13 @@ measure() {
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {printf "%.2f", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+medians() { # one line each: death, crash, rejoin, restart
+  local name
+  for name in death crash rejoin restart; do
+    local -n runs=$name
+    printf '%s\n' "${runs[@]}" | median; echo
+  done
+}
 
 table() { # title
   echo "$1   runs: $RUNS   ttl: $(setting ttl)  loop_wait: $(setting loop_wait)  retry_timeout: $(setting retry_timeout)"
@@ -140,8 +147,7 @@ measure
 VIGIL_TABLE=$(table "Vigil")
 wait_healthy
 VIGIL_FOOT=$(VIGIL_DEMO_DIR=$DIR "$HERE/footprint.sh" "$FOOT_SECS")
-v=("$(printf '%s\n' "${death[@]}" | median)" "$(printf '%s\n' "${crash[@]}" | median)" \
-   "$(printf '%s\n' "${rejoin[@]}" | median)" "$(printf '%s\n' "${restart[@]}" | median)")
+mapfile -t v < <(medians)
 "$DEMO" down >/dev/null
 
 export PATRONI_BENCH_DIR=$WORK/patroni
@@ -152,8 +158,7 @@ measure
 PATRONI_TABLE=$(table "Patroni $(patroni --version 2>/dev/null | awk '{print $2}')")
 wait_healthy
 PATRONI_FOOT=$(VIGIL_DEMO_DIR=$DIR "$HERE/footprint.sh" "$FOOT_SECS")
-p=("$(printf '%s\n' "${death[@]}" | median)" "$(printf '%s\n' "${crash[@]}" | median)" \
-   "$(printf '%s\n' "${rejoin[@]}" | median)" "$(printf '%s\n' "${restart[@]}" | median)")
+mapfile -t p < <(medians)
 "$DEMO" down >/dev/null
 
 echo "$VIGIL_TABLE"
