@@ -23,10 +23,16 @@ public record Member(
         @JsonProperty("timeline") Long timeline,
         @JsonProperty("tags") Tags tags,
         @JsonProperty("upstream") String upstream,
-        @JsonProperty("pending_restart") Boolean pendingRestart) {
+        @JsonProperty("pending_restart") Boolean pendingRestart,
+        @JsonProperty("watchdog_failed") Boolean watchdogFailed) {
 
     public Tags tagsOrNone() {
         return tags == null ? Tags.NONE : tags;
+    }
+
+    /** Neither its tags nor a required watchdog that does not work keep this member from promoting. */
+    public boolean mayPromote() {
+        return tagsOrNone().mayPromote() && !Boolean.TRUE.equals(watchdogFailed);
     }
 
     /** Host part of conn_url (postgres://host:port/db). */

@@ -42,7 +42,8 @@ public record AgentConfig(
         List<String> pgHba,
         List<String> initdbOptions,
         ClusterSettings bootstrapSettings,
-        Tags tags) {
+        Tags tags,
+        WatchdogSettings watchdog) {
 
     /** etcd key prefix of this cluster, e.g. "/vigil/demo/". */
     public String clusterPrefix() {

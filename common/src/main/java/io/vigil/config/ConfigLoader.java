@@ -269,6 +269,7 @@ public final class ConfigLoader {
                 ? ClusterSettings.defaults() : c.bootstrap().dcs();
         problems.addAll(dcs.problems("bootstrap.dcs."));
         List<String> initdb = initdbOptions(c.bootstrap() == null ? null : c.bootstrap().initdb(), problems);
+        WatchdogSettings watchdog = watchdog(c.watchdog(), problems);
 
         if (!problems.isEmpty()) {
             throw new ConfigException(source + ": " + String.join("\n" + source + ": ", problems));
@@ -279,7 +280,28 @@ public final class ConfigLoader {
                 rest.cafile(),
                 dataDir, binDir, pgListen, pgConnect, pgpass, superuser, superPw, replUser, replPw,
                 rewindUser, rewindPw, localParams, hba, initdb, dcs,
-                c.tags() == null ? Tags.NONE : c.tags());
+                c.tags() == null ? Tags.NONE : c.tags(), watchdog);
+    }
+
+    private static WatchdogSettings watchdog(NodeConfig.Watchdog w, List<String> problems) {
+        if (w == null) return WatchdogSettings.OFF;
+        WatchdogSettings.Mode mode = WatchdogSettings.parseMode(w.mode());
+        if (mode == null) {
+            problems.add("watchdog.mode is '" + w.mode() + "': give off, automatic or required");
+        }
+        Path device = WatchdogSettings.DEFAULT_DEVICE;
+        if (w.device() != null) {
+            if (w.device().isBlank() || !w.device().startsWith("/")) {
+                problems.add("watchdog.device is '" + w.device() + "': give an absolute path, e.g. /dev/watchdog");
+            } else {
+                device = Path.of(w.device());
+            }
+        }
+        int margin = w.safetyMargin() == null ? 5 : w.safetyMargin();
+        if (margin < -1) {
+            problems.add("watchdog.safety_margin is " + margin + ": give seconds (0 or more), or -1 for half of ttl");
+        }
+        return new WatchdogSettings(mode == null ? WatchdogSettings.Mode.OFF : mode, device, margin);
     }
 
     private static String required(String value, String key, List<String> problems) {

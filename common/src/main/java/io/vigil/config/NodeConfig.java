@@ -17,7 +17,14 @@ public record NodeConfig(
         @JsonProperty("restapi") RestApi restapi,
         @JsonProperty("postgresql") Postgresql postgresql,
         @JsonProperty("bootstrap") Bootstrap bootstrap,
-        @JsonProperty("tags") Tags tags) {
+        @JsonProperty("tags") Tags tags,
+        @JsonProperty("watchdog") Watchdog watchdog) {
+
+    public record Watchdog(
+            @JsonProperty("mode") String mode,
+            @JsonProperty("device") String device,
+            @JsonProperty("safety_margin") Integer safetyMargin) {
+    }
 
     public record Etcd(
             @JsonProperty("hosts") List<String> hosts,

@@ -189,7 +189,7 @@ public final class EtcdStore implements ClusterStore {
 
     private static Member withName(Member m, String name) {
         return new Member(name, m.connUrl(), m.apiUrl(), m.state(), m.role(), m.version(), m.xlogLocation(),
-                m.receiveLsn(), m.replayLsn(), m.timeline(), m.tags(), m.upstream(), m.pendingRestart());
+                m.receiveLsn(), m.replayLsn(), m.timeline(), m.tags(), m.upstream(), m.pendingRestart(), m.watchdogFailed());
     }
 
     @Override

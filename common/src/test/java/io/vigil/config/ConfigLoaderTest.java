@@ -42,6 +42,30 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void watchdogIsOffUnlessConfigured() {
+        assertThat(loader.parse(VALID, "node.yml").watchdog().mode()).isEqualTo(WatchdogSettings.Mode.OFF);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"off, OFF", "automatic, AUTOMATIC", "required, REQUIRED", "on, AUTOMATIC", "'\"off\"', OFF"})
+    void watchdogModeInPatronisSpelling(String yaml, WatchdogSettings.Mode mode) {
+        AgentConfig c = loader.parse(VALID + "watchdog: {mode: " + yaml + ", device: /dev/watchdog0, safety_margin: 7}\n",
+                "node.yml");
+        assertThat(c.watchdog().mode()).isEqualTo(mode);
+        assertThat(c.watchdog().device()).isEqualTo(java.nio.file.Path.of("/dev/watchdog0"));
+        assertThat(c.watchdog().safetyMarginSeconds()).isEqualTo(7);
+    }
+
+    @Test
+    void badWatchdogSettingsAreNamed() {
+        assertThatThrownBy(() -> loader.parse(VALID + "watchdog: {mode: sometimes, device: dev/wd, safety_margin: -3}\n",
+                "node.yml"))
+                .hasMessageContaining("watchdog.mode is 'sometimes': give off, automatic or required")
+                .hasMessageContaining("watchdog.device is 'dev/wd': give an absolute path")
+                .hasMessageContaining("watchdog.safety_margin is -3");
+    }
+
+    @Test
     void tagsLeftOutAreFalse() {
         AgentConfig c = loader.parse(VALID + "tags: {noloadbalance: true, failover_priority: 3}\n", "node.yml");
         assertThat(c.tags().noLoadBalance()).isTrue();

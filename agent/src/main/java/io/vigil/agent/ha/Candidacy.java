@@ -18,6 +18,7 @@ public final class Candidacy {
     /** Why {@code m} may not become leader now, or null when it may. */
     public static String whyNot(ClusterSettings s, ClusterView v, String leader, Member m) {
         if (!m.tagsOrNone().mayPromote()) return m.name() + " is tagged nofailover (or failover_priority 0)";
+        if (!m.mayPromote()) return m.name() + " requires a watchdog (watchdog.mode: required) that does not work";
         String notSync = v.sync().promotionBlocker(s, m.name());
         if (notSync != null) return m.name() + " is " + notSync;
         if (!"replica".equals(m.role()) || !("streaming".equals(m.state()) || "running".equals(m.state()))) {

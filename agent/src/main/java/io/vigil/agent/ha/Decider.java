@@ -28,6 +28,10 @@ public final class Decider {
                 return Plan.waiting("the cluster is not initialised; this node is tagged nofailover (or"
                         + " failover_priority 0), so it waits for another node to bootstrap it");
             }
+            if (o.watchdogProblem() != null) {
+                return Plan.waiting("the cluster is not initialised; watchdog.mode is required but "
+                        + o.watchdogProblem() + ", so this node waits for another node to bootstrap it");
+            }
             return uninitialized(pg);
         }
         String systemId = view.initialize().get();

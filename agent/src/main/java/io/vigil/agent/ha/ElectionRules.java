@@ -41,6 +41,10 @@ final class ElectionRules {
                 return Plan.of("a failover names this node, but it is tagged nofailover: dropping the request",
                         new Action.ClearFailover());
             }
+            if (o.watchdogProblem() != null) {
+                return Plan.of("a failover names this node, but watchdog.mode is required and " + o.watchdogProblem()
+                        + ": dropping the request", new Action.ClearFailover());
+            }
             return Plan.of("no leader and the " + (request.get().isSwitchover() ? "switchover" : "failover")
                     + " names this node: taking the key and promoting",
                     SyncRules.promotion(o, view, new Action.AcquireLeader(), new Action.ClearFailover()));
@@ -57,6 +61,9 @@ final class ElectionRules {
     static Optional<String> notCandidateBecause(Observation o, ClusterView view) {
         if (!o.tags().mayPromote()) {
             return Optional.of(o.tags().noFailover() ? "tagged nofailover" : "failover_priority is 0");
+        }
+        if (o.watchdogProblem() != null) {
+            return Optional.of("watchdog.mode is required but " + o.watchdogProblem());
         }
         if (o.failedAsPrimaryNanos() != null) {
             long since = o.nowNanos() - o.failedAsPrimaryNanos();
@@ -90,7 +97,7 @@ final class ElectionRules {
         }
         for (Member m : view.members().values()) {
             long tl = m.timeline() == null ? 0 : m.timeline();
-            if (!m.name().equals(o.self()) && m.tagsOrNone().mayPromote() && tl > o.local().timeline()) {
+            if (!m.name().equals(o.self()) && m.mayPromote() && tl > o.local().timeline()) {
                 return Optional.of(m.name() + " published a newer timeline (" + tl + " > " + o.local().timeline()
                         + "); it must lead, or its key must expire");
             }
@@ -158,6 +165,6 @@ final class ElectionRules {
 
     private static boolean mayPromote(Observation o, ClusterView view, String name) {
         Member m = view.members().get(name);
-        return (m == null || m.tagsOrNone().mayPromote()) && view.sync().promotionBlocker(o.settings(), name) == null;
+        return (m == null || m.mayPromote()) && view.sync().promotionBlocker(o.settings(), name) == null;
     }
 }

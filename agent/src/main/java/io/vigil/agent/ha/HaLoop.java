@@ -45,6 +45,7 @@ public final class HaLoop implements AutoCloseable {
     private final LongSupplier wallClock = System::currentTimeMillis;
     private final LeaderLease lease;
     private final FenceProcess fenceProcess;
+    private final Watchdog watchdog;
     private final Semaphore wake = new Semaphore(0);
     private final java.util.Queue<Runnable> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicReference<NodeStatus> status = new AtomicReference<>();
@@ -115,8 +116,8 @@ public final class HaLoop implements AutoCloseable {
         this.clock = clock;
         this.settings = cfg.bootstrapSettings();
         this.fenceProcess = new FenceProcess(cfg.dataDir(), clock);
-        this.lease = new LeaderLease(until -> fenceProcess.heartbeat(
-                until == 0 || settings.paused() ? 0 : until - settings.safetyMargin().toNanos()));
+        this.watchdog = new Watchdog(cfg.watchdog(), Watchdog::setTimeoutWithPerl, clock);
+        this.lease = new LeaderLease(this::leaseMoved);
     }
 
     public NodeStatus status() {
@@ -544,7 +545,7 @@ public final class HaLoop implements AutoCloseable {
         return new Observation(cfg.name(), tags, settings, view, local, peerStatus, now, wallClock.getAsLong(),
                 lease.untilNanos(), downSinceNanos, notStreamingSinceNanos, rewindFailed, Map.copyOf(slotLastSeen),
                 command, parametersStale, syncConfirmed, failsafeConfirmed, failsafeLeader, leaderlessSinceNanos,
-                failedAsPrimaryNanos);
+                failedAsPrimaryNanos, watchdog.problem());
     }
 
     /** Keeps our lease alive (one keep-alive per cycle), granting a new one if it is gone. */
@@ -596,6 +597,7 @@ public final class HaLoop implements AutoCloseable {
         }
         if (a instanceof Action.InitializeDatabase i) {
             // the bootstrap's own commits never wait for a standby; synchronous mode starts after it
+            requireWatchdog();
             pg.files().setSyncStandbyNames(null);
             try {
                 String sysid = pg.bootstrap(params);
@@ -640,6 +642,7 @@ public final class HaLoop implements AutoCloseable {
             return true;
         }
         if (a instanceof Action.Promote p) {
+            requireWatchdog();
             try {
                 pg.promote(Duration.ofSeconds(60));
             } catch (RuntimeException e) {
@@ -666,6 +669,7 @@ public final class HaLoop implements AutoCloseable {
             if (!lease.held()) {
                 throw new IllegalStateException("refusing to start as primary without a live leader lease");
             }
+            requireWatchdog();
             pg.start(params, false, null, null, startTimeout);
             return true;
         }
@@ -856,7 +860,8 @@ public final class HaLoop implements AutoCloseable {
                 local.receiveLsn() == null ? null : local.receiveLsn().value(),
                 local.replayLsn() == null ? null : local.replayLsn().value(),
                 local.timeline() == 0 ? null : local.timeline(), tags,
-                local.isRunningReplica() ? local.upstream() : null, local.pendingRestart() ? Boolean.TRUE : null);
+                local.isRunningReplica() ? local.upstream() : null, local.pendingRestart() ? Boolean.TRUE : null,
+                watchdog.problem() != null ? Boolean.TRUE : null);
     }
 
     // ---------------------------------------------------------------- side threads
@@ -883,6 +888,25 @@ public final class HaLoop implements AutoCloseable {
             }
         } catch (StoreException e) {
             log.warn("could not renew the leader key during a long action: {}", e.getMessage());
+        }
+    }
+
+    /** A new lease deadline (0: no longer leading) goes to the fence process and the watchdog. */
+    private void leaseMoved(long untilNanos) {
+        boolean fenced = untilNanos != 0 && !settings.paused();
+        fenceProcess.heartbeat(fenced ? untilNanos - settings.safetyMargin().toNanos() : 0);
+        if (fenced) {
+            watchdog.keepalive(settings.ttlDuration(), settings.loopWaitDuration());
+        } else {
+            watchdog.disable();
+        }
+    }
+
+    /** watchdog.mode required: no primary runs here without an armed watchdog. */
+    private void requireWatchdog() {
+        String problem = watchdog.problem();
+        if (problem != null) {
+            throw new IllegalStateException("watchdog.mode is required but " + problem + ": not running as primary");
         }
     }
 

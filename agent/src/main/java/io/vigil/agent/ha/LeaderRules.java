@@ -43,6 +43,13 @@ final class LeaderRules {
                         new Action.ReleaseLeader());
             }
         }
+        if (o.watchdogProblem() != null) {
+            String why = "watchdog.mode is required but " + o.watchdogProblem();
+            return pg.isRunningPrimary()
+                    ? Plan.of(why + ": demoting and releasing the leader key", new Action.Demote(false),
+                            new Action.ReleaseLeader())
+                    : Plan.of(why + ": releasing the leader key", new Action.ReleaseLeader());
+        }
         if (pg.isRunningPrimary()) {
             return SyncRules.step(o, view, Plan.of("leader: holding the key, Postgres is primary",
                     new Action.RenewLeader(), new Action.PublishLeaderPosition(pg.walPosition().value()),

@@ -36,6 +36,7 @@ import java.util.Optional;
  *                         leader is known)
  * @param failedAsPrimaryNanos when this node last held the key but could not run as primary (a promotion
  *                         failed, or primary_start_timeout passed); null: never
+ * @param watchdogProblem  watchdog.mode is required and the watchdog does not work: why (null: fine or not required)
  */
 public record Observation(
         String self,
@@ -57,5 +58,6 @@ public record Observation(
         boolean failsafeConfirmed,
         String failsafeLeader,
         Long leaderlessSinceNanos,
-        Long failedAsPrimaryNanos) {
+        Long failedAsPrimaryNanos,
+        String watchdogProblem) {
 }

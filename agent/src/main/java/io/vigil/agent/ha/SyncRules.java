@@ -131,7 +131,7 @@ final class SyncRules {
         for (LocalPostgres.ReplicationRow r : pg.replication()) {
             Member m = bySlot.get(r.applicationName());
             if (m == null || m.name().equals(o.self()) || !"streaming".equals(r.state())) continue;
-            if (m.tagsOrNone().noSync() || !m.tagsOrNone().mayPromote()) continue;
+            if (m.tagsOrNone().noSync() || !m.mayPromote()) continue;
             long lag = r.flushLsn() == null || pg.writeLsn() == null ? Long.MAX_VALUE : pg.writeLsn().bytesAfter(r.flushLsn());
             if (s.maximumLagOnSyncnode() >= 0 && lag > s.maximumLagOnSyncnode()) continue;
             boolean otherZone = ourZone != null && m.tagsOrNone().zone() != null && !ourZone.equals(m.tagsOrNone().zone());

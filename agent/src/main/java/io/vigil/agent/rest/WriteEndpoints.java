@@ -111,7 +111,7 @@ final class WriteEndpoints {
                 + WAIT.toSeconds() + " s; GET /cluster shows where it stands");
     }
 
-    private static final Member EMPTY = new Member(null, null, null, null, null, null, null, null, null, null, null, null, null);
+    private static final Member EMPTY = new Member(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
 
     private boolean submit(FailoverRequest r) throws Exception {
         return loop.requestFailover(r).get(WAIT.toSeconds(), TimeUnit.SECONDS);

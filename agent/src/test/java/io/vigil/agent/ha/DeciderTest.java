@@ -383,7 +383,7 @@ class DeciderTest {
         @Test
         void memberPublishedAsStoppedWithDataAheadHoldsTheRaceWhenItsApiIsSlow() {
             Member stopped = new Member("n2", "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni",
-                    "stopped", "uninitialized", "0.1.0", 2000L, null, null, 1L, Tags.NONE, null, null);
+                    "stopped", "uninitialized", "0.1.0", 2000L, null, null, 1L, Tags.NONE, null, null, null);
             Observation o = Fixtures.leaderlessSince(Fixtures.withPeers(
                     obs(view(null, 0, stopped), Fixtures.replica(1, 1000, "n1", false)), PeerStatus.unreachable("n2")),
                     100 * Fixtures.SEC);
@@ -491,6 +491,61 @@ class DeciderTest {
             Plan p = Decider.decide(obs(v, Fixtures.replica(1, 2000, "old", true)));
             assertThat(p.actions()).isEmpty();
             assertThat(p.reason()).contains("switchover to n2 in progress");
+        }
+    }
+
+    /** watchdog.mode: required, and the watchdog does not work on this node (or on a peer). */
+    @Nested
+    class RequiredWatchdog {
+        private static final String MISSING = "/dev/watchdog does not exist";
+
+        @Test
+        void nodeWithoutItDoesNotBootstrap() {
+            Plan p = Decider.decide(Fixtures.watchdogProblem(obs(ClusterView.empty(), LocalPostgres.noData()), MISSING));
+            assertThat(p.actions()).isEmpty();
+            assertThat(p.reason()).contains("watchdog.mode is required").contains(MISSING);
+        }
+
+        @Test
+        void replicaWithoutItDoesNotRace() {
+            Observation o = Fixtures.watchdogProblem(
+                    obs(view(null, 1000, member("n2", 1)), Fixtures.replica(1, 1000, "n1", false)), MISSING);
+            Plan p = Decider.decide(o);
+            assertThat(p.actions()).isEmpty();
+            assertThat(p.reason()).contains("not racing").contains(MISSING);
+        }
+
+        @Test
+        void failoverNamingANodeWithoutItIsDropped() {
+            Observation o = Fixtures.watchdogProblem(obs(Fixtures.withFailover(view(null, 1000, member("n2", 1)),
+                    null, "me", null), Fixtures.replica(1, 1000, "n1", false)), MISSING);
+            assertThat(Decider.decide(o).actions()).containsExactly(new Action.ClearFailover());
+        }
+
+        @Test
+        void primaryThatLosesItDemotesAndReleasesTheKey() {
+            Observation o = Fixtures.watchdogProblem(Fixtures.withLease(
+                    obs(view("me", 1000, lead("me", 1)), Fixtures.primary(1, 1000)), 120 * SEC), "feeding failed");
+            assertThat(Decider.decide(o).actions()).containsExactly(new Action.Demote(false), new Action.ReleaseLeader());
+        }
+
+        @Test
+        void leaderThatCouldNotArmItBeforePromotingReleasesTheKey() {
+            Observation o = Fixtures.watchdogProblem(Fixtures.withLease(
+                    obs(view("me", 1000, lead("me", 1)), Fixtures.replica(1, 1000, null, false)), 120 * SEC), "timeout");
+            assertThat(Decider.decide(o).actions()).containsExactly(new Action.ReleaseLeader());
+        }
+
+        @Test
+        void peerAheadWhoseWatchdogFailedDoesNotBlockTheRace() {
+            Member n2 = member("n2", 1, 2000, Tags.NONE);
+            Member failed = new Member(n2.name(), n2.connUrl(), n2.apiUrl(), n2.state(), n2.role(), n2.version(),
+                    n2.xlogLocation(), null, null, n2.timeline(), Tags.NONE, null, null, true);
+            Observation o = Fixtures.withPeers(obs(view(null, 1000, failed), Fixtures.replica(1, 1000, "n1", false)),
+                    new PeerStatus("n2", true, true, true, 1, new Lsn(2000)));
+            assertThat(Decider.decide(o).contains(Action.Promote.class)).isTrue();
+            assertThat(Candidacy.whyNot(Fixtures.SETTINGS, view(null, 1000, failed), null, failed))
+                    .contains("watchdog");
         }
     }
 }

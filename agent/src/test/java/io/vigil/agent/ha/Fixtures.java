@@ -44,13 +44,13 @@ final class Fixtures {
 
     static Member member(String name, long tl, long lsn, Tags tags) {
         return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", "running",
-                "replica", "0.1.0", lsn, null, null, tl, tags, null, null);
+                "replica", "0.1.0", lsn, null, null, tl, tags, null, null, null);
     }
 
     /** A member as a running primary publishes itself. */
     static Member lead(String name, long tl) {
         return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", "running",
-                "primary", "0.1.0", 100L, null, null, tl, Tags.NONE, null, null);
+                "primary", "0.1.0", 100L, null, null, tl, Tags.NONE, null, null, null);
     }
 
     static Member member(String name, long tl) {
@@ -80,7 +80,7 @@ final class Fixtures {
 
     static Observation obs(ClusterView view, LocalPostgres local) {
         return new Observation("me", Tags.NONE, SETTINGS, Optional.ofNullable(view), local, Map.of(), 100 * SEC,
-                NOW_MILLIS, 0, null, null, false, Map.of(), null, false, java.util.Set.of(), false, null, null, null);
+                NOW_MILLIS, 0, null, null, false, Map.of(), null, false, java.util.Set.of(), false, null, null, null, null);
     }
 
     /** A copy of an observation with some fields changed. */
@@ -100,8 +100,10 @@ final class Fixtures {
         String failsafeLeader;
         Long leaderlessSince;
         Long failedAsPrimary;
+        String watchdogProblem;
 
         With(Observation o) {
+            watchdogProblem = o.watchdogProblem();
             failedAsPrimary = o.failedAsPrimaryNanos();
             leaderlessSince = o.leaderlessSinceNanos();
             failsafeConfirmed = o.failsafeConfirmed();
@@ -126,7 +128,7 @@ final class Fixtures {
         return new Observation(o.self(), w.tags, w.settings, o.cluster(), o.local(), w.peers, o.nowNanos(),
                 o.nowEpochMillis(), w.leaderUntil, w.downSince, w.notStreamingSince, w.rewindFailed, w.slotsSeen,
                 w.command, w.parametersStale, w.syncConfirmed, w.failsafeConfirmed, w.failsafeLeader,
-                w.leaderlessSince, w.failedAsPrimary);
+                w.leaderlessSince, w.failedAsPrimary, w.watchdogProblem);
     }
 
     static Observation withPeers(Observation o, PeerStatus... peers) {
@@ -153,6 +155,10 @@ final class Fixtures {
 
     static Observation leaderlessSince(Observation o, long nanos) {
         return with(o, w -> w.leaderlessSince = nanos);
+    }
+
+    static Observation watchdogProblem(Observation o, String problem) {
+        return with(o, w -> w.watchdogProblem = problem);
     }
 
     static Observation rewindFailed(Observation o) {

@@ -25,7 +25,7 @@ class SwitchoverCheckTest {
 
     private static Member m(String name, String role, String state, long xlog, Tags tags) {
         return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", state, role,
-                "0.1.0", xlog, null, null, 1L, tags, null, null);
+                "0.1.0", xlog, null, null, 1L, tags, null, null, null);
     }
 
     private static NodeStatus status(Optional<FailoverRequest> pending) {
