@@ -23,6 +23,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +58,8 @@ public final class HaLoop implements AutoCloseable {
 
     private volatile boolean stopping;
     private Thread thread;
+    private volatile Thread fenceThread;
+    private volatile long watchedPostmasterPid;
     private AutoCloseable leaderWatch;
     private volatile long leaseId;
     private volatile long leaseTtlSeconds;
@@ -129,7 +132,9 @@ public final class HaLoop implements AutoCloseable {
         thread = new Thread(this::run, "vigil-ha-loop");
         thread.start();
         side.scheduleWithFixedDelay(this::watchPostmaster, 200, 200, TimeUnit.MILLISECONDS);
-        side.scheduleWithFixedDelay(this::fence, 50, 50, TimeUnit.MILLISECONDS);
+        fenceThread = new Thread(this::fenceUntilStopped, "vigil-fence");
+        fenceThread.setDaemon(true);
+        fenceThread.start();
         side.scheduleWithFixedDelay(this::renewWhileBusy, 1000, 1000, TimeUnit.MILLISECONDS);
     }
 
@@ -867,7 +872,13 @@ public final class HaLoop implements AutoCloseable {
     // ---------------------------------------------------------------- side threads
 
     private void watchPostmaster() {
-        boolean alive = pg.postmasterPid() != null;
+        long known = watchedPostmasterPid;
+        boolean alive = known != 0 && PostgresControl.isLiveProcess(known);   // one read of /proc/<pid>/stat
+        if (!alive) {
+            Long pid = pg.postmasterPid();
+            watchedPostmasterPid = pid == null ? 0 : pid;
+            alive = pid != null;
+        }
         if (alive != postmasterAlive) {
             postmasterAlive = alive;
             if (!alive) log.warn("postmaster is gone; waking the HA loop");
@@ -895,6 +906,8 @@ public final class HaLoop implements AutoCloseable {
     private void leaseMoved(long untilNanos) {
         boolean fenced = untilNanos != 0 && !settings.paused();
         fenceProcess.heartbeat(fenced ? untilNanos - settings.safetyMargin().toNanos() : 0);
+        Thread fencer = fenceThread;
+        if (fencer != null) LockSupport.unpark(fencer);
         if (fenced) {
             watchdog.keepalive(settings.ttlDuration(), settings.loopWaitDuration());
         } else {
@@ -907,6 +920,26 @@ public final class HaLoop implements AutoCloseable {
         String problem = watchdog.problem();
         if (problem != null) {
             throw new IllegalStateException("watchdog.mode is required but " + problem + ": not running as primary");
+        }
+    }
+
+    /**
+     * The in-process fence: sleeps until our lease deadline minus the margin (every lease change
+     * wakes it to look again), then stops Postgres unless the lease was renewed meanwhile.
+     */
+    private void fenceUntilStopped() {
+        while (!stopping) {
+            long until = lease.untilNanos();
+            if (until == 0 || settings.paused()) {
+                LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1));   // woken at once when we lead
+                continue;
+            }
+            long left = until - settings.safetyMargin().toNanos() - clock.getAsLong();
+            if (left > 0) {
+                LockSupport.parkNanos(left);
+            } else {
+                fence();
+            }
         }
     }
 
@@ -929,6 +962,8 @@ public final class HaLoop implements AutoCloseable {
     public void close() {
         stopping = true;
         wakeUp();
+        Thread fencer = fenceThread;
+        if (fencer != null) LockSupport.unpark(fencer);
         if (thread != null) {
             try {
                 thread.join(Duration.ofSeconds(90).toMillis());

@@ -78,17 +78,16 @@ public final class PostgresControl implements AutoCloseable {
     }
 
     /** Alive and not a zombie (a killed postmaster stays a zombie until its new parent reaps it). */
-    static boolean isLiveProcess(long pid) {
-        if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-            try {
-                String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-                char state = stat.charAt(stat.lastIndexOf(')') + 2);
-                return state != 'Z' && state != 'X';
-            } catch (IOException | RuntimeException e) {
-                return true;
-            }
+    public static boolean isLiveProcess(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            char state = stat.charAt(stat.lastIndexOf(')') + 2);
+            return state != 'Z' && state != 'X';
+        } catch (IOException e) {
+            return false;   // no such process
+        } catch (RuntimeException e) {
+            return true;    // unreadable format: exists
         }
-        return false;
     }
 
     public LocalPostgres observe() {

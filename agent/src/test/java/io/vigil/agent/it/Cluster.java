@@ -46,6 +46,9 @@ final class Cluster implements AutoCloseable {
     private String extraDcs = "";
     /** YAML appended to a node's config, by node name (e.g. tags). */
     private final java.util.Map<String, String> extraYaml = new java.util.HashMap<>();
+    /** etcd endpoints the agents use, when not etcd's own (e.g. through {@link DelayProxy}s). */
+    private List<String> agentEtcdEndpoints;
+    private final List<AutoCloseable> extras = new java.util.ArrayList<>();
 
     private static javax.net.ssl.SSLContext trustAll() {
         try {
@@ -124,6 +127,41 @@ final class Cluster implements AutoCloseable {
         } catch (RuntimeException | IOException e) {
             net.close();
             throw e;
+        }
+    }
+
+    /**
+     * As {@link #startIsolated}, with the agents' etcd traffic through proxies that add {@code delay}
+     * ± {@code jitter} each way (tc netem's job; this kernel has no netem).
+     */
+    static Cluster startIsolatedWithSlowEtcd(int size, int ttl, int loopWait, int retryTimeout, String extraDcs,
+                                             Duration delay, Duration jitter) throws IOException {
+        Network net = new Network();
+        Cluster c = null;
+        try {
+            c = new Cluster(size, ttl, loopWait, retryTimeout, net);
+            c.extraDcs = extraDcs;
+            c.agentEtcdEndpoints = new java.util.ArrayList<>();
+            for (String endpoint : c.etcd.endpoints()) {
+                io.vigil.cluster.HostPort hp = io.vigil.cluster.HostPort.parse(endpoint, "etcd endpoint");
+                DelayProxy proxy = new DelayProxy(net.gateway(), new java.net.InetSocketAddress(hp.host(), hp.port()),
+                        delay, jitter);
+                c.extras.add(proxy);
+                c.agentEtcdEndpoints.add(proxy.address());
+            }
+            return start(c);
+        } catch (RuntimeException | IOException e) {
+            if (c != null) c.extras.forEach(Cluster::closeQuietly);
+            net.close();
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // closing anyway
         }
     }
 
@@ -267,6 +305,7 @@ final class Cluster implements AutoCloseable {
                     n.dataDir().toString(), "-m", "immediate", "-w", "-t", "10")));
         }
         Processes.killAllIn(root);
+        extras.forEach(Cluster::closeQuietly);
         if (net != null) for (Node n : nodes) Processes.run(List.of("umount", "-l", n.dir.toString()));
         etcd.close();
         if (net != null) net.close();
@@ -314,7 +353,7 @@ final class Cluster implements AutoCloseable {
                     "scope: it",
                     "name: " + name,
                     "etcd:",
-                    "  hosts: [" + String.join(", ", etcd.endpoints()) + "]",
+                    "  hosts: [" + String.join(", ", agentEtcdEndpoints != null ? agentEtcdEndpoints : etcd.endpoints()) + "]",
                     "restapi:",
                     "  listen: " + host + ":" + restPort,
                     "  authentication: {username: vigil, password: " + REST_PASSWORD + "}",
@@ -440,6 +479,16 @@ final class Cluster implements AutoCloseable {
         }
 
         /** Tries one insert; true only if the commit was acknowledged. */
+        /** A value from this node's /metrics (the sample labelled with its name). */
+        double metric(String metric) {
+            for (String line : httpGet(api("/metrics")).split("\n")) {
+                if (line.startsWith(metric + "{") && line.contains("name=\"" + name + "\"")) {
+                    return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                }
+            }
+            throw new AssertionError(metric + " not found in " + name + "'s /metrics");
+        }
+
         boolean acceptsWrite() {
             try (Connection c = connect(); Statement st = c.createStatement()) {
                 st.execute("CREATE TABLE IF NOT EXISTS write_probe (at timestamptz)");

@@ -64,13 +64,21 @@ final class EtcdServer implements Etcd {
         stop();
     }
 
+    /**
+     * A port free now, below the kernel's ephemeral range (32768 and up): a port from that range can
+     * be taken by some outgoing connection before the server binds it.
+     */
     static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            s.setReuseAddress(true);
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = java.util.concurrent.ThreadLocalRandom.current().nextInt(20000, 32000);
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+                return port;
+            } catch (IOException e) {
+                // taken; try another
+            }
         }
+        throw new IllegalStateException("no free port in 20000..31999 on 127.0.0.1");
     }
 
     static boolean listening(int port) {

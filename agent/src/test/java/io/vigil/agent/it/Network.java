@@ -32,6 +32,11 @@ final class Network implements AutoCloseable {
         return "v" + id + "-" + host;
     }
 
+    /** The bridge's own address: the test process as seen from every host. */
+    String gateway() {
+        return "10.231." + subnet + ".1";
+    }
+
     String address(String host) {
         return "10.231." + subnet + "." + (10 + hosts.get(host));
     }

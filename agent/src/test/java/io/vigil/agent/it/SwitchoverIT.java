@@ -54,27 +54,18 @@ class SwitchoverIT extends ClusterTest {
                 .until(leader::inRecovery, Boolean.TRUE::equals);
         assertThat(Cluster.httpStatus("GET", candidate.api("/primary"))).isEqualTo(200);
         Awaitility.await("metrics show the flipped roles").atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-            assertThat(metric(candidate, "patroni_primary")).isEqualTo(1.0);
-            assertThat(metric(candidate, "vigil_is_leader")).isEqualTo(1.0);
-            assertThat(metric(candidate, "vigil_promotions_total")).isEqualTo(1.0);
-            assertThat(metric(leader, "patroni_primary")).isEqualTo(0.0);
-            assertThat(metric(leader, "patroni_replica")).isEqualTo(1.0);
-            assertThat(metric(leader, "vigil_switchovers_total")).isEqualTo(1.0);
+            assertThat(candidate.metric("patroni_primary")).isEqualTo(1.0);
+            assertThat(candidate.metric("vigil_is_leader")).isEqualTo(1.0);
+            assertThat(candidate.metric("vigil_promotions_total")).isEqualTo(1.0);
+            assertThat(leader.metric("patroni_primary")).isEqualTo(0.0);
+            assertThat(leader.metric("patroni_replica")).isEqualTo(1.0);
+            assertThat(leader.metric("vigil_switchovers_total")).isEqualTo(1.0);
         });
-        assertThat(metric(candidate, "vigil_leader_lease_seconds_left")).isGreaterThan(0.0);
+        assertThat(candidate.metric("vigil_leader_lease_seconds_left")).isGreaterThan(0.0);
         assertThat(Cluster.httpStatus("GET", leader.api("/primary"))).isEqualTo(503);
     }
 
     /** The value of an unlabelled-apart-from-scope/name sample in the node's Prometheus text. */
-    private static double metric(Cluster.Node node, String name) {
-        for (String line : Cluster.httpGet(node.api("/metrics")).split("\n")) {
-            if (line.startsWith(name + "{") && line.contains("name=\"" + node.name + "\"")) {
-                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            }
-        }
-        throw new AssertionError(name + " not found in " + node.name + "'s /metrics");
-    }
-
     @Test
     void writeEndpointsRefuseBadRequestsWithClearCodes() throws Exception {
         cluster = Cluster.start(2, 6, 1, 2);
