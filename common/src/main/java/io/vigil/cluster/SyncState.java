@@ -6,7 +6,8 @@ import java.util.TreeSet;
 /**
  * The {@code sync} key: the leader and the members Postgres may be waiting for. Every commit the
  * leader acknowledged is on at least one of {@code members}; in synchronous mode only they may
- * promote. Empty {@code members}: the leader runs asynchronously (and said so first).
+ * promote. Empty {@code members}: the leader runs asynchronously (and said so first), and only it
+ * may promote.
  *
  * @param modRevision etcd mod revision of the key, for compare-and-set (0: absent)
  */
@@ -31,14 +32,17 @@ public record SyncState(String leader, Set<String> members, long modRevision) {
     }
 
     /**
-     * Why {@code member} may not promote by this key in synchronous mode, or null when it may: it
-     * must be named, or be the leader that wrote the key (it holds every commit it acknowledged);
-     * when nobody is named, any member may unless the mode is strict.
+     * Why {@code member} may not promote by this key in synchronous mode, or null when it may. It
+     * must be named, or be the leader that wrote the key (it holds every commit it acknowledged).
+     * A key naming nobody means its leader ran asynchronously, alone with commits no standby may
+     * have: only that leader may promote (Patroni's rule). No key yet: no restriction.
      */
     public String promotionBlocker(io.vigil.config.ClusterSettings s, String member) {
-        if (!s.synchronous() || member.equals(leader)) return null;
+        if (!s.synchronous() || leader == null || member.equals(leader)) return null;
         if (members.isEmpty()) {
-            return s.synchronousModeStrict() ? "synchronous_mode_strict and no member is named in the sync key" : null;
+            return "not the leader that wrote the sync key: " + leader + " ran without a synchronous standby, so"
+                    + " only it holds every acknowledged commit (to promote another node anyway, switch"
+                    + " synchronous_mode off and accept losing them)";
         }
         return names(member) ? null : "not a synchronous standby (the sync key names " + String.join(",", members) + ")";
     }

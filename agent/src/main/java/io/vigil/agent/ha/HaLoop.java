@@ -78,6 +78,8 @@ public final class HaLoop implements AutoCloseable {
     private String lastDecision;
     private volatile boolean postmasterAlive;
     private volatile boolean leaderBusy;
+    /** The action the loop is executing now, or null: Postgres stopping during it is expected. */
+    private volatile Action acting;
     private long etcdLastSeenEpoch;
 
     private final AutoCloseable onClose;
@@ -317,6 +319,7 @@ public final class HaLoop implements AutoCloseable {
         for (Action a : plan.actions()) {
             try {
                 leaderBusy = lease.held() && isLong(a);
+                acting = a;
                 if (!execute(a, o)) {
                     log.info("{} did not succeed (compare-and-set lost); the rest of the plan is dropped",
                             a.getClass().getSimpleName());
@@ -330,6 +333,7 @@ public final class HaLoop implements AutoCloseable {
                 break;
             } finally {
                 leaderBusy = false;
+                acting = null;
             }
         }
         publish(o, plan, error);
@@ -881,7 +885,9 @@ public final class HaLoop implements AutoCloseable {
         }
         if (alive != postmasterAlive) {
             postmasterAlive = alive;
-            if (!alive) log.warn("postmaster is gone; waking the HA loop");
+            Action during = acting;
+            if (!alive && during == null) log.warn("postmaster is gone; waking the HA loop");
+            if (!alive && during != null) log.debug("postmaster stopped during {}", during.getClass().getSimpleName());
             wakeUp();
         }
     }

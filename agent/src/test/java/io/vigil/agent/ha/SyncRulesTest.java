@@ -253,12 +253,25 @@ class SyncRulesTest {
         }
 
         @Test
-        void strictModeWithNobodyNamedPromotesNobody() {
-            Observation o = with(obs(leaderless(new SyncState("old", Set.of(), 3)), Fixtures.replica(1, 1000, "old", false)),
-                    w -> w.settings = STRICT);
-            Plan p = Decider.decide(o);
-            assertThat(p.contains(Action.Promote.class)).isFalse();
-            assertThat(p.reason()).contains("synchronous_mode_strict");
+        void aKeyNamingNobodyLetsOnlyItsLeaderPromote() {
+            // "old" ran asynchronously (no healthy standby) and acknowledged commits no standby may have
+            for (ClusterSettings mode : List.of(SYNC, STRICT)) {
+                Observation o = with(obs(leaderless(new SyncState("old", Set.of(), 3)),
+                        Fixtures.replica(1, 1000, "old", false)), w -> w.settings = mode);
+                Plan p = Decider.decide(o);
+                assertThat(p.contains(Action.Promote.class)).isFalse();
+                assertThat(p.reason()).contains("old ran without a synchronous standby");
+            }
+            Observation formerLeader = with(obs(leaderless(new SyncState("me", Set.of(), 3)),
+                    Fixtures.replica(1, 1000, null, false)), w -> w.settings = SYNC);
+            assertThat(Decider.decide(formerLeader).contains(Action.Promote.class)).isTrue();
+        }
+
+        @Test
+        void withoutASyncKeyYetAnyHealthyReplicaMayPromote() {
+            Observation o = with(obs(leaderless(SyncState.NONE), Fixtures.replica(1, 1000, "old", false)),
+                    w -> w.settings = SYNC);
+            assertThat(Decider.decide(o).contains(Action.Promote.class)).isTrue();
         }
     }
 }

@@ -215,9 +215,13 @@ class ChaosIT extends ClusterTest {
     }
 
     /** One primary that says so over REST, and every other node streaming from it. */
+    /** One primary, every other node streaming from it, and (synchronous mode) a standby named in the sync key. */
     private Cluster.Node awaitHealthy(Duration within) {
         Cluster.Node p = cluster.awaitPrimary(within);
         cluster.awaitStreamingReplicas(p, cluster.nodes.size() - 1, within);
+        Awaitility.await("a synchronous standby named by " + p.name).atMost(within).ignoreExceptions()
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> Cluster.httpGet(p.api("/cluster")).contains("\"role\":\"sync_standby\""));
         return p;
     }
 

@@ -52,7 +52,8 @@ class SoakIT extends ClusterTest {
                 "-P", "30", url), env, pgbenchLog);
         List<Process> hogs = new ArrayList<>();
         for (int i = 0; i < Runtime.getRuntime().availableProcessors(); i++) {
-            hogs.add(start(List.of("timeout", Integer.toString(seconds + 30), "bash", "-c", "while :; do :; done"),
+            // bounded by itself too: a busy loop that ends after the soak even if this JVM dies
+            hogs.add(start(List.of("bash", "-c", "end=$((SECONDS + " + (seconds + 30) + ")); while ((SECONDS < end)); do :; done"),
                     Map.of(), cluster.root.resolve("hog.log")));
         }
         double leaseLeftMin = Double.MAX_VALUE;
