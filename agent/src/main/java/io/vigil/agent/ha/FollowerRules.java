@@ -69,6 +69,12 @@ final class FollowerRules {
             return Plan.of("new leader " + leader.name() + ": repointing replication to it", new Action.Follow(leader));
         }
         if (pg.streaming()) {
+            java.util.Set<String> managed = LeaderRules.managedSlots(o, view);
+            if (pg.slots().stream().anyMatch(managed::contains)) {
+                // a former primary's slots pin WAL on this standby until its disk is full
+                return Plan.of("replica: streaming from " + leader.name() + "; dropping the replication slots"
+                        + " left from when this node was primary", new Action.SyncSlots(java.util.Set.of(), managed));
+            }
             return Plan.waiting("replica: streaming from " + leader.name());
         }
         Long switchAt = switchPoint(view, pg.timeline());

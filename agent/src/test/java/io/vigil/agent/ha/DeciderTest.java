@@ -167,6 +167,18 @@ class DeciderTest {
         }
 
         @Test
+        void formerPrimarysSlotsAreDroppedOnceItStreamsAsAReplica() {
+            LocalPostgres r = Fixtures.replica(1, 5, "n1", true);
+            LocalPostgres withSlots = new LocalPostgres(r.hasData(), r.running(), r.accepting(), r.inRecovery(),
+                    r.timeline(), r.writeLsn(), r.receiveLsn(), r.replayLsn(), r.streaming(), r.upstream(), r.systemId(),
+                    r.serverVersion(), r.postmasterStartTime(), r.replayLagSeconds(), r.replication(),
+                    List.of("n1", "n3", "not_ours"), r.pendingRestart(), r.syncStandbyNames());
+            Plan p = Decider.decide(obs(view("n1", 0, lead("n1", 1), member("n3", 1)), withSlots));
+            assertThat(p.actions()).containsExactly(new Action.SyncSlots(java.util.Set.of(), java.util.Set.of("n1", "n3")));
+            assertThat(p.reason()).contains("left from when this node was primary");
+        }
+
+        @Test
         void stoppedNodeOnTheLeadersTimelineStartsAsReplica() {
             Plan p = Decider.decide(obs(view("n1", 0, lead("n1", 1)), Fixtures.stopped(1, true)));
             assertThat(p.actions()).containsExactly(new Action.StartReplica(lead("n1", 1)));

@@ -94,8 +94,8 @@ class WatchdogTest {
         assertThat(w.keepalive(Duration.ofSeconds(20), Duration.ofSeconds(5))).isTrue();
         assertThat(asked.get()).isEqualTo(15);
         w.disable();
-        await().atMost(Duration.ofSeconds(5)).until(() -> closes.get() == 2);
-        assertThat(received.toString()).isEqualTo("1V1V");
+        // the FIFO may see both openings as one session (no moment without a writer): compare the bytes
+        await().atMost(Duration.ofSeconds(5)).until(() -> received.toString().equals("1V1V") && closes.get() >= 1);
     }
 
     @Test
