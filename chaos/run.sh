@@ -22,4 +22,4 @@ done
 echo "chaos: $rounds rounds, seed $seed${faults:+, faults $faults} (replay with: chaos/run.sh --rounds $rounds --seed $seed${faults:+ --faults $faults})"
 mvn -B -q -DskipTests package
 mvn -B verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=ChaosIT \
-  -Dchaos.rounds="$rounds" -Dchaos.seed="$seed" -Dchaos.faults="$faults" -Dfailsafe.timeout=0 2>&1 | grep -E "chaos|Tests run|FAIL|ERROR|lost|overlap"
+  -Dchaos.rounds="$rounds" -Dchaos.seed="$seed" -Dchaos.faults="$faults" -Dfailsafe.timeout=0 2>&1 | grep --line-buffered -E "chaos|Tests run|FAIL|ERROR|lost|overlap"

@@ -24,4 +24,4 @@ echo "soak: $minutes min, etcd traffic +$delay ± $jitter ms each way"
 mvn -B -q -DskipTests package
 mvn -B verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=SoakIT -Dfailsafe.timeout=0 \
   -Dsoak.seconds=$((minutes * 60)) -Dsoak.etcd.delay.ms="$delay" -Dsoak.etcd.jitter.ms="$jitter" 2>&1 \
-  | grep -E "soak|Tests run|FAIL|ERROR|Expect|expected"
+  | grep --line-buffered -E "soak|Tests run|FAIL|ERROR|Expect|expected"

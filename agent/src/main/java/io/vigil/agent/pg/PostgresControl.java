@@ -227,7 +227,7 @@ public final class PostgresControl implements AutoCloseable {
                 Long lag = rs.getObject(7) == null ? null : rs.getLong(7);
                 return new LocalPostgres(true, true, true, true, tli, null, Lsn.parseOrNull(rs.getString(1)),
                         Lsn.parseOrNull(rs.getString(2)), streaming, upstream, sysid,
-                        version, started, lag, List.of(), List.of(), pendingRestart, syncNames);
+                        version, started, lag, List.of(), slots(st), pendingRestart, syncNames);
             }
         }
     }

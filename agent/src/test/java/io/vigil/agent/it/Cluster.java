@@ -283,6 +283,15 @@ final class Cluster implements AutoCloseable {
                 try (var entries = Files.list(n.dir)) {
                     for (Path e : entries.toList()) System.out.printf("  %8d KB %s%n", sizeOf(e) >> 10, e.getFileName());
                 }
+                for (String sub : List.of("pg_wal", "base", "pg_replslot")) {
+                    Path d = n.dataDir().resolve(sub);
+                    if (Files.isDirectory(d)) System.out.printf("  %8d KB data/%s%n", sizeOf(d) >> 10, sub);
+                }
+                try (var slots = Files.list(n.dataDir().resolve("pg_replslot"))) {
+                    System.out.println("  slots: " + slots.map(x -> x.getFileName().toString()).sorted().toList());
+                } catch (IOException e) {
+                    // no slot directory
+                }
             } catch (IOException ignored) {
                 // no log yet
             }

@@ -74,6 +74,9 @@ class FailoverIT extends ClusterTest {
                 .ignoreExceptions().until(() -> old.queryLong("SELECT count(*) FROM orders WHERE id = 43") == 1);
         assertThat(cluster.primaries()).containsExactly(promoted);
         assertThat(Cluster.httpGet(promoted.api("/history"))).contains("\"" + promoted.name + "\"");
+        // the slots it kept for the others as primary would pin WAL on it as a standby until its disk is full
+        Awaitility.await("the rejoined node drops the slots it had as primary").atMost(Duration.ofSeconds(20))
+                .ignoreExceptions().until(() -> old.queryLong("SELECT count(*) FROM pg_replication_slots") == 0);
     }
 
     @Test
