@@ -354,7 +354,7 @@ final class Cluster implements AutoCloseable {
             Files.createDirectories(dir);
             if (net != null && Processes.run(List.of("mountpoint", "-q", dir.toString())) != 0) {
                 // a small disk of its own, so that a test can fill it
-                if (Processes.run(List.of("mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", dir.toString())) != 0) {
+                if (Processes.run(List.of("mount", "-t", "tmpfs", "-o", "size=1g", "tmpfs", dir.toString())) != 0) {
                     throw new IllegalStateException("cannot mount a tmpfs on " + dir);
                 }
             }
@@ -432,7 +432,7 @@ final class Cluster implements AutoCloseable {
             }
         }
 
-        /** Fills the node's own disk (isolated clusters: a 512 MB tmpfs) to the last byte. */
+        /** Fills the node's own disk (isolated clusters: a 1 GB tmpfs) to the last byte. */
         void fillDisk() {
             Processes.run(List.of("sh", "-c", "dd if=/dev/zero of=" + dir.resolve("filler") + " bs=1M 2>/dev/null; true"));
         }
