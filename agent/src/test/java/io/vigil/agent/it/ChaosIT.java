@@ -76,6 +76,10 @@ class ChaosIT extends ClusterTest {
             for (Fault fault : plan) {
                 round++;
                 primary = awaitHealthy(Duration.ofSeconds(90));
+                // A real cluster writes far more WAL between failovers than this writer. Without it every
+                // timeline switch copies the same segment, and wal_keep_size keeps all copies: dozens of
+                // 16 MB files after a long campaign. A segment switch per round keeps WAL moving.
+                primary.execute("SELECT pg_switch_wal()");
                 int before = writer.acked.size();
                 Awaitility.await("writes flowing before round " + round).atMost(Duration.ofSeconds(30))
                         .until(() -> writer.acked.size() > before + 10);
