@@ -886,8 +886,13 @@ public final class HaLoop implements AutoCloseable {
         if (alive != postmasterAlive) {
             postmasterAlive = alive;
             Action during = acting;
-            if (!alive && during == null) log.warn("postmaster is gone; waking the HA loop");
-            if (!alive && during != null) log.debug("postmaster stopped during {}", during.getClass().getSimpleName());
+            if (alive) {
+                // back up: nothing to say
+            } else if (during == null) {
+                log.warn("postmaster is gone; waking the HA loop");
+            } else {
+                log.debug("postmaster stopped during {}", during.getClass().getSimpleName());
+            }
             wakeUp();
         }
     }
@@ -912,13 +917,17 @@ public final class HaLoop implements AutoCloseable {
     private void leaseMoved(long untilNanos) {
         boolean fenced = untilNanos != 0 && !settings.paused();
         fenceProcess.heartbeat(fenced ? untilNanos - settings.safetyMargin().toNanos() : 0);
-        Thread fencer = fenceThread;
-        if (fencer != null) LockSupport.unpark(fencer);
+        wakeFence();
         if (fenced) {
             watchdog.keepalive(settings.ttlDuration(), settings.loopWaitDuration());
         } else {
             watchdog.disable();
         }
+    }
+
+    private void wakeFence() {
+        Thread fencer = fenceThread;
+        if (fencer != null) LockSupport.unpark(fencer);
     }
 
     /** watchdog.mode required: no primary runs here without an armed watchdog. */
@@ -968,8 +977,7 @@ public final class HaLoop implements AutoCloseable {
     public void close() {
         stopping = true;
         wakeUp();
-        Thread fencer = fenceThread;
-        if (fencer != null) LockSupport.unpark(fencer);
+        wakeFence();
         if (thread != null) {
             try {
                 thread.join(Duration.ofSeconds(90).toMillis());
