@@ -886,11 +886,9 @@ public final class HaLoop implements AutoCloseable {
         if (alive != postmasterAlive) {
             postmasterAlive = alive;
             Action during = acting;
-            if (alive) {
-                // back up: nothing to say
-            } else if (during == null) {
+            if (!alive && during == null) {
                 log.warn("postmaster is gone; waking the HA loop");
-            } else {
+            } else if (!alive) {
                 log.debug("postmaster stopped during {}", during.getClass().getSimpleName());
             }
             wakeUp();
