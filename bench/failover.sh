@@ -4,6 +4,7 @@
 #   pg crash      kill -9 of the leader's postmaster only (agent alive) -> first acknowledged write again
 #   rejoin        the killed node's agent restarted -> it streams from the leader again (needs pg_rewind)
 #   replica restart  a replica stopped gracefully (demo.sh stop) and started -> streaming again
+#   and the CPU time the surviving agents used from a node death to the first write
 # and prints min / median / max in seconds.
 #   bench/failover.sh [RUNS]                 on the running demo (deploy/local/demo.sh up); RUNS default 3
 #   bench/failover.sh --vs-patroni [RUNS]    a fresh Vigil demo, then a fresh Patroni 3.0.2 cluster with the
@@ -11,7 +12,8 @@
 #                                            VIGIL_RETRY_TIMEOUT; default 30/10/10), the same faults, both
 #                                            tables and the ratio Vigil / Patroni of the medians. Needs root
 #                                            and free ports 2379, 5433-5435, 8008-8010. Also prints
-#                                            both idle agents' memory and CPU over FOOTPRINT_SECONDS (60).
+#                                            both idle agents' memory and CPU over FOOTPRINT_SECONDS (60);
+#                                            FOOTPRINT_THREADS=1 adds CPU per thread.
 set -euo pipefail
 VS_PATRONI=""
 if [ "${1:-}" = "--vs-patroni" ]; then VS_PATRONI=1; shift; fi
@@ -68,6 +70,13 @@ wait_streaming() { # node: until the leader's pg_stat_replication shows it strea
     sleep 0.05
   done
 }
+survivor_ticks() { # CPU clock ticks used so far by the agents of every node but $1
+  local n t=0
+  for n in "${NODES[@]}"; do
+    [ "$n" = "$1" ] || t=$((t + $(awk '{print $14+$15}' "/proc/$(cat "$DIR/$n/agent.pid")/stat")))
+  done
+  echo "$t"
+}
 stats() { sort -g | awk '{a[NR]=$1} END {printf "%6.2f %8.2f %6.2f", a[1], (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2), a[NR]}'; }
 
 setting() { curl -s http://127.0.0.1:8008/config | grep -Eo "\"$1\": ?[0-9]+" | grep -Eo '[0-9]+$'; }
@@ -78,16 +87,19 @@ measure() {
   L=$(leader) || { echo "no leader: is the cluster running? (deploy/local/demo.sh up)" >&2; exit 1; }
   psql -h 127.0.0.1 -p "$(port_of "$L")" -U postgres -d postgres -qAtc "CREATE TABLE IF NOT EXISTS bench_probe (at timestamptz)"
   LOOP_WAIT=$(setting loop_wait)
-  death=(); crash=(); rejoin=(); restart=()
+  death=(); crash=(); rejoin=(); restart=(); deathcpu=()
   for r in $(seq 1 "$RUNS"); do
     wait_healthy
     # A node dies at a random moment relative to the leader's renewals: wait a random 0..loop_wait
     # first, so that the figure is not biased by the loop's phase.
     sleep "$(awk -v lw="$LOOP_WAIT" -v seed="$RANDOM" 'BEGIN {srand(seed); printf "%.2f", rand() * lw}')"
     L=$(leader)
+    c0=$(survivor_ticks "$L")
     t0=$(now)
     kill -9 "$(cat "$DIR/$L/agent.pid")" "$(head -1 "$DIR/$L/data/postmaster.pid")"
+    echo "run $r: killed $L (agent and postmaster) at $(date -d "@$t0" +%T.%3N)" >&2
     wait_write; death+=("$(echo "$(now) - $t0" | bc)")
+    deathcpu+=("$(echo "scale=2; ($(survivor_ticks "$L") - $c0) / $(getconf CLK_TCK)" | bc)")
     t0=$(now); "$DEMO" start "$L" >/dev/null
     wait_streaming "$L"
     rejoin+=("$(echo "$(now) - $t0" | bc)")
@@ -98,14 +110,14 @@ measure() {
     L=$(leader); t0=$(now)
     kill -9 "$(head -1 "$DIR/$L/data/postmaster.pid")"
     wait_write; crash+=("$(echo "$(now) - $t0" | bc)")
-    echo "run $r: node death ${death[-1]} s, pg crash ${crash[-1]} s, rejoin ${rejoin[-1]} s, replica restart ${restart[-1]} s" >&2
+    echo "run $r: node death ${death[-1]} s, pg crash ${crash[-1]} s, rejoin ${rejoin[-1]} s, replica restart ${restart[-1]} s, survivors' CPU during node death ${deathcpu[-1]} s" >&2
   done
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {printf "%.2f", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 medians() { # one line each: death, crash, rejoin, restart
   local name
-  for name in death crash rejoin restart; do
+  for name in death crash rejoin restart deathcpu; do
     local -n runs=$name
     printf '%s\n' "${runs[@]}" | median; echo
   done
@@ -118,6 +130,7 @@ table() { # title
   printf "%-34s %s\n" "postmaster crash -> first write" "$(printf '%s\n' "${crash[@]}" | stats)"
   printf "%-34s %s\n" "killed primary back -> streaming" "$(printf '%s\n' "${rejoin[@]}" | stats)"
   printf "%-34s %s\n" "restarted replica -> streaming" "$(printf '%s\n' "${restart[@]}" | stats)"
+  printf "%-34s %s\n" "node death: survivors' agent CPU s" "$(printf '%s\n' "${deathcpu[@]}" | stats)"
 }
 
 if [ -z "$VS_PATRONI" ]; then
@@ -146,7 +159,7 @@ DIR=$VIGIL_DEMO_DIR
 measure
 VIGIL_TABLE=$(table "Vigil")
 wait_healthy
-VIGIL_FOOT=$(VIGIL_DEMO_DIR=$DIR "$HERE/footprint.sh" "$FOOT_SECS")
+VIGIL_FOOT=$(VIGIL_DEMO_DIR=$DIR "$HERE/footprint.sh" "$FOOT_SECS" ${FOOTPRINT_THREADS:+--threads})
 mapfile -t v < <(medians)
 "$DEMO" down >/dev/null
 
@@ -157,7 +170,7 @@ DEMO=$HERE/patroni-cluster.sh
 measure
 PATRONI_TABLE=$(table "Patroni $(patroni --version 2>/dev/null | awk '{print $2}')")
 wait_healthy
-PATRONI_FOOT=$(VIGIL_DEMO_DIR=$DIR "$HERE/footprint.sh" "$FOOT_SECS")
+PATRONI_FOOT=$(VIGIL_DEMO_DIR=$DIR "$HERE/footprint.sh" "$FOOT_SECS" ${FOOTPRINT_THREADS:+--threads})
 mapfile -t p < <(medians)
 "$DEMO" down >/dev/null
 
@@ -170,7 +183,7 @@ echo "Vigil:"; echo "$VIGIL_FOOT"
 echo "Patroni:"; echo "$PATRONI_FOOT"
 echo
 printf "%-34s %8s %8s %8s\n" "medians, seconds" "Vigil" "Patroni" "ratio"
-names=("node death -> first write" "postmaster crash -> first write" "killed primary back -> streaming" "restarted replica -> streaming")
-for i in 0 1 2 3; do
+names=("node death -> first write" "postmaster crash -> first write" "killed primary back -> streaming" "restarted replica -> streaming" "node death: survivors' agent CPU s")
+for i in 0 1 2 3 4; do
   printf "%-34s %8s %8s %8s\n" "${names[$i]}" "${v[$i]}" "${p[$i]}" "$(echo "scale=2; ${v[$i]} / ${p[$i]}" | bc)"
 done

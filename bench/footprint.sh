@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Resident memory and CPU of the demo's idle agents over a window (default 300 s):
-#   bench/footprint.sh [SECONDS]     (demo running: deploy/local/demo.sh up)
+#   bench/footprint.sh [SECONDS] [--threads]   (demo running: deploy/local/demo.sh up)
+#   --threads: also each agent's CPU per thread name (clock ticks over the window)
 set -euo pipefail
 DIR=${VIGIL_DEMO_DIR:-/tmp/vigil-demo}
 secs=${1:-300}
+threads=${2:-}
+[ -z "$threads" ] || [ "$threads" = "--threads" ] || { echo "usage: bench/footprint.sh [SECONDS] [--threads]" >&2; exit 2; }
 [[ "$secs" =~ ^[0-9]+$ && "$secs" -ge 10 && "$secs" -le 3600 ]] || { echo "SECONDS must be 10..3600" >&2; exit 2; }
 hz=$(getconf CLK_TCK)
 declare -A t0 pid
@@ -13,6 +16,16 @@ for n in node1 node2 node3; do
   pid[$n]=$p
   t0[$n]=$(awk '{print $14+$15}' /proc/$p/stat)
 done
+thread_ticks() { # pid: "name ticks" per thread, threads of one name summed
+  local t
+  for t in /proc/"$1"/task/*; do
+    printf '%s %s\n' "$(tr ' ' '_' < "$t/comm" 2>/dev/null)" "$(awk '{print $14+$15}' "$t/stat" 2>/dev/null)"
+  done | awk 'NF == 2 {sub(/-[0-9]+$/, "-N", $1); sum[$1] += $2} END {for (n in sum) print n, sum[n]}'
+}
+declare -A th0
+if [ -n "$threads" ]; then
+  for n in node1 node2 node3; do th0[$n]=$(thread_ticks "${pid[$n]}"); done
+fi
 declare -A maxrss
 for n in node1 node2 node3; do maxrss[$n]=0; done
 end=$((SECONDS + secs))
@@ -30,4 +43,10 @@ for n in node1 node2 node3; do
   rss=$(awk '/VmRSS/{print $2}' /proc/$p/status)
   cpu=$(echo "scale=2; 100 * ($t1 - ${t0[$n]}) / $hz / $secs" | bc)
   printf "%-6s %12.1f %12.1f %10s\n" "$n" "$(echo "$rss/1024" | bc -l)" "$(echo "${maxrss[$n]}/1024" | bc -l)" "$cpu"
+done
+[ -n "$threads" ] || exit 0
+for n in node1 node2 node3; do
+  echo "$n: clock ticks per thread over $secs s ($hz per second; threads that did not run left out)"
+  LC_ALL=C join -a 2 -e 0 -o 2.1,1.2,2.2 <(echo "${th0[$n]}" | LC_ALL=C sort) <(thread_ticks "${pid[$n]}" | LC_ALL=C sort) \
+    | awk '$3 - $2 > 0 {printf "  %-24s %6d\n", $1, $3 - $2}' | sort -k2 -n -r
 done
