@@ -3,6 +3,7 @@ package io.vigil.agent.ha;
 import io.vigil.agent.peers.PeerClient;
 import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.agent.pg.PostgresControl;
+import io.vigil.agent.pg.ProcStat;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.HostPort;
 import io.vigil.cluster.Member;
@@ -11,6 +12,7 @@ import io.vigil.config.AgentConfig;
 import io.vigil.config.ClusterSettings;
 import io.vigil.store.ClusterStore;
 import io.vigil.store.StoreException;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -50,8 +52,8 @@ public final class HaLoop implements AutoCloseable {
     private final Semaphore wake = new Semaphore(0);
     private final java.util.Queue<Runnable> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicReference<NodeStatus> status = new AtomicReference<>();
-    private final ScheduledExecutorService side = Executors.newScheduledThreadPool(2, r -> {
-        Thread t = new Thread(r, "vigil-watch");
+    private final ScheduledExecutorService side = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "vigil-renew");
         t.setDaemon(true);
         return t;
     });
@@ -59,7 +61,7 @@ public final class HaLoop implements AutoCloseable {
     private volatile boolean stopping;
     private Thread thread;
     private volatile Thread fenceThread;
-    private volatile long watchedPostmasterPid;
+    private ProcStat watchedPostmaster;   // the watch thread's own
     private AutoCloseable leaderWatch;
     private volatile long leaseId;
     private volatile long leaseTtlSeconds;
@@ -133,7 +135,9 @@ public final class HaLoop implements AutoCloseable {
         postmasterAlive = pg.postmasterPid() != null;
         thread = new Thread(this::run, "vigil-ha-loop");
         thread.start();
-        side.scheduleWithFixedDelay(this::watchPostmaster, 200, 200, TimeUnit.MILLISECONDS);
+        Thread watch = new Thread(this::watchUntilStopped, "vigil-watch");
+        watch.setDaemon(true);
+        watch.start();
         fenceThread = new Thread(this::fenceUntilStopped, "vigil-fence");
         fenceThread.setDaemon(true);
         fenceThread.start();
@@ -875,13 +879,34 @@ public final class HaLoop implements AutoCloseable {
 
     // ---------------------------------------------------------------- side threads
 
+    /** The postmaster watch: a look every 200 ms on a thread of its own (a pool's wake-ups cost 10x more CPU). */
+    private void watchUntilStopped() {
+        while (!stopping) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+            try {
+                watchPostmaster();
+            } catch (RuntimeException e) {
+                log.warn("postmaster watch: {}", e.toString());
+            }
+        }
+        if (watchedPostmaster != null) watchedPostmaster.close();
+    }
+
     private void watchPostmaster() {
-        long known = watchedPostmasterPid;
-        boolean alive = known != 0 && PostgresControl.isLiveProcess(known);   // one read of /proc/<pid>/stat
+        if (stopping) return;   // close() stops Postgres itself
+        boolean alive = watchedPostmaster != null && watchedPostmaster.alive();
         if (!alive) {
+            if (watchedPostmaster != null) watchedPostmaster.close();
+            watchedPostmaster = null;
             Long pid = pg.postmasterPid();
-            watchedPostmasterPid = pid == null ? 0 : pid;
-            alive = pid != null;
+            if (pid != null) {
+                try {
+                    watchedPostmaster = ProcStat.open(pid);
+                    alive = watchedPostmaster.alive();
+                } catch (IOException e) {
+                    alive = false;   // gone between reading postmaster.pid and opening its stat
+                }
+            }
         }
         if (alive != postmasterAlive) {
             postmasterAlive = alive;
