@@ -9,17 +9,18 @@ threads=${2:-}
 [ -z "$threads" ] || [ "$threads" = "--threads" ] || { echo "usage: bench/footprint.sh [SECONDS] [--threads]" >&2; exit 2; }
 [[ "$secs" =~ ^[0-9]+$ && "$secs" -ge 10 && "$secs" -le 3600 ]] || { echo "SECONDS must be 10..3600" >&2; exit 2; }
 hz=$(getconf CLK_TCK)
+ticks() { awk '{print $14+$15}' "$1"; }   # a /proc stat file: user + system clock ticks
 declare -A t0 pid
 for n in node1 node2 node3; do
   p=$(cat "$DIR/$n/agent.pid" 2>/dev/null) || { echo "$n is not running (demo.sh up)" >&2; exit 1; }
   [ -d /proc/$p ] || { echo "$n is not running (demo.sh up)" >&2; exit 1; }
   pid[$n]=$p
-  t0[$n]=$(awk '{print $14+$15}' /proc/$p/stat)
+  t0[$n]=$(ticks /proc/$p/stat)
 done
 thread_ticks() { # pid: "name ticks" per thread, threads of one name summed
   local t
   for t in /proc/"$1"/task/*; do
-    printf '%s %s\n' "$(tr ' ' '_' < "$t/comm" 2>/dev/null)" "$(awk '{print $14+$15}' "$t/stat" 2>/dev/null)"
+    printf '%s %s\n' "$(tr ' ' '_' < "$t/comm" 2>/dev/null)" "$(ticks "$t/stat" 2>/dev/null)"
   done | awk 'NF == 2 {sub(/-[0-9]+$/, "-N", $1); sum[$1] += $2} END {for (n in sum) print n, sum[n]}'
 }
 declare -A th0
@@ -39,7 +40,7 @@ done
 printf "%-6s %12s %12s %10s\n" member rss_now_MB rss_max_MB cpu_%
 for n in node1 node2 node3; do
   p=${pid[$n]}
-  t1=$(awk '{print $14+$15}' /proc/$p/stat)
+  t1=$(ticks /proc/$p/stat)
   rss=$(awk '/VmRSS/{print $2}' /proc/$p/status)
   cpu=$(echo "scale=2; 100 * ($t1 - ${t0[$n]}) / $hz / $secs" | bc)
   printf "%-6s %12.1f %12.1f %10s\n" "$n" "$(echo "$rss/1024" | bc -l)" "$(echo "${maxrss[$n]}/1024" | bc -l)" "$cpu"

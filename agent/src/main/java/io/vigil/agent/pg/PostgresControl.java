@@ -79,14 +79,10 @@ public final class PostgresControl implements AutoCloseable {
 
     /** Alive and not a zombie (a killed postmaster stays a zombie until its new parent reaps it). */
     public static boolean isLiveProcess(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            char state = stat.charAt(stat.lastIndexOf(')') + 2);
-            return state != 'Z' && state != 'X';
+        try (ProcStat stat = ProcStat.open(pid)) {
+            return stat.alive();
         } catch (IOException e) {
             return false;   // no such process
-        } catch (RuntimeException e) {
-            return true;    // unreadable format: exists
         }
     }
 

@@ -10,22 +10,16 @@ import java.io.RandomAccessFile;
  * stays bound to that process, so a reaped process reads as gone even if its pid is reused.
  */
 public final class ProcStat implements Closeable {
-    private final long pid;
     private final RandomAccessFile file;
     private final byte[] buffer = new byte[1024];
 
-    private ProcStat(long pid, RandomAccessFile file) {
-        this.pid = pid;
+    private ProcStat(RandomAccessFile file) {
         this.file = file;
     }
 
     /** Opens the process's stat file; fails when no such process exists. */
     public static ProcStat open(long pid) throws IOException {
-        return new ProcStat(pid, new RandomAccessFile("/proc/" + pid + "/stat", "r"));
-    }
-
-    public long pid() {
-        return pid;
+        return new ProcStat(new RandomAccessFile("/proc/" + pid + "/stat", "r"));
     }
 
     /** Alive and not a zombie (a killed postmaster stays a zombie until its new parent reaps it). */
