@@ -34,7 +34,13 @@ public sealed interface Action {
      * Create the {@code wanted} slots; drop those in {@code managed} (slots of members we have known)
      * that are no longer wanted. Slots of other tools are never touched.
      */
-    record SyncSlots(Set<String> wanted, Set<String> managed) implements Action {}
+    record SyncSlots(Set<String> wanted, Set<String> managed) implements Action {
+        /** Whether Postgres, with these slots, lacks a wanted one or keeps a managed one no longer wanted. */
+        public boolean changes(java.util.List<String> present) {
+            return wanted.stream().anyMatch(s -> !present.contains(s))
+                    || present.stream().anyMatch(s -> managed.contains(s) && !wanted.contains(s));
+        }
+    }
 
     /** pg_ctl promote, then record the timeline switch in history. */
     record Promote(long oldTimeline, long lsn) implements Action {}

@@ -78,6 +78,8 @@ public final class HaLoop implements AutoCloseable {
     private final Map<String, Long> slotLastSeen = new HashMap<>();
     private NodeRole lastRole;
     private String lastDecision;
+    /** The current cycle's timings; loop thread only. */
+    private CycleTimes times = new CycleTimes();
     private volatile boolean postmasterAlive;
     private volatile boolean leaderBusy;
     /** The action the loop is executing now, or null: Postgres stopping during it is expected. */
@@ -141,7 +143,6 @@ public final class HaLoop implements AutoCloseable {
         fenceThread = new Thread(this::fenceUntilStopped, "vigil-fence");
         fenceThread.setDaemon(true);
         fenceThread.start();
-        side.scheduleWithFixedDelay(this::renewWhileBusy, 1000, 1000, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -291,11 +292,14 @@ public final class HaLoop implements AutoCloseable {
     /** One observe → decide → act cycle. Returns true when the next cycle should follow at once. */
     boolean cycle() {
         long started = clock.getAsLong();
+        times = new CycleTimes();
         try {
             return runCycle();
         } finally {
             Duration took = Duration.ofNanos(clock.getAsLong() - started);
-            events.cycle(took, took.compareTo(settings.loopWaitDuration()) > 0);
+            boolean overran = took.compareTo(settings.loopWaitDuration()) > 0;
+            if (overran) log.warn(times.describe(took, settings.loopWaitDuration()));
+            events.cycle(took, overran);
         }
     }
 
@@ -304,7 +308,9 @@ public final class HaLoop implements AutoCloseable {
             r.run();
         }
         PendingCommand pc = takeCommand();
+        long observeStarted = clock.getAsLong();
         Observation o = observe(pc == null ? null : pc.command());
+        times.observe(clock.getAsLong() - observeStarted);
         Plan plan = Decider.decide(o);
         if (!memberPublished) {
             // Before the first actions (starting Postgres takes seconds): peers electing a leader must see this
@@ -321,8 +327,13 @@ public final class HaLoop implements AutoCloseable {
         String error = null;
         boolean allDone = true;
         for (Action a : plan.actions()) {
+            long actStarted = clock.getAsLong();
+            java.util.concurrent.ScheduledFuture<?> renewing = null;
             try {
                 leaderBusy = lease.held() && isLong(a);
+                if (leaderBusy) {
+                    renewing = side.scheduleWithFixedDelay(this::renewWhileBusy, 1000, 1000, TimeUnit.MILLISECONDS);
+                }
                 acting = a;
                 if (!execute(a, o)) {
                     log.info("{} did not succeed (compare-and-set lost); the rest of the plan is dropped",
@@ -336,8 +347,10 @@ public final class HaLoop implements AutoCloseable {
                 allDone = false;
                 break;
             } finally {
+                if (renewing != null) renewing.cancel(false);
                 leaderBusy = false;
                 acting = null;
+                times.action(a.getClass().getSimpleName(), clock.getAsLong() - actStarted);
             }
         }
         publish(o, plan, error);
@@ -494,6 +507,11 @@ public final class HaLoop implements AutoCloseable {
                 || a instanceof Action.SetSyncStandbys);
     }
 
+    private static boolean onlyTouchesEtcd(Action a) {
+        return a instanceof Action.RenewLeader || a instanceof Action.PublishLeaderPosition
+                || a instanceof Action.WriteSync || a instanceof Action.ClearFailover;
+    }
+
     private static List<String> names(Plan p) {
         return p.actions().stream().map(a -> a.getClass().getSimpleName()).toList();
     }
@@ -507,6 +525,7 @@ public final class HaLoop implements AutoCloseable {
             ensureLease();
             ClusterView v = store.read();
             events.etcdCall(Duration.ofNanos(clock.getAsLong() - readStarted), false);
+            times.etcd(clock.getAsLong() - readStarted);
             view = Optional.of(v);
             lastView = v;
             etcdLastSeenEpoch = System.currentTimeMillis() / 1000;
@@ -515,10 +534,13 @@ public final class HaLoop implements AutoCloseable {
         } catch (StoreException e) {
             log.warn("etcd unreachable: {}", e.getMessage());
             events.etcdCall(Duration.ofNanos(clock.getAsLong() - readStarted), true);
+            times.etcd(clock.getAsLong() - readStarted);
             view = Optional.empty();
         }
+        long pgStarted = clock.getAsLong();
         LocalPostgres local = pg.observe();
         long now = clock.getAsLong();
+        times.postgres(now - pgStarted);
         if (lease.held() && local.hasData() && !local.isRunningPrimary() && !settings.paused()) {
             // primary_start_timeout counts while we lead without a writable primary (down, starting, or a standby
             // whose promotion keeps failing), from when the agent may act again, not during a pause
@@ -834,7 +856,8 @@ public final class HaLoop implements AutoCloseable {
     // ---------------------------------------------------------------- publish
 
     private void publish(Observation o, Plan plan, String error) {
-        LocalPostgres local = pg.observe();
+        // a fresh look only when an action touched Postgres: each look is several queries
+        LocalPostgres local = plan.actions().stream().allMatch(HaLoop::onlyTouchesEtcd) ? o.local() : pg.observe();
         boolean holdsKey = lease.held();
         NodeRole role = NodeRole.of(local, holdsKey);
         if (lastRole != null && role != lastRole) {

@@ -4,6 +4,8 @@ import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.FailoverRequest;
 import io.vigil.cluster.Member;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import io.vigil.config.AgentConfig;
 import java.util.Set;
@@ -51,9 +53,11 @@ final class LeaderRules {
                     : Plan.of(why + ": releasing the leader key", new Action.ReleaseLeader());
         }
         if (pg.isRunningPrimary()) {
-            return SyncRules.step(o, view, Plan.of("leader: holding the key, Postgres is primary",
-                    new Action.RenewLeader(), new Action.PublishLeaderPosition(pg.walPosition().value()),
-                    new Action.SyncSlots(wantedSlots(o, view), managedSlots(o, view))));
+            List<Action> actions = new ArrayList<>(List.of(new Action.RenewLeader(),
+                    new Action.PublishLeaderPosition(pg.walPosition().value())));
+            Action.SyncSlots slots = new Action.SyncSlots(wantedSlots(o, view), managedSlots(o, view));
+            if (slots.changes(pg.slots())) actions.add(slots);
+            return SyncRules.step(o, view, Plan.of("leader: holding the key, Postgres is primary", actions));
         }
         long startTimeoutNanos = o.settings().primaryStartTimeout() * 1_000_000_000L;
         if (o.downSinceNanos() != null && o.nowNanos() - o.downSinceNanos() >= startTimeoutNanos) {

@@ -34,6 +34,11 @@ public final class PostgresControl implements AutoCloseable {
     private final PostgresFiles files;
     private final CommandRunner runner;
     private Connection conn;
+    /** The last IDENTIFY_SYSTEM answer: it can change only when replay moves or Postgres restarts. */
+    private ReplayTimeline lastReplayTimeline;
+
+    private record ReplayTimeline(String postmasterStarted, String replayLsn, long timeline) {
+    }
 
     public PostgresControl(AgentConfig cfg) {
         this.cfg = cfg;
@@ -217,7 +222,7 @@ public final class PostgresControl implements AutoCloseable {
                 long tli = Math.max(Math.max(rs.getLong(4), historyTimeline()), Math.max(rs.getLong(5), rs.getLong(6)));
                 if (!streaming) {
                     // A history file fetched from a leader it cannot follow (diverged) names a timeline it is not on
-                    Long replaying = replayTimeline();
+                    Long replaying = replayTimeline(started, rs.getString(2));
                     if (replaying != null) tli = replaying;
                 }
                 Long lag = rs.getObject(7) == null ? null : rs.getLong(7);
@@ -228,8 +233,17 @@ public final class PostgresControl implements AutoCloseable {
         }
     }
 
-    /** The timeline this standby replays on, from IDENTIFY_SYSTEM; null when no replication connection is allowed. */
-    private Long replayTimeline() {
+    /**
+     * The timeline this standby replays on, from IDENTIFY_SYSTEM; null when no replication connection
+     * is allowed. That is the last replayed record's timeline, so while replay stands still (a standby
+     * that does not stream) the answer is kept instead of a new replication login every cycle.
+     */
+    private Long replayTimeline(String postmasterStarted, String replayLsn) {
+        ReplayTimeline last = lastReplayTimeline;
+        if (last != null && last.postmasterStarted().equals(postmasterStarted)
+                && java.util.Objects.equals(last.replayLsn(), replayLsn)) {
+            return last.timeline();
+        }
         Properties p = new Properties();
         p.setProperty("user", cfg.replicationUser());
         p.setProperty("password", cfg.replicationPassword().reveal());
@@ -242,7 +256,9 @@ public final class PostgresControl implements AutoCloseable {
         try (Connection c = DriverManager.getConnection("jdbc:postgresql://" + localAddress() + "/postgres", p);
              Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("IDENTIFY_SYSTEM")) {
-            return rs.next() ? rs.getLong(2) : null;
+            if (!rs.next()) return null;
+            lastReplayTimeline = new ReplayTimeline(postmasterStarted, replayLsn, rs.getLong(2));
+            return lastReplayTimeline.timeline();
         } catch (SQLException e) {
             log.debug("IDENTIFY_SYSTEM on the local standby failed: {}", e.getMessage());
             return null;

@@ -76,6 +76,26 @@ class DeciderTest {
         }
 
         @Test
+        void slotsAlreadyInPlaceAreLeftAloneAndAStaleOneIsDropped() {
+            LocalPostgres withSlot = withSlots(Fixtures.primary(1, 500), List.of("n2"));
+            Plan p = Decider.decide(obs(view("me", 0, lead("me", 1), member("n2", 1)), withSlot));
+            assertThat(p.actions()).containsExactly(new Action.RenewLeader(), new Action.PublishLeaderPosition(500));
+
+            LocalPostgres stale = withSlots(Fixtures.primary(1, 500), List.of("n2", "n3"));
+            Observation o = Fixtures.slotsSeen(obs(view("me", 0, lead("me", 1), member("n2", 1)), stale),
+                    Map.of("n3", 100 * SEC - 4000 * SEC));
+            assertThat(Decider.decide(o).actions())
+                    .contains(new Action.SyncSlots(java.util.Set.of("n2"), java.util.Set.of("n2", "n3")));
+        }
+
+        private LocalPostgres withSlots(LocalPostgres p, List<String> slots) {
+            return new LocalPostgres(p.hasData(), p.running(), p.accepting(), p.inRecovery(), p.timeline(),
+                    p.writeLsn(), p.receiveLsn(), p.replayLsn(), p.streaming(), p.upstream(), p.systemId(),
+                    p.serverVersion(), p.postmasterStartTime(), p.replayLagSeconds(), p.replication(), slots,
+                    p.pendingRestart(), p.syncStandbyNames());
+        }
+
+        @Test
         void slotOfAMemberGoneLessThanMemberSlotsTtlIsKept() {
             Observation o = Fixtures.slotsSeen(obs(view("me", 0, lead("me", 1)), Fixtures.primary(1, 5)),
                     Map.of("n3", 100 * SEC - 60 * SEC, "old", 100 * SEC - 4000 * SEC));

@@ -36,8 +36,7 @@ class OperatorRulesTest {
         @Test
         void leaderKeepsRenewingItsKey() {
             Plan p = Decider.decide(paused(obs(view("me", 0, lead("me", 1)), Fixtures.primary(1, 500))));
-            assertThat(types(p)).containsExactly(Action.RenewLeader.class, Action.PublishLeaderPosition.class,
-                    Action.SyncSlots.class);
+            assertThat(types(p)).containsExactly(Action.RenewLeader.class, Action.PublishLeaderPosition.class);
             assertThat(p.reason()).startsWith("paused: ");
         }
 
