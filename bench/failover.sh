@@ -13,13 +13,15 @@
 #                                            tables and the ratio Vigil / Patroni of the medians. Needs root
 #                                            and free ports 2379, 5433-5435, 8008-8010. Also prints
 #                                            both idle agents' memory and CPU over FOOTPRINT_SECONDS (60);
-#                                            FOOTPRINT_THREADS=1 adds CPU per thread.
+#                                            FOOTPRINT_THREADS=1 adds CPU per thread, idle and
+#                                            for each survivor during each node death.
 set -euo pipefail
 VS_PATRONI=""
 if [ "${1:-}" = "--vs-patroni" ]; then VS_PATRONI=1; shift; fi
 RUNS=${1:-3}
 [[ "$RUNS" =~ ^[0-9]+$ && "$RUNS" -ge 1 && "$RUNS" -le 100 ]] || { echo "RUNS must be 1..100" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/proc.sh"
 DIR=${VIGIL_DEMO_DIR:-/tmp/vigil-demo}
 DEMO=$HERE/../deploy/local/demo.sh
 PORTS=(5433 5434 5435)
@@ -73,7 +75,7 @@ wait_streaming() { # node: until the leader's pg_stat_replication shows it strea
 survivor_ticks() { # CPU clock ticks used so far by the agents of every node but $1
   local n t=0
   for n in "${NODES[@]}"; do
-    [ "$n" = "$1" ] || t=$((t + $(awk '{print $14+$15}' "/proc/$(cat "$DIR/$n/agent.pid")/stat")))
+    [ "$n" = "$1" ] || t=$((t + $(ticks "/proc/$(cat "$DIR/$n/agent.pid")/stat")))
   done
   echo "$t"
 }
@@ -95,11 +97,20 @@ measure() {
     sleep "$(awk -v lw="$LOOP_WAIT" -v seed="$RANDOM" 'BEGIN {srand(seed); printf "%.2f", rand() * lw}')"
     L=$(leader)
     c0=$(survivor_ticks "$L")
+    declare -A th0=()
+    if [ -n "${FOOTPRINT_THREADS:-}" ]; then
+      for n in "${NODES[@]}"; do [ "$n" = "$L" ] || th0[$n]=$(thread_ticks "$(cat "$DIR/$n/agent.pid")"); done
+    fi
     t0=$(now)
     kill -9 "$(cat "$DIR/$L/agent.pid")" "$(head -1 "$DIR/$L/data/postmaster.pid")"
     echo "run $r: killed $L (agent and postmaster) at $(date -d "@$t0" +%T.%3N)" >&2
     wait_write; death+=("$(echo "$(now) - $t0" | bc)")
     deathcpu+=("$(echo "scale=2; ($(survivor_ticks "$L") - $c0) / $(getconf CLK_TCK)" | bc)")
+    for n in "${!th0[@]}"; do
+      ap=$(cat "$DIR/$n/agent.pid")
+      echo "run $r: $n's agent (up $(ps -o etimes= -p "$ap" | tr -d ' ') s) during the node death, clock ticks per thread:" >&2
+      thread_diff "${th0[$n]}" "$(thread_ticks "$ap")" >&2
+    done
     t0=$(now); "$DEMO" start "$L" >/dev/null
     wait_streaming "$L"
     rejoin+=("$(echo "$(now) - $t0" | bc)")

@@ -9,7 +9,7 @@ threads=${2:-}
 [ -z "$threads" ] || [ "$threads" = "--threads" ] || { echo "usage: bench/footprint.sh [SECONDS] [--threads]" >&2; exit 2; }
 [[ "$secs" =~ ^[0-9]+$ && "$secs" -ge 10 && "$secs" -le 3600 ]] || { echo "SECONDS must be 10..3600" >&2; exit 2; }
 hz=$(getconf CLK_TCK)
-ticks() { awk '{print $14+$15}' "$1"; }   # a /proc stat file: user + system clock ticks
+. "$(dirname "$0")/proc.sh"
 declare -A t0 pid
 for n in node1 node2 node3; do
   p=$(cat "$DIR/$n/agent.pid" 2>/dev/null) || { echo "$n is not running (demo.sh up)" >&2; exit 1; }
@@ -17,12 +17,6 @@ for n in node1 node2 node3; do
   pid[$n]=$p
   t0[$n]=$(ticks /proc/$p/stat)
 done
-thread_ticks() { # pid: "name ticks" per thread, threads of one name summed
-  local t
-  for t in /proc/"$1"/task/*; do
-    printf '%s %s\n' "$(tr ' ' '_' < "$t/comm" 2>/dev/null)" "$(ticks "$t/stat" 2>/dev/null)"
-  done | awk 'NF == 2 {sub(/-[0-9]+$/, "-N", $1); sum[$1] += $2} END {for (n in sum) print n, sum[n]}'
-}
 declare -A th0
 if [ -n "$threads" ]; then
   for n in node1 node2 node3; do th0[$n]=$(thread_ticks "${pid[$n]}"); done
@@ -48,6 +42,5 @@ done
 [ -n "$threads" ] || exit 0
 for n in node1 node2 node3; do
   echo "$n: clock ticks per thread over $secs s ($hz per second; threads that did not run left out)"
-  LC_ALL=C join -a 2 -e 0 -o 2.1,1.2,2.2 <(echo "${th0[$n]}" | LC_ALL=C sort) <(thread_ticks "${pid[$n]}" | LC_ALL=C sort) \
-    | awk '$3 - $2 > 0 {printf "  %-24s %6d\n", $1, $3 - $2}' | sort -k2 -n -r
+  thread_diff "${th0[$n]}" "$(thread_ticks "${pid[$n]}")"
 done

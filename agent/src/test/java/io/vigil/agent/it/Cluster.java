@@ -79,8 +79,10 @@ final class Cluster implements AutoCloseable {
         this.ttl = ttl;
         this.loopWait = loopWait;
         this.retryTimeout = retryTimeout;
+        Leftovers.sweep();
         root = Path.of("/tmp", "vigil-it-" + UUID.randomUUID().toString().substring(0, 8));
         Files.createDirectories(root);
+        Leftovers.markDirectory(root);
         jar = root.resolve("vigil.jar");
         Files.copy(Path.of(System.getProperty("vigil.jar", "target/vigil.jar")), jar);
         etcd = net == null ? new EtcdServer(root.resolve("etcd")) : new EtcdCluster(net, root.resolve("etcd"));

@@ -18,6 +18,12 @@ final class Network implements AutoCloseable {
     private final Map<String, Integer> hosts = new LinkedHashMap<>();
 
     Network() {
+        Leftovers.sweep();
+        try {
+            Leftovers.markNetwork(id);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         sh("ip", "link", "add", bridge, "type", "bridge");
         sh("ip", "addr", "add", "10.231." + subnet + ".1/24", "dev", bridge);
         sh("ip", "link", "set", bridge, "up");
@@ -92,5 +98,6 @@ final class Network implements AutoCloseable {
             Processes.run(List.of("ip", "netns", "del", ns(h)));
         }
         Processes.run(List.of("ip", "link", "del", bridge));
+        Leftovers.unmarkNetwork(id);
     }
 }
