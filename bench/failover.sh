@@ -158,9 +158,10 @@ FOOT_SECS=${FOOTPRINT_SECONDS:-60}
 WORK=$(mktemp -d /tmp/vs-patroni.XXXXXX)
 chmod 755 "$WORK"
 cleanup() {
+  local rc=$?
   VIGIL_DEMO_DIR=$WORK/vigil "$HERE/../deploy/local/demo.sh" down >/dev/null 2>&1 || true
   PATRONI_BENCH_DIR=$WORK/patroni "$HERE/patroni-cluster.sh" down >/dev/null 2>&1 || true
-  rm -rf "$WORK"
+  if [ "$rc" -eq 0 ]; then rm -rf "$WORK"; else echo "failed: logs kept in $WORK/{vigil,patroni}/nodeN/agent.log" >&2; fi
 }
 trap cleanup EXIT
 
@@ -173,6 +174,8 @@ wait_healthy
 VIGIL_FOOT=$(VIGIL_DEMO_DIR=$DIR "$HERE/footprint.sh" "$FOOT_SECS" ${FOOTPRINT_THREADS:+--threads})
 mapfile -t v < <(medians)
 "$DEMO" down >/dev/null
+echo "$VIGIL_TABLE"   # now, not only at the end: a failure on Patroni's side keeps Vigil's figures
+echo
 
 export PATRONI_BENCH_DIR=$WORK/patroni
 DIR=$PATRONI_BENCH_DIR
@@ -185,8 +188,6 @@ PATRONI_FOOT=$(VIGIL_DEMO_DIR=$DIR "$HERE/footprint.sh" "$FOOT_SECS" ${FOOTPRINT
 mapfile -t p < <(medians)
 "$DEMO" down >/dev/null
 
-echo "$VIGIL_TABLE"
-echo
 echo "$PATRONI_TABLE"
 echo
 echo "idle agents after the runs, over $FOOT_SECS s (agent process only; Postgres not included)"
