@@ -35,10 +35,19 @@ public sealed interface Action {
      * that are no longer wanted. Slots of other tools are never touched.
      */
     record SyncSlots(Set<String> wanted, Set<String> managed) implements Action {
-        /** Whether Postgres, with these slots, lacks a wanted one or keeps a managed one no longer wanted. */
+        /** The wanted slots missing from {@code present}. */
+        public java.util.List<String> toCreate(java.util.List<String> present) {
+            return wanted.stream().filter(s -> !present.contains(s)).toList();
+        }
+
+        /** The slots in {@code present} that we manage and no longer want. */
+        public java.util.List<String> toDrop(java.util.List<String> present) {
+            return present.stream().filter(s -> managed.contains(s) && !wanted.contains(s)).toList();
+        }
+
+        /** Whether Postgres, with these slots, has anything to create or drop. */
         public boolean changes(java.util.List<String> present) {
-            return wanted.stream().anyMatch(s -> !present.contains(s))
-                    || present.stream().anyMatch(s -> managed.contains(s) && !wanted.contains(s));
+            return !toCreate(present).isEmpty() || !toDrop(present).isEmpty();
         }
     }
 

@@ -507,6 +507,7 @@ public final class HaLoop implements AutoCloseable {
                 || a instanceof Action.SetSyncStandbys);
     }
 
+    /** Actions after which the cycle's look at Postgres still holds. */
     private static boolean onlyTouchesEtcd(Action a) {
         return a instanceof Action.RenewLeader || a instanceof Action.PublishLeaderPosition
                 || a instanceof Action.WriteSync || a instanceof Action.ClearFailover;
@@ -524,8 +525,7 @@ public final class HaLoop implements AutoCloseable {
         try {
             ensureLease();
             ClusterView v = store.read();
-            events.etcdCall(Duration.ofNanos(clock.getAsLong() - readStarted), false);
-            times.etcd(clock.getAsLong() - readStarted);
+            etcdCallDone(readStarted, false);
             view = Optional.of(v);
             lastView = v;
             etcdLastSeenEpoch = System.currentTimeMillis() / 1000;
@@ -533,8 +533,7 @@ public final class HaLoop implements AutoCloseable {
             if (leaderWatch == null) leaderWatch = store.watchLeader(this::wakeUp);
         } catch (StoreException e) {
             log.warn("etcd unreachable: {}", e.getMessage());
-            events.etcdCall(Duration.ofNanos(clock.getAsLong() - readStarted), true);
-            times.etcd(clock.getAsLong() - readStarted);
+            etcdCallDone(readStarted, true);
             view = Optional.empty();
         }
         long pgStarted = clock.getAsLong();
@@ -581,6 +580,13 @@ public final class HaLoop implements AutoCloseable {
                 lease.untilNanos(), downSinceNanos, notStreamingSinceNanos, rewindFailed, Map.copyOf(slotLastSeen),
                 command, parametersStale, syncConfirmed, failsafeConfirmed, failsafeLeader, leaderlessSinceNanos,
                 failedAsPrimaryNanos, watchdog.problem());
+    }
+
+    /** The cycle's etcd part (keep-alive and read) ended: counted by the metrics and the cycle's timings. */
+    private void etcdCallDone(long startedNanos, boolean failed) {
+        long took = clock.getAsLong() - startedNanos;
+        events.etcdCall(Duration.ofNanos(took), failed);
+        times.etcd(took);
     }
 
     /** Keeps our lease alive (one keep-alive per cycle), granting a new one if it is gone. */
@@ -673,7 +679,7 @@ public final class HaLoop implements AutoCloseable {
             return true;
         }
         if (a instanceof Action.SyncSlots s) {
-            pg.syncSlots(s.wanted(), s.managed(), o.local().slots());
+            pg.syncSlots(s.toCreate(o.local().slots()), s.toDrop(o.local().slots()));
             return true;
         }
         if (a instanceof Action.Promote p) {

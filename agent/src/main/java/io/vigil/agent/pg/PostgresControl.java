@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -240,7 +239,7 @@ public final class PostgresControl implements AutoCloseable {
      */
     private Long replayTimeline(String postmasterStarted, String replayLsn) {
         ReplayTimeline last = lastReplayTimeline;
-        if (last != null && last.postmasterStarted().equals(postmasterStarted)
+        if (last != null && java.util.Objects.equals(last.postmasterStarted(), postmasterStarted)
                 && java.util.Objects.equals(last.replayLsn(), replayLsn)) {
             return last.timeline();
         }
@@ -534,20 +533,16 @@ public final class PostgresControl implements AutoCloseable {
     }
 
     /** Creates missing physical slots in {@code wanted} and drops inactive ones not in it. */
-    public void syncSlots(Set<String> wanted, Set<String> managed, List<String> present) {
+    public void syncSlots(List<String> create, List<String> drop) {
         try (Statement st = connection().createStatement()) {
-            for (String slot : wanted) {
-                if (!present.contains(slot)) {
-                    st.execute("SELECT pg_create_physical_replication_slot(" + literal(slot) + ", true)");
-                    log.info("created replication slot {}", slot);
-                }
+            for (String slot : create) {
+                st.execute("SELECT pg_create_physical_replication_slot(" + literal(slot) + ", true)");
+                log.info("created replication slot {}", slot);
             }
-            for (String slot : present) {
-                if (managed.contains(slot) && !wanted.contains(slot)) {
-                    st.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
-                            + " WHERE slot_name = " + literal(slot) + " AND NOT active");
-                    log.info("dropped replication slot {}", slot);
-                }
+            for (String slot : drop) {
+                st.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                        + " WHERE slot_name = " + literal(slot) + " AND NOT active");
+                log.info("dropped replication slot {}", slot);
             }
         } catch (SQLException e) {
             closeConnection();

@@ -81,7 +81,9 @@ final class Leftovers {
     private static void removeNetwork(String id, Path mark) throws IOException {
         System.err.println("leftovers: removing network " + id + " of a test run that was killed");
         for (String ns : namespaces("v" + id + "-")) {
-            for (String pid : output(List.of("ip", "netns", "pids", ns))) Processes.signal(Long.parseLong(pid), "KILL");
+            for (String pid : Processes.output(List.of("ip", "netns", "pids", ns))) {
+                Processes.signal(Long.parseLong(pid), "KILL");
+            }
             Processes.run(List.of("ip", "netns", "del", ns));
         }
         Processes.run(List.of("ip", "link", "del", "vb" + id));
@@ -99,18 +101,7 @@ final class Leftovers {
     }
 
     private static List<String> namespaces(String prefix) throws IOException {
-        return output(List.of("ip", "netns", "list")).stream().map(l -> l.split(" ")[0])
+        return Processes.output(List.of("ip", "netns", "list")).stream().map(l -> l.split(" ")[0])
                 .filter(n -> n.startsWith(prefix)).toList();
-    }
-
-    private static List<String> output(List<String> command) throws IOException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        List<String> lines = new String(p.getInputStream().readAllBytes()).lines().filter(l -> !l.isBlank()).toList();
-        try {
-            return p.waitFor() == 0 ? lines : List.of();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return List.of();
-        }
     }
 }

@@ -44,6 +44,18 @@ final class Processes {
         }
     }
 
+    /** The command's non-blank output lines, or none when it fails. */
+    static List<String> output(List<String> command) throws IOException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        List<String> lines = new String(p.getInputStream().readAllBytes()).lines().filter(l -> !l.isBlank()).toList();
+        try {
+            return p.waitFor() == 0 ? lines : List.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        }
+    }
+
     static void signal(long pid, String sig) {
         run(List.of("kill", "-" + sig, String.valueOf(pid)));
     }
