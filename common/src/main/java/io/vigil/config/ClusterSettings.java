@@ -137,4 +137,15 @@ public record ClusterSettings(
     public Duration safetyMargin() {
         return Duration.ofMillis(Math.min(2000, ttl * 1000L / 4));
     }
+
+    /**
+     * The etcd lease the leader key lives on, renewed every second beside the loop: long enough to
+     * ride out {@code retry_timeout} of etcd trouble, plus one renewal interval, and still stop writes
+     * {@code stopMarginSeconds} (the larger of {@link #safetyMargin()} and the watchdog's) before it
+     * ends; never longer than ttl. A dead leader's key goes after this, not after ttl.
+     */
+    public int leaderLeaseSeconds(int watchdogMarginSeconds) {
+        int margin = Math.max((int) Math.ceil(safetyMargin().toMillis() / 1000.0), watchdogMarginSeconds);
+        return (int) Math.min(ttl, (long) retryTimeout + 1 + margin);
+    }
 }

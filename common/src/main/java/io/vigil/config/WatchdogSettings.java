@@ -6,7 +6,8 @@ import java.time.Duration;
 /**
  * The optional Linux watchdog (Patroni's {@code watchdog} section): a device that resets the host
  * when a leading agent stops feeding it. {@code safetyMarginSeconds} is how long before the leader
- * key's expiry the reset comes; -1 means half of ttl.
+ * key's expiry the reset comes; -1 means half of ttl. The leader lease is made long enough for it
+ * (see ClusterSettings#leaderLeaseSeconds).
  */
 public record WatchdogSettings(Mode mode, Path device, int safetyMarginSeconds) {
     public static final Path DEFAULT_DEVICE = Path.of("/dev/watchdog");
@@ -21,10 +22,15 @@ public record WatchdogSettings(Mode mode, Path device, int safetyMarginSeconds) 
         REQUIRED
     }
 
-    /** The watchdog timeout this setting asks for at a given ttl: ttl minus the margin. */
-    public Duration timeout(Duration ttl) {
-        long margin = safetyMarginSeconds < 0 ? ttl.toSeconds() / 2 : safetyMarginSeconds;
-        return Duration.ofSeconds(ttl.toSeconds() - margin);
+    /** The watchdog timeout on a leader lease of {@code lease}: the lease minus the margin. */
+    public Duration timeout(Duration lease, int ttlSeconds) {
+        return Duration.ofSeconds(lease.toSeconds() - marginSeconds(ttlSeconds));
+    }
+
+    /** How long before the leader lease ends the host must be reset (0 when off; -1 counts half of ttl). */
+    public int marginSeconds(int ttlSeconds) {
+        if (mode == Mode.OFF) return 0;
+        return safetyMarginSeconds < 0 ? ttlSeconds / 2 : safetyMarginSeconds;
     }
 
     /**

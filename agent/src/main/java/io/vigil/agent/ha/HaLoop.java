@@ -20,8 +20,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -52,11 +50,7 @@ public final class HaLoop implements AutoCloseable {
     private final Semaphore wake = new Semaphore(0);
     private final java.util.Queue<Runnable> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicReference<NodeStatus> status = new AtomicReference<>();
-    private final ScheduledExecutorService side = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "vigil-renew");
-        t.setDaemon(true);
-        return t;
-    });
+    private final LeaderKeyHolder keyHolder;
 
     private volatile boolean stopping;
     private Thread thread;
@@ -65,8 +59,7 @@ public final class HaLoop implements AutoCloseable {
     private AutoCloseable leaderWatch;
     private volatile long leaseId;
     private volatile long leaseTtlSeconds;
-    private long lastKeepAliveSentNanos;
-    private ClusterSettings settings;
+    private volatile ClusterSettings settings;
     private Long downSinceNanos;
     private Long notStreamingSinceNanos;
     private Long leaderlessSinceNanos;
@@ -81,7 +74,6 @@ public final class HaLoop implements AutoCloseable {
     /** The current cycle's timings; loop thread only. */
     private CycleTimes times = new CycleTimes();
     private volatile boolean postmasterAlive;
-    private volatile boolean leaderBusy;
     /** The action the loop is executing now, or null: Postgres stopping during it is expected. */
     private volatile Action acting;
     private long etcdLastSeenEpoch;
@@ -127,6 +119,8 @@ public final class HaLoop implements AutoCloseable {
         this.fenceProcess = new FenceProcess(cfg.dataDir(), clock);
         this.watchdog = new Watchdog(cfg.watchdog(), Watchdog::setTimeoutWithPerl, clock);
         this.lease = new LeaderLease(this::leaseMoved);
+        this.keyHolder = new LeaderKeyHolder(cfg.name(), store, lease, clock, () -> settings,
+                () -> cfg.watchdog().marginSeconds(settings.ttl()), this::wakeUp);
     }
 
     public NodeStatus status() {
@@ -300,6 +294,7 @@ public final class HaLoop implements AutoCloseable {
             boolean overran = took.compareTo(settings.loopWaitDuration()) > 0;
             if (overran) log.warn(times.describe(took, settings.loopWaitDuration()));
             events.cycle(took, overran);
+            keyHolder.cycleEnded();
         }
     }
 
@@ -328,12 +323,8 @@ public final class HaLoop implements AutoCloseable {
         boolean allDone = true;
         for (Action a : plan.actions()) {
             long actStarted = clock.getAsLong();
-            java.util.concurrent.ScheduledFuture<?> renewing = null;
             try {
-                leaderBusy = lease.held() && isLong(a);
-                if (leaderBusy) {
-                    renewing = side.scheduleWithFixedDelay(this::renewWhileBusy, 1000, 1000, TimeUnit.MILLISECONDS);
-                }
+                keyHolder.busy(lease.held() && isLong(a));
                 acting = a;
                 if (!execute(a, o)) {
                     log.info("{} did not succeed (compare-and-set lost); the rest of the plan is dropped",
@@ -347,8 +338,7 @@ public final class HaLoop implements AutoCloseable {
                 allDone = false;
                 break;
             } finally {
-                if (renewing != null) renewing.cancel(false);
-                leaderBusy = false;
+                keyHolder.busy(false);
                 acting = null;
                 times.action(a.getClass().getSimpleName(), clock.getAsLong() - actStarted);
             }
@@ -495,7 +485,7 @@ public final class HaLoop implements AutoCloseable {
         return confirmed;
     }
 
-    /** Actions that can outlast the lease; the key is renewed beside them while the leader runs one. */
+    /** Actions that can outlast the leader lease; the key is renewed beside them whatever the loop's last cycle. */
     private static boolean isLong(Action a) {
         return a instanceof Action.InitializeDatabase || a instanceof Action.StartPrimary || a instanceof Action.HandOver
                 || a instanceof Action.StartReplica || a instanceof Action.Promote || a instanceof Action.RestartPostgres;
@@ -589,7 +579,7 @@ public final class HaLoop implements AutoCloseable {
         times.etcd(took);
     }
 
-    /** Keeps our lease alive (one keep-alive per cycle), granting a new one if it is gone. */
+    /** Keeps our member lease alive (one keep-alive per cycle), granting a new one if it is gone. */
     private void ensureLease() {
         if (leaseId != 0 && leaseTtlSeconds != settings.ttl()) {
             // The old lease is left to expire: the leader key moves at the next renewal, members at the next publish.
@@ -597,18 +587,11 @@ public final class HaLoop implements AutoCloseable {
             leaseId = 0;
         }
         if (leaseId != 0) {
-            long sent = clock.getAsLong();
-            if (store.refreshLease(leaseId)) {
-                lastKeepAliveSentNanos = sent;
-                return;
-            }
-            log.warn("our etcd lease {} expired; granting a new one", Long.toHexString(leaseId));
-            lease.clear();
+            if (store.refreshLease(leaseId)) return;
+            log.warn("our member lease {} expired; granting a new one", Long.toHexString(leaseId));
         }
-        long sent = clock.getAsLong();
         leaseTtlSeconds = settings.ttl();
         leaseId = store.grantLease(leaseTtlSeconds);
-        lastKeepAliveSentNanos = sent;
     }
 
     // ---------------------------------------------------------------- act
@@ -629,9 +612,8 @@ public final class HaLoop implements AutoCloseable {
         Map<String, Object> params = settings.postgresql().parameters();
         Duration startTimeout = Duration.ofSeconds(Math.max(60, settings.primaryStartTimeout()));
         if (a instanceof Action.ClaimInitialize c) {
-            boolean won = store.claimInitialize(cfg.name(), leaseId);
+            boolean won = keyHolder.claimInitialize();
             if (won) {
-                leaderRenewed();
                 store.initializeSettings(cfg.bootstrapSettings());
             }
             return won;
@@ -655,17 +637,11 @@ public final class HaLoop implements AutoCloseable {
             return store.completeInitialize(d.systemId());
         }
         if (a instanceof Action.AcquireLeader l) {
-            boolean won = store.acquireLeader(cfg.name(), leaseId);
-            if (won) leaderRenewed();
-            return won;
+            return keyHolder.acquire();
         }
         if (a instanceof Action.RenewLeader r) {
-            boolean ours = store.renewLeader(cfg.name(), leaseId);
-            if (ours) {
-                leaderRenewed();
-            } else {
-                lease.clear();
-            }
+            boolean ours = keyHolder.renew();
+            if (!ours) lease.clear();
             return ours;
         }
         if (a instanceof Action.ReleaseLeader r) {
@@ -822,10 +798,6 @@ public final class HaLoop implements AutoCloseable {
                 (clock.getAsLong() - started) / 1_000_000, received, shutdownAt);
     }
 
-    private void leaderRenewed() {
-        lease.renewed(lastKeepAliveSentNanos, Duration.ofSeconds(leaseTtlSeconds).toNanos());
-    }
-
     private void abandonBootstrap() {
         try {
             store.abandonInitialize();
@@ -949,29 +921,17 @@ public final class HaLoop implements AutoCloseable {
         }
     }
 
-    /**
-     * While the loop is inside a long action as leader (initdb, crash recovery, promote), keep the
-     * key: keep-alive, then compare-on-owner renewal. Only a success extends the deadline.
-     */
-    private void renewWhileBusy() {
-        if (!leaderBusy || !lease.held()) return;
-        try {
-            long sent = clock.getAsLong();
-            if (store.refreshLease(leaseId) && store.renewLeader(cfg.name(), leaseId)) {
-                lease.renewed(sent, Duration.ofSeconds(leaseTtlSeconds).toNanos());
-            }
-        } catch (StoreException e) {
-            log.warn("could not renew the leader key during a long action: {}", e.getMessage());
-        }
-    }
-
     /** A new lease deadline (0: no longer leading) goes to the fence process and the watchdog. */
     private void leaseMoved(long untilNanos) {
         boolean fenced = untilNanos != 0 && !settings.paused();
         fenceProcess.heartbeat(fenced ? untilNanos - settings.safetyMargin().toNanos() : 0);
         wakeFence();
+        keyHolder.leading(untilNanos != 0);
         if (fenced) {
-            watchdog.keepalive(settings.ttlDuration(), settings.loopWaitDuration());
+            int leaderLease = keyHolder.leaseSeconds();
+            // renewals come every second while the loop is within ttl - leader lease of its last cycle
+            long renewalGap = Math.max(1, settings.loopWait() - (settings.ttl() - leaderLease));
+            watchdog.keepalive(Duration.ofSeconds(leaderLease), settings.ttl(), Duration.ofSeconds(renewalGap));
         } else {
             watchdog.disable();
         }
@@ -1037,16 +997,18 @@ public final class HaLoop implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        side.shutdownNow();
         boolean wasLeader = lease.held();
+        keyHolder.busy(true);   // keep the key while Postgres shuts down, so replicas get its last WAL first
         pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
         lease.clear();
+        keyHolder.close();
         try {
             if (wasLeader) {
                 // Our last position: a replica that lacks it knows it must wait for us if we all start again
                 LocalPostgres stopped = pg.observe();
                 if (!stopped.running() && stopped.writeLsn() != null) store.putStatus(stopped.writeLsn().value());
                 store.releaseLeader(cfg.name());
+                keyHolder.revoke();
                 log.info("released the leader key after a clean shutdown");
             }
             if (leaseId != 0) store.revokeLease(leaseId);

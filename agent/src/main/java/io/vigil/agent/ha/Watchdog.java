@@ -57,13 +57,14 @@ final class Watchdog {
 
     /**
      * Called at every renewal while leading: arms the device if needed, then feeds it. Returns false
-     * when the watchdog is required and does not work (see {@link #problem()}).
+     * when the watchdog is required and does not work (see {@link #problem()}). {@code renewalGap} is
+     * the longest a healthy leader goes between renewals.
      */
-    synchronized boolean keepalive(Duration ttl, Duration loopWait) {
+    synchronized boolean keepalive(Duration lease, int ttlSeconds, Duration renewalGap) {
         if (settings.mode() == Mode.OFF) return true;
-        int wanted = (int) settings.timeout(ttl).toSeconds();
+        int wanted = (int) settings.timeout(lease, ttlSeconds).toSeconds();
         if (device != null && wanted != armedTimeout) disable();
-        if (device == null && !arm(wanted, loopWait)) return settings.mode() != Mode.REQUIRED;
+        if (device == null && !arm(wanted, renewalGap)) return settings.mode() != Mode.REQUIRED;
         try {
             device.write('1');
             device.flush();
@@ -93,22 +94,22 @@ final class Watchdog {
         return device != null;
     }
 
-    private boolean arm(int wanted, Duration loopWait) {
+    private boolean arm(int wanted, Duration renewalGap) {
         String missing = deviceProblem();
         if (missing != null) return fail(missing);
         if (wanted < 1) {
-            return fail("ttl minus watchdog.safety_margin leaves " + wanted + " s for the watchdog; lower"
-                    + " watchdog.safety_margin");
+            return fail("the leader lease minus watchdog.safety_margin leaves " + wanted + " s for the watchdog;"
+                    + " lower watchdog.safety_margin");
         }
         OptionalInt inForce = timeoutSetter.set(settings.device(), wanted);
         if (inForce.isEmpty()) return fail("the timeout of " + settings.device() + " could not be set or read");
         if (inForce.getAsInt() > wanted) {
             return fail(settings.device() + " keeps a timeout of " + inForce.getAsInt() + " s, longer than the "
-                    + wanted + " s (ttl - safety_margin) needed to reset the host before the leader key expires");
+                    + wanted + " s (leader lease - safety_margin) needed to reset the host before the leader key expires");
         }
-        if (inForce.getAsInt() <= loopWait.toSeconds()) {
-            return fail(settings.device() + " keeps a timeout of " + inForce.getAsInt() + " s, not longer than"
-                    + " loop_wait (" + loopWait.toSeconds() + " s): it would reset a healthy host");
+        if (inForce.getAsInt() <= renewalGap.toSeconds()) {
+            return fail(settings.device() + " keeps a timeout of " + inForce.getAsInt() + " s, not longer than the "
+                    + renewalGap.toSeconds() + " s between renewals: it would reset a healthy host");
         }
         try {
             device = new FileOutputStream(settings.device().toFile());

@@ -73,8 +73,8 @@ class WatchdogTest {
             return OptionalInt.of(s);
         });
         assertThat(w.problem()).isNull();
-        assertThat(w.keepalive(TTL, LOOP_WAIT)).isTrue();
-        assertThat(w.keepalive(TTL, LOOP_WAIT)).isTrue();
+        assertThat(w.keepalive(TTL, 30, LOOP_WAIT)).isTrue();
+        assertThat(w.keepalive(TTL, 30, LOOP_WAIT)).isTrue();
         assertThat(asked.get()).isEqualTo(25);
         assertThat(w.armed()).isTrue();
         w.disable();
@@ -90,8 +90,8 @@ class WatchdogTest {
             asked.set(s);
             return OptionalInt.of(s);
         });
-        assertThat(w.keepalive(TTL, LOOP_WAIT)).isTrue();
-        assertThat(w.keepalive(Duration.ofSeconds(20), Duration.ofSeconds(5))).isTrue();
+        assertThat(w.keepalive(TTL, 30, LOOP_WAIT)).isTrue();
+        assertThat(w.keepalive(Duration.ofSeconds(20), 20, Duration.ofSeconds(5))).isTrue();
         assertThat(asked.get()).isEqualTo(15);
         w.disable();
         // the FIFO may see both openings as one session (no moment without a writer): compare the bytes
@@ -100,21 +100,21 @@ class WatchdogTest {
 
     @Test
     void safetyMarginMinusOneIsHalfOfTtl() {
-        assertThat(new WatchdogSettings(Mode.AUTOMATIC, fifo, -1).timeout(TTL)).isEqualTo(Duration.ofSeconds(15));
+        assertThat(new WatchdogSettings(Mode.AUTOMATIC, fifo, -1).timeout(TTL, 30)).isEqualTo(Duration.ofSeconds(15));
     }
 
     @Test
     void requiredWatchdogWithoutDeviceKeepsTheNodeFromLeading() {
         Watchdog w = watchdog(Mode.REQUIRED, dir.resolve("missing"), 5, (d, s) -> OptionalInt.of(s));
         assertThat(w.problem()).contains("does not exist").contains("modprobe softdog");
-        assertThat(w.keepalive(TTL, LOOP_WAIT)).isFalse();
+        assertThat(w.keepalive(TTL, 30, LOOP_WAIT)).isFalse();
         assertThat(w.armed()).isFalse();
     }
 
     @Test
     void automaticWatchdogWithoutDeviceLetsTheNodeLeadWithoutIt() {
         Watchdog w = watchdog(Mode.AUTOMATIC, dir.resolve("missing"), 5, (d, s) -> OptionalInt.of(s));
-        assertThat(w.keepalive(TTL, LOOP_WAIT)).isTrue();
+        assertThat(w.keepalive(TTL, 30, LOOP_WAIT)).isTrue();
         assertThat(w.problem()).isNull();
         assertThat(w.armed()).isFalse();
     }
@@ -122,7 +122,7 @@ class WatchdogTest {
     @Test
     void requiredWatchdogWhoseTimeoutStaysTooLongIsNotUsed() {
         Watchdog w = watchdog(Mode.REQUIRED, fifo, 5, (d, s) -> OptionalInt.of(60));
-        assertThat(w.keepalive(TTL, LOOP_WAIT)).isFalse();
+        assertThat(w.keepalive(TTL, 30, LOOP_WAIT)).isFalse();
         assertThat(w.problem()).contains("timeout of 60 s").contains("25 s");
         assertThat(w.armed()).isFalse();
         assertThat(received.toString()).isEmpty();
@@ -131,14 +131,14 @@ class WatchdogTest {
     @Test
     void watchdogTimeoutNotLongerThanLoopWaitIsRefused() {
         Watchdog w = watchdog(Mode.REQUIRED, fifo, 5, (d, s) -> OptionalInt.of(10));
-        assertThat(w.keepalive(TTL, LOOP_WAIT)).isFalse();
-        assertThat(w.problem()).contains("loop_wait");
+        assertThat(w.keepalive(TTL, 30, LOOP_WAIT)).isFalse();
+        assertThat(w.problem()).contains("between renewals");
     }
 
     @Test
     void marginAsLongAsTtlLeavesNoTimeout() {
         Watchdog w = watchdog(Mode.REQUIRED, fifo, 30, (d, s) -> OptionalInt.of(s));
-        assertThat(w.keepalive(TTL, LOOP_WAIT)).isFalse();
+        assertThat(w.keepalive(TTL, 30, LOOP_WAIT)).isFalse();
         assertThat(w.problem()).contains("lower watchdog.safety_margin");
     }
 
@@ -147,7 +147,7 @@ class WatchdogTest {
         Watchdog w = watchdog(Mode.OFF, fifo, 5, (d, s) -> {
             throw new AssertionError("must not be asked");
         });
-        assertThat(w.keepalive(TTL, LOOP_WAIT)).isTrue();
+        assertThat(w.keepalive(TTL, 30, LOOP_WAIT)).isTrue();
         assertThat(w.problem()).isNull();
         assertThat(w.armed()).isFalse();
     }

@@ -42,16 +42,14 @@ class OperatorEndpointsIT extends ClusterTest {
         String[] stale = patch(replica, "{\"postgresql\": {\"parameters\": {\"work_mem\": \"9MB\"}}}", etag);
         assertThat(stale[0]).as(stale[1]).isEqualTo("409");
 
-        // a new ttl moves the leader key to a lease of that ttl, without a leader change
-        assertThat(Cluster.http("PATCH", leader.api("/config"), "{\"ttl\": 9}", AUTH)[0]).isEqualTo("200");
+        // new timing moves the leader key to a leader lease of retry_timeout + 1 s + margin, members to a ttl lease,
+        // without a leader change
+        assertThat(Cluster.http("PATCH", leader.api("/config"), "{\"ttl\": 9, \"retry_timeout\": 3}", AUTH)[0])
+                .isEqualTo("200");
         try (io.etcd.jetcd.Client etcd = io.etcd.jetcd.Client.builder().endpoints("http://" + cluster.etcd.endpoint()).build()) {
-            io.etcd.jetcd.ByteSequence key = io.etcd.jetcd.ByteSequence.from("/vigil/it/leader".getBytes());
-            Awaitility.await("leader key on a 9 s lease").atMost(Duration.ofSeconds(15)).until(() -> {
-                var kv = etcd.getKVClient().get(key).get().getKvs();
-                if (kv.isEmpty()) return false;
-                return etcd.getLeaseClient().timeToLive(kv.get(0).getLease(), io.etcd.jetcd.options.LeaseOption.DEFAULT)
-                        .get().getGrantedTTL() == 9 && kv.get(0).getValue().toString().equals(leader.name);
-            });
+            Awaitility.await("leader key on a 6 s lease, member keys on 9 s ones").atMost(Duration.ofSeconds(15))
+                    .until(() -> grantedTtl(etcd, "/vigil/it/leader", leader.name) == 6
+                            && cluster.nodes.stream().allMatch(n -> grantedTtl(etcd, "/vigil/it/members/" + n.name, null) == 9));
         }
         assertThat(cluster.primaries()).containsExactly(leader);
 
@@ -144,4 +142,15 @@ class OperatorEndpointsIT extends ClusterTest {
         return new String[] {String.valueOf(r.statusCode()), r.body()};
     }
 
+    /** The granted TTL of the lease {@code key} lives on (-1: no such key, or its value is not {@code value}). */
+    static long grantedTtl(io.etcd.jetcd.Client etcd, String key, String value) {
+        try {
+            var kv = etcd.getKVClient().get(io.etcd.jetcd.ByteSequence.from(key.getBytes())).get().getKvs();
+            if (kv.isEmpty() || (value != null && !kv.get(0).getValue().toString().equals(value))) return -1;
+            return etcd.getLeaseClient().timeToLive(kv.get(0).getLease(), io.etcd.jetcd.options.LeaseOption.DEFAULT)
+                    .get().getGrantedTTL();
+        } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("etcd read of " + key + " failed", e);
+        }
+    }
 }

@@ -1,0 +1,180 @@
+package io.vigil.agent.ha;
+
+import io.vigil.config.ClusterSettings;
+import io.vigil.store.ClusterStore;
+import io.vigil.store.StoreException;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's hold on the leader key. The key lives on an etcd lease of its own, the leader lease
+ * ({@link ClusterSettings#leaderLeaseSeconds}), shorter than ttl; member keys stay on the ttl lease.
+ * While we lead, a thread renews it every second beside the loop (keep-alive, then compare-on-owner),
+ * as long as the loop finished a cycle within {@code ttl - leader lease} or runs a long action. So a
+ * dead leader's key goes within the leader lease, and a stalled loop keeps it at most ttl past its
+ * last cycle, as before. Only a success extends the {@link LeaderLease} deadline.
+ */
+final class LeaderKeyHolder implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LeaderKeyHolder.class);
+    private static final long RENEW_EVERY_MS = 1000;
+
+    private final String name;
+    private final ClusterStore store;
+    private final LeaderLease lease;
+    private final LongSupplier clock;
+    private final Supplier<ClusterSettings> settings;
+    private final IntSupplier watchdogMarginSeconds;
+    private final Runnable wakeLoop;
+    private final Object renewing = new Object();
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "vigil-renew");
+        t.setDaemon(true);
+        return t;
+    });
+    private ScheduledFuture<?> beside;            // guarded by this
+    private long leaseId;                         // guarded by renewing
+    private long leaseSeconds;                    // guarded by renewing
+    private volatile long lastCycleEndNanos;
+    private volatile boolean busy;
+    private volatile boolean failing;
+
+    LeaderKeyHolder(String name, ClusterStore store, LeaderLease lease, LongSupplier clock,
+                    Supplier<ClusterSettings> settings, IntSupplier watchdogMarginSeconds, Runnable wakeLoop) {
+        this.name = name;
+        this.store = store;
+        this.lease = lease;
+        this.clock = clock;
+        this.settings = settings;
+        this.watchdogMarginSeconds = watchdogMarginSeconds;
+        this.wakeLoop = wakeLoop;
+        this.lastCycleEndNanos = clock.getAsLong();
+    }
+
+    /** The leader lease now in force, in seconds. */
+    int leaseSeconds() {
+        return settings.get().leaderLeaseSeconds(watchdogMarginSeconds.getAsInt());
+    }
+
+    /** Creates the key on a fresh leader lease if it does not exist. */
+    boolean acquire() {
+        return create(store::acquireLeader);
+    }
+
+    /** Claims the right to initialise the cluster, the key with it, on a fresh leader lease. */
+    boolean claimInitialize() {
+        return create(store::claimInitialize);
+    }
+
+    /** One of the store's create-if-absent transactions for the leader key, given our name and a lease. */
+    private interface KeyCreation {
+        boolean create(String name, long leaseId);
+    }
+
+    private boolean create(KeyCreation creation) {
+        synchronized (renewing) {
+            long sent = clock.getAsLong();
+            if (!creation.create(name, grant())) return false;
+            lease.renewed(sent, seconds(leaseSeconds));
+            return true;
+        }
+    }
+
+    /** The loop's renewal; also takes over a key that holds our name on another lease (agent restart). */
+    boolean renew() {
+        synchronized (renewing) {
+            long sent = clock.getAsLong();
+            if (!keepAlive()) return false;
+            lease.renewed(sent, seconds(leaseSeconds));
+            return true;
+        }
+    }
+
+    /** The loop finished a cycle. */
+    void cycleEnded() {
+        lastCycleEndNanos = clock.getAsLong();
+    }
+
+    /** The loop runs an action that can take longer than the gate (initdb, start, promote): renew meanwhile. */
+    void busy(boolean longAction) {
+        busy = longAction;
+    }
+
+    /** Called at every deadline change: renewals beside the loop run while we lead. */
+    synchronized void leading(boolean leading) {
+        if (leading && beside == null) {
+            beside = thread.scheduleWithFixedDelay(this::renewBeside, RENEW_EVERY_MS, RENEW_EVERY_MS,
+                    TimeUnit.MILLISECONDS);
+        } else if (!leading && beside != null) {
+            beside.cancel(false);
+            beside = null;
+        }
+    }
+
+    /** Revokes the leader lease (clean shutdown, after the key was released). */
+    void revoke() {
+        synchronized (renewing) {
+            if (leaseId != 0) store.revokeLease(leaseId);
+            leaseId = 0;
+        }
+    }
+
+    @Override
+    public void close() {
+        thread.shutdownNow();
+    }
+
+    private void renewBeside() {
+        if (!lease.held()) return;
+        ClusterSettings s = settings.get();
+        long gateNanos = seconds(s.ttl() - leaseSeconds());
+        if (!busy && clock.getAsLong() - lastCycleEndNanos > gateNanos) return;   // the loop is stalled: let it go
+        try {
+            synchronized (renewing) {
+                long sent = clock.getAsLong();
+                if (keepAlive()) {
+                    lease.renewedIfHeld(sent, seconds(leaseSeconds));
+                    if (failing) log.info("leader key renewed again beside the loop");
+                    failing = false;
+                    return;
+                }
+            }
+            if (lease.held()) {
+                log.warn("the leader key is no longer ours; waking the loop");
+                wakeLoop.run();
+            }
+        } catch (StoreException e) {
+            if (!failing) log.warn("could not renew the leader key beside the loop: {}", e.getMessage());
+            failing = true;
+        }
+    }
+
+    /** Keep-alive of the leader lease (a fresh one if it is gone or its length changed), then compare-on-owner. */
+    private boolean keepAlive() {
+        int wanted = leaseSeconds();
+        if (leaseId == 0 || leaseSeconds != wanted || !store.refreshLease(leaseId)) {
+            if (leaseId != 0 && leaseSeconds != wanted) {
+                log.info("leader lease changes from {} s to {} s: moving the key to a new etcd lease", leaseSeconds, wanted);
+            }
+            grant();
+        }
+        return store.renewLeader(name, leaseId);
+    }
+
+    private long grant() {
+        leaseSeconds = leaseSeconds();
+        leaseId = store.grantLease(leaseSeconds);
+        return leaseId;
+    }
+
+    private static long seconds(long s) {
+        return Duration.ofSeconds(s).toNanos();
+    }
+}

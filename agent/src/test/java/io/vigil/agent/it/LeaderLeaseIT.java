@@ -1,0 +1,66 @@
+package io.vigil.agent.it;
+
+import static io.vigil.agent.it.OperatorEndpointsIT.grantedTtl;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KeyValue;
+import java.time.Duration;
+import java.util.List;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/** The leader key lives on a lease shorter than ttl, kept alive beside the loop, and goes with a dead leader. */
+class LeaderLeaseIT extends ClusterTest {
+    private static final String LEADER_KEY = "/vigil/it/leader";
+
+    @Test
+    void leaderKeyOnAShortLeaseOutlivesLoopWaitAndGoesWithADeadLeader() throws Exception {
+        // ttl 20, loop_wait 10, retry_timeout 3: the leader lease is 3 + 1 + 2 = 6 s, shorter than loop_wait,
+        // so the key lasts between two cycles only if it is renewed beside the loop.
+        cluster = Cluster.start(3, 20, 10, 3);
+        Cluster.Node leader = cluster.awaitPrimary(Duration.ofSeconds(30));
+        try (Client etcd = Client.builder().endpoints("http://" + cluster.etcd.endpoint()).build()) {
+            String startedAt = leader.queryStrings("SELECT pg_postmaster_start_time()::text").get(0);
+            KeyValue key = leaderKey(etcd);
+            assertThat(key.getValue().toString()).isEqualTo(leader.name);
+            assertThat(grantedTtl(etcd, LEADER_KEY, leader.name)).isEqualTo(6);
+            for (Cluster.Node n : cluster.nodes) {
+                assertThat(grantedTtl(etcd, "/vigil/it/members/" + n.name, null)).as(n.name + "'s member key").isEqualTo(20);
+            }
+
+            Awaitility.await("the same leader key, never re-created, across two loop_waits")
+                    .during(Duration.ofSeconds(25)).atMost(Duration.ofSeconds(35)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> {
+                        KeyValue now = leaderKey(etcd);
+                        return now != null && now.getCreateRevision() == key.getCreateRevision()
+                                && now.getModRevision() == key.getModRevision();
+                    });
+            assertThat(cluster.primaries()).containsExactly(leader);
+            assertThat(leader.queryStrings("SELECT pg_postmaster_start_time()::text"))
+                    .as("the primary was never fenced and restarted meanwhile").containsExactly(startedAt);
+
+            leader.execute("CREATE TABLE kept (id int)");
+            leader.execute("INSERT INTO kept VALUES (1)");
+            long lsn = leader.queryLong("SELECT pg_current_wal_lsn() - '0/0'");
+            List<Cluster.Node> replicas = cluster.nodes.stream().filter(n -> n != leader).toList();
+            for (Cluster.Node r : replicas) {
+                Awaitility.await(r.name + " caught up").atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                        .until(() -> r.queryLong("SELECT pg_last_wal_replay_lsn() - '0/0'") >= lsn);
+            }
+            leader.killAgent();
+            leader.killPostmaster();
+
+            Cluster.Node promoted = cluster.awaitPrimary(Duration.ofSeconds(60));
+            assertThat(promoted).isNotSameAs(leader);
+            assertThat(promoted.queryLong("SELECT count(*) FROM kept")).isEqualTo(1);
+            assertThat(grantedTtl(etcd, LEADER_KEY, promoted.name)).isEqualTo(6);
+        }
+    }
+
+    private static KeyValue leaderKey(Client etcd) throws Exception {
+        List<KeyValue> kvs = etcd.getKVClient().get(ByteSequence.from(LEADER_KEY.getBytes())).get().getKvs();
+        return kvs.isEmpty() ? null : kvs.get(0);
+    }
+}
