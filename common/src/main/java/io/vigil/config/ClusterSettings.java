@@ -140,12 +140,18 @@ public record ClusterSettings(
 
     /**
      * The etcd lease the leader key lives on, renewed every second beside the loop: long enough to
-     * ride out {@code retry_timeout} of etcd trouble, plus one renewal interval, and still stop writes
-     * {@code stopMarginSeconds} (the larger of {@link #safetyMargin()} and the watchdog's) before it
-     * ends; never longer than ttl. A dead leader's key goes after this, not after ttl.
+     * ride out {@code retry_timeout} of etcd trouble, plus {@link #RENEWAL_SLACK_SECONDS}, and still
+     * stop writes a margin (the larger of {@link #safetyMargin()} and the watchdog's) before it ends;
+     * never longer than ttl. A dead leader's key goes after this, not after ttl.
      */
     public int leaderLeaseSeconds(int watchdogMarginSeconds) {
         int margin = Math.max((int) Math.ceil(safetyMargin().toMillis() / 1000.0), watchdogMarginSeconds);
-        return (int) Math.min(ttl, (long) retryTimeout + 1 + margin);
+        return (int) Math.min(ttl, (long) retryTimeout + RENEWAL_SLACK_SECONDS + margin);
     }
+
+    /**
+     * After etcd trouble ends, the time a leader has to renew: the attempt under way when it ended
+     * (renewals beside the loop give up after 1 s), then one that reaches etcd again.
+     */
+    public static final int RENEWAL_SLACK_SECONDS = 2;
 }

@@ -19,6 +19,12 @@ public interface ClusterStore extends AutoCloseable {
     /** One linearizable range read of the whole cluster prefix. */
     ClusterView read();
 
+    /**
+     * The same store on the same connection, whose calls give up after {@code timeout} (a quick
+     * retry beats one long wait on a connection that stalled). Closing it leaves the connection open.
+     */
+    ClusterStore withCallTimeout(java.time.Duration timeout);
+
     /** Grants a new lease of {@code ttlSeconds}; returns its id. */
     long grantLease(long ttlSeconds);
 
@@ -27,6 +33,12 @@ public interface ClusterStore extends AutoCloseable {
 
     /** Revokes the lease, deleting every key bound to it. */
     void revokeLease(long leaseId);
+
+    /**
+     * Keeps the leader key: a keep-alive of {@code leaseId} and a read of the key, sent together (one
+     * round trip). True only if the lease lives and the key holds {@code name} on that lease.
+     */
+    boolean keepLeader(String name, long leaseId);
 
     /** Creates the leader key with {@code name} on {@code leaseId} only if it does not exist. */
     boolean acquireLeader(String name, long leaseId);

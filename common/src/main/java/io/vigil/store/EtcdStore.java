@@ -53,11 +53,23 @@ public final class EtcdStore implements ClusterStore {
     private final String prefix;
     private final Duration timeout;
 
+    private final boolean ownsClient;
+
     public EtcdStore(Client client, String clusterPrefix, Duration callTimeout) {
+        this(client, clusterPrefix, callTimeout, true);
+    }
+
+    private EtcdStore(Client client, String clusterPrefix, Duration callTimeout, boolean ownsClient) {
         this.client = client;
         this.kv = client.getKVClient();
         this.prefix = clusterPrefix;
         this.timeout = callTimeout;
+        this.ownsClient = ownsClient;
+    }
+
+    @Override
+    public ClusterStore withCallTimeout(Duration callTimeout) {
+        return new EtcdStore(client, prefix, callTimeout, false);
     }
 
     /** Builds a client from the node config (endpoints, optional user/password and TLS). */
@@ -235,6 +247,29 @@ public final class EtcdStore implements ClusterStore {
     }
 
     @Override
+    public boolean keepLeader(String name, long leaseId) {
+        ByteSequence k = key("leader");
+        CompletableFuture<LeaseKeepAliveResponse> alive = client.getLeaseClient().keepAliveOnce(leaseId);
+        CompletableFuture<TxnResponse> held = kv.txn().If(valueIs(k, name)).Then(Op.get(k, GetOption.DEFAULT)).commit();
+        try {
+            CompletableFuture.allOf(alive, held).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreException("interrupted during etcd leader keep", e);
+        } catch (ExecutionException e) {
+            if (rootMessage(e).contains("requested lease not found")) return false;
+            throw new StoreException("etcd leader keep failed: " + rootMessage(e), e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            alive.cancel(true);
+            held.cancel(true);
+            throw new StoreException("etcd leader keep did not answer within " + timeout.toMillis() + " ms", e);
+        }
+        TxnResponse r = held.join();
+        return alive.join().getTTL() > 0 && r.isSucceeded()
+                && r.getGetResponses().get(0).getKvs().get(0).getLease() == leaseId;
+    }
+
+    @Override
     public boolean renewLeader(String name, long leaseId) {
         ByteSequence k = key("leader");
         TxnResponse r = await(kv.txn().If(valueIs(k, name)).Then(Op.get(k, GetOption.DEFAULT)).commit(), "leader renew");
@@ -370,6 +405,6 @@ public final class EtcdStore implements ClusterStore {
 
     @Override
     public void close() {
-        client.close();
+        if (ownsClient) client.close();
     }
 }

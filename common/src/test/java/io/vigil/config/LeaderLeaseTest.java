@@ -15,14 +15,15 @@ class LeaderLeaseTest {
 
     @ParameterizedTest(name = "ttl {0}, loop_wait {1}, retry_timeout {2}, watchdog margin {3}: leader lease {4} s")
     @CsvSource({
-            // retry_timeout + 1 s between renewals + the stop margin (2 s at most), capped by ttl
-            "30, 10, 10, 0, 13",
-            "10,  2,  3, 0,  6",
-            " 6,  1,  2, 0,  5",     // margin 1.5 s rounds up to 2
+            // retry_timeout + 2 s to renew after etcd comes back + the stop margin (2 s at most), capped by ttl
+            "30, 10, 10, 0, 14",
+            "10,  2,  3, 0,  7",
+            " 8,  2,  2, 0,  6",     // margin 2 s (a quarter of ttl)
+            " 6,  1,  2, 0,  6",     // margin 1.5 s rounds up to 2
             " 5,  1,  2, 0,  5",     // capped: ttl already leaves no more than that
-            "30, 10, 10, 5, 16",     // the watchdog's larger margin lengthens the lease
-            "10,  2,  3, 5,  9",
-            "20,  2,  9, 5, 15",
+            "30, 10, 10, 5, 17",     // the watchdog's larger margin lengthens the lease
+            "10,  2,  3, 5, 10",
+            "20,  2,  9, 5, 16",
             "12,  2,  5, 7, 12"})     // capped by ttl
     void leaderLeaseRidesOutRetryTimeoutAndTheMarginWithinTtl(int ttl, int loopWait, int retry, int watchdogMargin,
                                                              int expected) {

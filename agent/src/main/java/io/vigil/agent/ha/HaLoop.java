@@ -124,7 +124,8 @@ public final class HaLoop implements AutoCloseable {
     }
 
     public NodeStatus status() {
-        return status.get();
+        NodeStatus s = status.get();
+        return s == null ? null : s.withLeaderUntil(lease.untilNanos());
     }
 
     public void start() {

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 /**
  * This node's hold on the leader key. The key lives on an etcd lease of its own, the leader lease
  * ({@link ClusterSettings#leaderLeaseSeconds}), shorter than ttl; member keys stay on the ttl lease.
- * While we lead, a thread renews it every second beside the loop (keep-alive, then compare-on-owner),
+ * While we lead, a thread renews it every second beside the loop (keep-alive and a look at the key, together),
  * as long as the loop finished a cycle within {@code ttl - leader lease} or runs a long action. So a
  * dead leader's key goes within the leader lease, and a stalled loop keeps it at most ttl past its
  * last cycle, as before. Only a success extends the {@link LeaderLease} deadline.
@@ -25,9 +25,12 @@ import org.slf4j.LoggerFactory;
 final class LeaderKeyHolder implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaderKeyHolder.class);
     private static final long RENEW_EVERY_MS = 1000;
+    /** Per renewal beside the loop: a stalled connection costs one attempt, not the whole retry_timeout. */
+    static final java.time.Duration BESIDE_CALL_TIMEOUT = java.time.Duration.ofSeconds(1);
 
     private final String name;
     private final ClusterStore store;
+    private final ClusterStore quickStore;
     private final LeaderLease lease;
     private final LongSupplier clock;
     private final Supplier<ClusterSettings> settings;
@@ -50,6 +53,7 @@ final class LeaderKeyHolder implements AutoCloseable {
                     Supplier<ClusterSettings> settings, IntSupplier watchdogMarginSeconds, Runnable wakeLoop) {
         this.name = name;
         this.store = store;
+        this.quickStore = store.withCallTimeout(BESIDE_CALL_TIMEOUT);
         this.lease = lease;
         this.clock = clock;
         this.settings = settings;
@@ -110,7 +114,7 @@ final class LeaderKeyHolder implements AutoCloseable {
     /** Called at every deadline change: renewals beside the loop run while we lead. */
     synchronized void leading(boolean leading) {
         if (leading && beside == null) {
-            beside = thread.scheduleWithFixedDelay(this::renewBeside, RENEW_EVERY_MS, RENEW_EVERY_MS,
+            beside = thread.scheduleAtFixedRate(this::renewBeside, RENEW_EVERY_MS, RENEW_EVERY_MS,
                     TimeUnit.MILLISECONDS);
         } else if (!leading && beside != null) {
             beside.cancel(false);
@@ -139,7 +143,9 @@ final class LeaderKeyHolder implements AutoCloseable {
         try {
             synchronized (renewing) {
                 long sent = clock.getAsLong();
-                if (keepAlive()) {
+                // a new lease length, or a key to take over, is the loop's renewal's job
+                if (leaseSeconds != leaseSeconds()) return;
+                if (leaseId != 0 && quickStore.keepLeader(name, leaseId)) {
                     lease.renewedIfHeld(sent, seconds(leaseSeconds));
                     if (failing) log.info("leader key renewed again beside the loop");
                     failing = false;
@@ -147,7 +153,8 @@ final class LeaderKeyHolder implements AutoCloseable {
                 }
             }
             if (lease.held()) {
-                log.warn("the leader key is no longer ours; waking the loop");
+                if (!failing) log.warn("the leader key is not on our leader lease; waking the loop to look");
+                failing = true;
                 wakeLoop.run();
             }
         } catch (StoreException e) {

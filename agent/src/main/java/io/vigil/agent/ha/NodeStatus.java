@@ -8,7 +8,8 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * What the HA loop published after its last cycle. The REST API and metrics read only this.
+ * What the HA loop published after its last cycle, with the live lease deadline. The REST API and
+ * metrics read only this.
  *
  * @param cycleEndedNanos  monotonic time the last cycle ended
  * @param etcdLastSeenEpochSeconds wall-clock second of the last successful etcd read (0: never)
@@ -30,6 +31,13 @@ public record NodeStatus(
         long leaderUntilNanos,
         long etcdLastSeenEpochSeconds,
         HaLoop.ScheduledRestart scheduledRestart) {
+
+    /** This status with the lease deadline as it is now (renewals beside the loop move it between cycles). */
+    public NodeStatus withLeaderUntil(long untilNanos) {
+        if (untilNanos == leaderUntilNanos) return this;
+        return new NodeStatus(scope, name, role, holdsKey, local, cluster, settings, tags, decision, actions, lastError,
+                cycleEndedNanos, untilNanos, etcdLastSeenEpochSeconds, scheduledRestart);
+    }
 
     /** This status with a fresher etcd view (for checks that must not act on a stale one). */
     public NodeStatus withCluster(ClusterView fresh) {

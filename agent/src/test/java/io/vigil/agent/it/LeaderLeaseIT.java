@@ -17,7 +17,7 @@ class LeaderLeaseIT extends ClusterTest {
 
     @Test
     void leaderKeyOnAShortLeaseOutlivesLoopWaitAndGoesWithADeadLeader() throws Exception {
-        // ttl 20, loop_wait 10, retry_timeout 3: the leader lease is 3 + 1 + 2 = 6 s, shorter than loop_wait,
+        // ttl 20, loop_wait 10, retry_timeout 3: the leader lease is 3 + 2 + 2 = 7 s, shorter than loop_wait,
         // so the key lasts between two cycles only if it is renewed beside the loop.
         cluster = Cluster.start(3, 20, 10, 3);
         Cluster.Node leader = cluster.awaitPrimary(Duration.ofSeconds(30));
@@ -25,7 +25,7 @@ class LeaderLeaseIT extends ClusterTest {
             String startedAt = leader.queryStrings("SELECT pg_postmaster_start_time()::text").get(0);
             KeyValue key = leaderKey(etcd);
             assertThat(key.getValue().toString()).isEqualTo(leader.name);
-            assertThat(grantedTtl(etcd, LEADER_KEY, leader.name)).isEqualTo(6);
+            assertThat(grantedTtl(etcd, LEADER_KEY, leader.name)).isEqualTo(7);
             for (Cluster.Node n : cluster.nodes) {
                 assertThat(grantedTtl(etcd, "/vigil/it/members/" + n.name, null)).as(n.name + "'s member key").isEqualTo(20);
             }
@@ -55,7 +55,37 @@ class LeaderLeaseIT extends ClusterTest {
             Cluster.Node promoted = cluster.awaitPrimary(Duration.ofSeconds(60));
             assertThat(promoted).isNotSameAs(leader);
             assertThat(promoted.queryLong("SELECT count(*) FROM kept")).isEqualTo(1);
-            assertThat(grantedTtl(etcd, LEADER_KEY, promoted.name)).isEqualTo(6);
+            assertThat(grantedTtl(etcd, LEADER_KEY, promoted.name)).isEqualTo(7);
+        }
+    }
+
+    @Test
+    void primaryCutOffFromEtcdForLessThanRetryTimeoutKeepsLeading() throws Exception {
+        // ttl 20, loop_wait 2, retry_timeout 6: a 10 s leader lease. Patroni's promise: etcd trouble shorter than
+        // retry_timeout does not demote the leader. Here etcd keeps running; only the primary cannot reach it.
+        cluster = Cluster.startIsolated(3, 20, 2, 6, "");
+        Cluster.Node leader = cluster.awaitPrimary(Duration.ofSeconds(30));
+        String startedAt = leader.queryStrings("SELECT pg_postmaster_start_time()::text").get(0);
+        try (Client etcd = Client.builder().endpoints(cluster.etcd.endpoints().stream().map(e -> "http://" + e).toArray(String[]::new)).build()) {
+            KeyValue key = leaderKey(etcd);
+            assertThat(key.getValue().toString()).isEqualTo(leader.name);
+            for (String e : EtcdCluster.HOSTS) cluster.net.cut(leader.name, e);
+            try {
+                Awaitility.await("the primary accepts writes while cut off from etcd")
+                        .during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(8)).pollInterval(Duration.ofMillis(250))
+                        .until(leader::acceptsWrite);
+            } finally {
+                for (String e : EtcdCluster.HOSTS) cluster.net.heal(leader.name, e);
+            }
+            Awaitility.await("the same primary and the same leader key after the cut")
+                    .during(Duration.ofSeconds(12)).atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> {
+                        KeyValue now = leaderKey(etcd);
+                        return now != null && now.getCreateRevision() == key.getCreateRevision()
+                                && cluster.primaries().equals(List.of(leader));
+                    });
+            assertThat(leader.queryStrings("SELECT pg_postmaster_start_time()::text"))
+                    .as("the primary was never fenced and restarted").containsExactly(startedAt);
         }
     }
 

@@ -42,13 +42,13 @@ class OperatorEndpointsIT extends ClusterTest {
         String[] stale = patch(replica, "{\"postgresql\": {\"parameters\": {\"work_mem\": \"9MB\"}}}", etag);
         assertThat(stale[0]).as(stale[1]).isEqualTo("409");
 
-        // new timing moves the leader key to a leader lease of retry_timeout + 1 s + margin, members to a ttl lease,
+        // new timing moves the leader key to a leader lease of retry_timeout + 2 s + margin, members to a ttl lease,
         // without a leader change
         assertThat(Cluster.http("PATCH", leader.api("/config"), "{\"ttl\": 9, \"retry_timeout\": 3}", AUTH)[0])
                 .isEqualTo("200");
         try (io.etcd.jetcd.Client etcd = io.etcd.jetcd.Client.builder().endpoints("http://" + cluster.etcd.endpoint()).build()) {
-            Awaitility.await("leader key on a 6 s lease, member keys on 9 s ones").atMost(Duration.ofSeconds(15))
-                    .until(() -> grantedTtl(etcd, "/vigil/it/leader", leader.name) == 6
+            Awaitility.await("leader key on a 7 s lease, member keys on 9 s ones").atMost(Duration.ofSeconds(15))
+                    .until(() -> grantedTtl(etcd, "/vigil/it/leader", leader.name) == 7
                             && cluster.nodes.stream().allMatch(n -> grantedTtl(etcd, "/vigil/it/members/" + n.name, null) == 9));
         }
         assertThat(cluster.primaries()).containsExactly(leader);
