@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
  * faults, seeded; the seed is printed so a failure can be replayed).
  */
 class ChaosIT extends ClusterTest {
-    private static final int TTL = 6;
+    /** With loop_wait 1 and retry_timeout 2: a 6 s leader lease, renewed beside the loop (up to 2 s after its last cycle). */
+    private static final int TTL = 8;
 
     enum Fault {
         KILL_PRIMARY_NODE, KILL_PRIMARY_AGENT, KILL_PRIMARY_POSTMASTER, FREEZE_PRIMARY_AGENT,
