@@ -34,12 +34,6 @@ public interface ClusterStore extends AutoCloseable {
     /** Revokes the lease, deleting every key bound to it. */
     void revokeLease(long leaseId);
 
-    /**
-     * Keeps the leader key: a keep-alive of {@code leaseId} and a read of the key, sent together (one
-     * round trip). True only if the lease lives and the key holds {@code name} on that lease.
-     */
-    boolean keepLeader(String name, long leaseId);
-
     /** Creates the leader key with {@code name} on {@code leaseId} only if it does not exist. */
     boolean acquireLeader(String name, long leaseId);
 

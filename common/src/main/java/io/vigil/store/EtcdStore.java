@@ -247,29 +247,6 @@ public final class EtcdStore implements ClusterStore {
     }
 
     @Override
-    public boolean keepLeader(String name, long leaseId) {
-        ByteSequence k = key("leader");
-        CompletableFuture<LeaseKeepAliveResponse> alive = client.getLeaseClient().keepAliveOnce(leaseId);
-        CompletableFuture<TxnResponse> held = kv.txn().If(valueIs(k, name)).Then(Op.get(k, GetOption.DEFAULT)).commit();
-        try {
-            CompletableFuture.allOf(alive, held).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StoreException("interrupted during etcd leader keep", e);
-        } catch (ExecutionException e) {
-            if (rootMessage(e).contains("requested lease not found")) return false;
-            throw new StoreException("etcd leader keep failed: " + rootMessage(e), e.getCause());
-        } catch (java.util.concurrent.TimeoutException e) {
-            alive.cancel(true);
-            held.cancel(true);
-            throw new StoreException("etcd leader keep did not answer within " + timeout.toMillis() + " ms", e);
-        }
-        TxnResponse r = held.join();
-        return alive.join().getTTL() > 0 && r.isSucceeded()
-                && r.getGetResponses().get(0).getKvs().get(0).getLease() == leaseId;
-    }
-
-    @Override
     public boolean renewLeader(String name, long leaseId) {
         ByteSequence k = key("leader");
         TxnResponse r = await(kv.txn().If(valueIs(k, name)).Then(Op.get(k, GetOption.DEFAULT)).commit(), "leader renew");

@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
 /**
  * This node's hold on the leader key. The key lives on an etcd lease of its own, the leader lease
  * ({@link ClusterSettings#leaderLeaseSeconds}), shorter than ttl; member keys stay on the ttl lease.
- * While we lead, a thread renews it every second beside the loop (keep-alive and a look at the key, together),
- * as long as the loop finished a cycle within {@code ttl - leader lease} or runs a long action. So a
+ * While we lead, a thread keeps the lease alive every second beside the loop, as long as the loop
+ * finished a cycle within {@code ttl - leader lease} or runs a long action; the loop's own renewal
+ * checks each cycle that the key still holds our name on that lease (compare-on-owner). So a
  * dead leader's key goes within the leader lease, and a stalled loop keeps it at most ttl past its
  * last cycle, as before. Only a success extends the {@link LeaderLease} deadline.
  */
@@ -145,7 +146,7 @@ final class LeaderKeyHolder implements AutoCloseable {
                 long sent = clock.getAsLong();
                 // a new lease length, or a key to take over, is the loop's renewal's job
                 if (leaseSeconds != leaseSeconds()) return;
-                if (leaseId != 0 && quickStore.keepLeader(name, leaseId)) {
+                if (leaseId != 0 && quickStore.refreshLease(leaseId)) {
                     lease.renewedIfHeld(sent, seconds(leaseSeconds));
                     if (failing) log.info("leader key renewed again beside the loop");
                     failing = false;
@@ -153,7 +154,7 @@ final class LeaderKeyHolder implements AutoCloseable {
                 }
             }
             if (lease.held()) {
-                if (!failing) log.warn("the leader key is not on our leader lease; waking the loop to look");
+                if (!failing) log.warn("our leader lease is gone; waking the loop to look");
                 failing = true;
                 wakeLoop.run();
             }
