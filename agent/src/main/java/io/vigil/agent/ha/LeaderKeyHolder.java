@@ -27,7 +27,7 @@ final class LeaderKeyHolder implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaderKeyHolder.class);
     private static final long RENEW_EVERY_MS = 1000;
     /** Per renewal beside the loop: a stalled connection costs one attempt, not the whole retry_timeout. */
-    static final java.time.Duration BESIDE_CALL_TIMEOUT = java.time.Duration.ofSeconds(1);
+    private static final Duration BESIDE_CALL_TIMEOUT = Duration.ofSeconds(1);
 
     private final String name;
     private final ClusterStore store;
