@@ -31,8 +31,9 @@ class ProcStatTest {
 
     @Test
     void aZombieIsNotAlive() throws Exception {
-        // the background sleep exits at once; its parent, now "sleep 30", never reaps it
-        Process parent = new ProcessBuilder("sh", "-c", "sleep 0 & echo $!; exec sleep 30").start();
+        // the background sleep exits after its parent became "sleep 30", which never reaps it (with "sleep 0"
+        // the child could exit before the exec and be reaped by sh: the test then waited for a zombie in vain)
+        Process parent = new ProcessBuilder("sh", "-c", "sleep 1 & echo $!; exec sleep 30").start();
         try {
             long zombie = Long.parseLong(new BufferedReader(new InputStreamReader(parent.getInputStream())).readLine().strip());
             await().atMost(Duration.ofSeconds(10)).until(() -> state(zombie) == 'Z');
