@@ -931,7 +931,7 @@ public final class HaLoop implements AutoCloseable {
         if (fenced) {
             int leaderLease = keyHolder.leaseSeconds();
             // renewals come every second while the loop is within ttl - leader lease of its last cycle
-            long renewalGap = Math.max(1, settings.loopWait() - (settings.ttl() - leaderLease));
+            long renewalGap = Math.max(1, settings.loopWait() - keyHolder.loopSilenceSeconds());
             watchdog.keepalive(Duration.ofSeconds(leaderLease), settings.ttl(), Duration.ofSeconds(renewalGap));
         } else {
             watchdog.disable();

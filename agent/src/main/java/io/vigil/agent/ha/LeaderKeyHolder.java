@@ -68,6 +68,11 @@ final class LeaderKeyHolder implements AutoCloseable {
         return settings.get().leaderLeaseSeconds(watchdogMarginSeconds.getAsInt());
     }
 
+    /** How long after the loop's last cycle the renewals beside it go on: ttl minus the leader lease. */
+    int loopSilenceSeconds() {
+        return settings.get().ttl() - leaseSeconds();
+    }
+
     /** Creates the key on a fresh leader lease if it does not exist. */
     boolean acquire() {
         return create(store::acquireLeader);
@@ -138,8 +143,7 @@ final class LeaderKeyHolder implements AutoCloseable {
 
     private void renewBeside() {
         if (!lease.held()) return;
-        ClusterSettings s = settings.get();
-        long gateNanos = seconds(s.ttl() - leaseSeconds());
+        long gateNanos = seconds(loopSilenceSeconds());
         if (!busy && clock.getAsLong() - lastCycleEndNanos > gateNanos) return;   // the loop is stalled: let it go
         try {
             synchronized (renewing) {
