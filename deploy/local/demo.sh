@@ -238,9 +238,8 @@ cmd_up() {
   healthy || { print_cluster || true; die "cluster not healthy after 120 s; see $DIR/nodeN/agent.log"; }
   print_cluster
   [ -n "${WITH_HAPROXY:-}" ] && start_haproxy
-  echo "postgres password: $(cat "$DIR/pg-password")  (in $DIR/pg-password)"
+  echo "passwords (mode 600, never printed): $DIR/pg-password (postgres), $DIR/rest-password (REST user vigil)"
   echo "psql: PGPASSWORD=\$(cat $DIR/pg-password) psql -h 127.0.0.1 -p 5433 -U postgres"
-  echo "REST user vigil, password: $(cat "$DIR/rest-password")  (in $DIR/rest-password)"
   echo "switchover: curl -s -u vigil:\$(cat $DIR/rest-password) -XPOST http://127.0.0.1:8009/switchover -d '{\"leader\":\"node1\",\"candidate\":\"node2\"}'"
 }
 
