@@ -2,13 +2,17 @@
 # Vigil's fence: stops this node's Postgres when the leader's lease deadline passes without a fresh
 # heartbeat from the agent. It runs beside the agent, not inside it, so a frozen or killed agent
 # cannot keep a primary writable past its lease.
-#   $1  heartbeat file: one line, the deadline in ms on the /proc/uptime clock; removed when the
-#       agent no longer leads (the fence then exits)
+#   $1  heartbeat file: one line, the deadline in ms on the /proc/uptime clock and a check value
+#       (FenceProcess.check), overwritten in place; removed when the agent no longer leads (the fence
+#       then exits). Only a line whose check matches moves the deadline: a torn read does not.
 #   $2  data directory (for postmaster.pid)
+#   $3  the deadline the fence starts with (ms on the /proc/uptime clock)
 # It sleeps until the deadline and looks again; renewals have moved the deadline by then, so it
 # wakes about once per ttl, and it forks nothing while it waits.
 hb=$1
 data=$2
+[[ "${3:-}" =~ ^[0-9]{1,19}$ ]] || { echo "vigil-fence: usage: fence.sh HEARTBEAT_FILE DATA_DIR DEADLINE_MS" >&2; exit 2; }
+deadline=$(( 10#$3 ))
 exec {idle}<> <(:)     # a pipe that never has data: `read -t` on it sleeps without a fork
 now_ms() {
   local up
@@ -21,11 +25,18 @@ nap() { # milliseconds
   read -r -t "$(( $1 / 1000 )).$frac" -u "$idle"
 }
 while [ -f "$hb" ]; do
-  deadline=
-  read -r deadline < "$hb" 2>/dev/null
-  if [[ ! "$deadline" =~ ^[0-9]+$ ]]; then nap 50; continue; fi
+  d= c= fresh=
+  read -r d c < "$hb" 2>/dev/null
+  if [[ "$d" =~ ^[0-9]{1,19}$ && "$c" =~ ^[0-9]{1,10}$ ]] \
+     && (( 10#$c == (10#$d % 1000000007) * 48271 % 2147483647 )); then
+    deadline=$(( 10#$d )) fresh=1
+  fi
   now_ms
-  if (( now < deadline )); then nap $(( deadline - now )); continue; fi
+  if (( now < deadline )); then
+    ms=$(( deadline - now ))
+    if [ -z "$fresh" ] && (( ms > 50 )); then ms=50; fi   # a torn read: look again soon
+    nap $ms; continue
+  fi
   pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null)
   if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
     kill -QUIT "$pid" 2>/dev/null          # immediate shutdown: every backend quits at once

@@ -3,9 +3,13 @@ package io.vigil.agent.ha;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.function.LongSupplier;
@@ -14,7 +18,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The fence outside the JVM: a small bash process (fence.sh) started beside a leading agent. The
- * agent writes the lease deadline (minus the safety margin) to a heartbeat file at every renewal;
+ * agent writes the lease deadline (minus the safety margin) to a heartbeat file at every renewal, in place;
  * if the deadline passes, the fence kills Postgres, even while the agent is frozen or dead. The
  * file is removed when the agent stops leading.
  */
@@ -42,23 +46,37 @@ final class FenceProcess {
                 return;
             }
             long leftMs = Math.max(0, (fenceAtNanos - monotonicNanos.getAsLong()) / 1_000_000);
-            Path tmp = heartbeat.resolveSibling(heartbeat.getFileName() + ".tmp");
-            Files.writeString(tmp, (uptimeMillis() + leftMs) + "\n");
-            Files.move(tmp, heartbeat, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            if (process == null || !process.isAlive()) start();
+            // Overwritten in place, same length each time: needs no free space once the file exists (a full
+            // disk must not stop a primary that holds its lease). The check value lets fence.sh skip a torn read.
+            long deadlineMillis = uptimeMillis() + leftMs;
+            try (FileChannel ch = FileChannel.open(heartbeat, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                ByteBuffer line = ByteBuffer.wrap(heartbeatLine(deadlineMillis).getBytes(StandardCharsets.US_ASCII));
+                while (line.hasRemaining()) ch.write(line, line.position());
+            }
+            if (process == null || !process.isAlive()) start(deadlineMillis);
         } catch (IOException e) {
             log.error("fence heartbeat failed ({}); the in-process fence still stops Postgres at the deadline",
                     e.getMessage());
         }
     }
 
-    private void start() throws IOException {
+    /** The heartbeat file's one line: the deadline and its check value, both fixed width (fence.sh reads them). */
+    static String heartbeatLine(long deadlineMillis) {
+        return String.format("%019d %010d\n", deadlineMillis, check(deadlineMillis));
+    }
+
+    static long check(long deadlineMillis) {
+        return (deadlineMillis % 1_000_000_007L) * 48_271L % 2_147_483_647L;
+    }
+
+    private void start(long deadlineMillis) throws IOException {
         try (InputStream in = FenceProcess.class.getResourceAsStream("/io/vigil/agent/fence.sh")) {
             if (in == null) throw new IOException("fence.sh is missing from the jar");
             Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
         }
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
-        process = new ProcessBuilder(List.of("bash", script.toString(), heartbeat.toString(), dataDir.toString()))
+        process = new ProcessBuilder(List.of("bash", script.toString(), heartbeat.toString(), dataDir.toString(),
+                Long.toString(deadlineMillis)))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(script.resolveSibling("vigil-fence.log").toFile()))
                 .start();

@@ -77,16 +77,45 @@ class LeaderLeaseIT extends ClusterTest {
             } finally {
                 for (String e : EtcdCluster.HOSTS) cluster.net.heal(leader.name, e);
             }
-            Awaitility.await("the same primary and the same leader key after the cut")
-                    .during(Duration.ofSeconds(12)).atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250))
-                    .until(() -> {
-                        KeyValue now = leaderKey(etcd);
-                        return now != null && now.getCreateRevision() == key.getCreateRevision()
-                                && cluster.primaries().equals(List.of(leader));
-                    });
-            assertThat(leader.queryStrings("SELECT pg_postmaster_start_time()::text"))
-                    .as("the primary was never fenced and restarted").containsExactly(startedAt);
+            assertKeepsLeading("after the cut", etcd, key, leader, startedAt, Duration.ofSeconds(12));
         }
+    }
+
+    @Test
+    void aFullDiskDoesNotFenceAHealthyPrimary() throws Exception {
+        // ttl 10, loop_wait 2, retry_timeout 3: a 7 s leader lease. The fence's heartbeat lives beside the data
+        // directory; on a full disk it must still reach the fence, or the fence stops a primary that holds its lease.
+        cluster = Cluster.startIsolated(3, 10, 2, 3, "");
+        Cluster.Node leader = cluster.awaitPrimary(Duration.ofSeconds(30));
+        String startedAt = leader.queryStrings("SELECT pg_postmaster_start_time()::text").get(0);
+        try (Client etcd = Client.builder().endpoints(cluster.etcd.endpoints().stream().map(e -> "http://" + e).toArray(String[]::new)).build()) {
+            KeyValue key = leaderKey(etcd);
+            assertThat(key.getValue().toString()).isEqualTo(leader.name);
+            // A fresh WAL segment with room in it first: Postgres itself stops when it must create one on a full disk.
+            leader.execute("CREATE TABLE before_full (id int)");
+            leader.execute("SELECT pg_switch_wal()");
+            leader.execute("INSERT INTO before_full VALUES (1)");
+            leader.fillDisk();
+            try {
+                assertKeepsLeading("for two leader leases on a full disk", etcd, key, leader, startedAt, Duration.ofSeconds(15));
+            } finally {
+                leader.freeDisk();
+            }
+        }
+    }
+
+    /** Throughout {@code during}: the same leader key (never re-created) and {@code leader} the only primary, never restarted. */
+    private void assertKeepsLeading(String when, Client etcd, KeyValue key, Cluster.Node leader, String startedAt,
+                                    Duration during) throws Exception {
+        Awaitility.await("the same primary and the same leader key " + when)
+                .during(during).atMost(during.plusSeconds(8)).pollInterval(Duration.ofMillis(250))
+                .until(() -> {
+                    KeyValue now = leaderKey(etcd);
+                    return now != null && now.getCreateRevision() == key.getCreateRevision()
+                            && cluster.primaries().equals(List.of(leader));
+                });
+        assertThat(leader.queryStrings("SELECT pg_postmaster_start_time()::text"))
+                .as("the primary was never fenced and restarted").containsExactly(startedAt);
     }
 
     private static KeyValue leaderKey(Client etcd) throws Exception {
