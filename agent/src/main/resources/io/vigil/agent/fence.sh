@@ -8,7 +8,7 @@
 #   $2  data directory (for postmaster.pid)
 #   $3  the deadline the fence starts with (ms on the /proc/uptime clock)
 # It sleeps until the deadline and looks again; renewals have moved the deadline by then, so it
-# wakes about once per ttl, and it forks nothing while it waits.
+# wakes about once per leader lease, and it forks nothing while it waits.
 hb=$1
 data=$2
 [[ "${3:-}" =~ ^[0-9]{1,19}$ ]] || { echo "vigil-fence: usage: fence.sh HEARTBEAT_FILE DATA_DIR DEADLINE_MS" >&2; exit 2; }

@@ -164,6 +164,7 @@ public final class PostgresFiles {
             sb.append("*:*:*:").append(escape(cfg.rewindUser())).append(':').append(escape(cfg.rewindPassword().reveal())).append('\n');
         }
         Path file = cfg.pgpass();
+        if (holds(file, sb.toString())) return;   // nothing to write: a start on a full disk still works
         try {
             Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
             Files.deleteIfExists(tmp);
@@ -172,6 +173,16 @@ public final class PostgresFiles {
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write pgpass file " + file, e);
+        }
+    }
+
+    /** The file exists with mode 600 and exactly this content. */
+    private static boolean holds(Path file, String content) {
+        try {
+            return Files.getPosixFilePermissions(file).equals(PosixFilePermissions.fromString("rw-------"))
+                    && Files.readString(file).equals(content);
+        } catch (IOException e) {
+            return false;
         }
     }
 
