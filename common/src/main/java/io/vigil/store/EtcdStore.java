@@ -104,7 +104,18 @@ public final class EtcdStore implements ClusterStore {
                 .connectTimeout(Duration.ofSeconds(2))
                 .retryMaxAttempts(0)
                 .keepaliveTime(Duration.ofSeconds(5))
-                .keepaliveTimeout(Duration.ofSeconds(3));
+                .keepaliveTimeout(Duration.ofSeconds(3))
+                .vertx(quietVertx());
+    }
+
+    /**
+     * One event loop, and Vert.x's blocked-thread check every 10 s instead of every second: an idle
+     * agent should not wake for it. The client closes it with itself.
+     */
+    private static io.vertx.core.Vertx quietVertx() {
+        return io.vertx.core.Vertx.vertx(new io.vertx.core.VertxOptions()
+                .setEventLoopPoolSize(1)
+                .setBlockedThreadCheckInterval(10_000));
     }
 
     private static ByteSequence bytes(String s) {

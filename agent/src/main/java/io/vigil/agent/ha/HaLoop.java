@@ -3,6 +3,7 @@ package io.vigil.agent.ha;
 import io.vigil.agent.peers.PeerClient;
 import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.agent.pg.PostgresControl;
+import io.vigil.agent.pg.PostmasterDeathWatch;
 import io.vigil.agent.pg.ProcStat;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.HostPort;
@@ -56,6 +57,7 @@ public final class HaLoop implements AutoCloseable {
     private Thread thread;
     private volatile Thread fenceThread;
     private ProcStat watchedPostmaster;   // the watch thread's own
+    private final PostmasterDeathWatch deathWatch;
     private AutoCloseable leaderWatch;
     private volatile long leaseId;
     private volatile long leaseTtlSeconds;
@@ -64,6 +66,7 @@ public final class HaLoop implements AutoCloseable {
     private Long notStreamingSinceNanos;
     private Long leaderlessSinceNanos;
     private boolean memberPublished;
+    private long publishedOnLease;
     private Long failedAsPrimaryNanos;
     /** Failed attempts to rejoin each leader (pg_rewind failure counts as the whole allowance). */
     private final Map<String, Integer> rejoinFailures = new HashMap<>();
@@ -119,6 +122,7 @@ public final class HaLoop implements AutoCloseable {
         this.fenceProcess = new FenceProcess(cfg.dataDir(), clock);
         this.watchdog = new Watchdog(cfg.watchdog(), Watchdog::setTimeoutWithPerl, clock);
         this.lease = new LeaderLease(this::leaseMoved);
+        this.deathWatch = new PostmasterDeathWatch(pg::idleWatchConnection, clock, 200, 5_000);
         this.keyHolder = new LeaderKeyHolder(cfg.name(), store, lease, clock, () -> settings,
                 () -> cfg.watchdog().marginSeconds(settings.ttl()), this::wakeUp);
     }
@@ -850,7 +854,12 @@ public final class HaLoop implements AutoCloseable {
         lastRole = role;
         if (o.cluster().isPresent()) {
             try {
-                store.putMember(member(local, holdsKey), leaseId);
+                Member me = member(local, holdsKey);
+                // an unchanged key on the same lease is left alone: no write, no new revision
+                if (leaseId != publishedOnLease || !me.equals(o.cluster().get().members().get(cfg.name()))) {
+                    store.putMember(me, leaseId);
+                    publishedOnLease = leaseId;
+                }
                 memberPublished = true;
             } catch (StoreException e) {
                 log.warn("could not publish member key: {}", e.getMessage());
@@ -884,7 +893,7 @@ public final class HaLoop implements AutoCloseable {
     /** The postmaster watch: a look every 200 ms on a thread of its own (a pool's wake-ups cost 10x more CPU). */
     private void watchUntilStopped() {
         while (!stopping) {
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+            deathWatch.await(postmasterAlive);   // blocks on an idle connection while Postgres takes one
             try {
                 watchPostmaster();
             } catch (RuntimeException e) {
@@ -959,7 +968,8 @@ public final class HaLoop implements AutoCloseable {
         while (!stopping) {
             long until = lease.untilNanos();
             if (until == 0 || settings.paused()) {
-                LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1));   // woken at once when we lead
+                // every new deadline wakes it (leaseMoved), and a renewal comes at least every loop_wait
+                LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(60));
                 continue;
             }
             long left = until - settings.safetyMargin().toNanos() - clock.getAsLong();
@@ -991,6 +1001,7 @@ public final class HaLoop implements AutoCloseable {
         stopping = true;
         wakeUp();
         wakeFence();
+        deathWatch.close();
         if (thread != null) {
             try {
                 thread.join(Duration.ofSeconds(90).toMillis());

@@ -53,8 +53,9 @@ final class LeaderRules {
                     : Plan.of(why + ": releasing the leader key", new Action.ReleaseLeader());
         }
         if (pg.isRunningPrimary()) {
-            List<Action> actions = new ArrayList<>(List.of(new Action.RenewLeader(),
-                    new Action.PublishLeaderPosition(pg.walPosition().value())));
+            List<Action> actions = new ArrayList<>(List.of(new Action.RenewLeader()));
+            long position = pg.walPosition().value();
+            if (position != view.lastLeaderLsn()) actions.add(new Action.PublishLeaderPosition(position));   // else unchanged
             Action.SyncSlots slots = new Action.SyncSlots(wantedSlots(o, view), managedSlots(o, view));
             if (slots.changes(pg.slots())) actions.add(slots);
             return SyncRules.step(o, view, Plan.of("leader: holding the key, Postgres is primary", actions));

@@ -150,14 +150,35 @@ public final class PostgresControl implements AutoCloseable {
 
     /** A JDBC connection as the superuser to {@code hostPort}, with short connect and socket timeouts. */
     private Connection superuserConnection(String hostPort, int socketTimeoutSeconds) throws SQLException {
+        return superuserConnection(hostPort, socketTimeoutSeconds, "vigil");
+    }
+
+    private Connection superuserConnection(String hostPort, int socketTimeoutSeconds, String applicationName)
+            throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", cfg.superuser());
         p.setProperty("password", cfg.superuserPassword().reveal());
         p.setProperty("connectTimeout", "2");
         p.setProperty("socketTimeout", String.valueOf(socketTimeoutSeconds));
-        p.setProperty("ApplicationName", "vigil");
+        p.setProperty("ApplicationName", applicationName);
         p.setProperty("assumeMinServerVersion", "13");
         return DriverManager.getConnection("jdbc:postgresql://" + hostPort + "/postgres", p);
+    }
+
+    /**
+     * An idle connection for {@link PostmasterDeathWatch}: no read timeout, and none on the server
+     * either (idle_session_timeout, Postgres 14 and later).
+     */
+    public Connection idleWatchConnection() throws SQLException {
+        Connection c = superuserConnection(localAddress(), 5, "vigil-watch");   // login within 5 s
+        try (Statement st = c.createStatement()) {
+            if (c.getMetaData().getDatabaseMajorVersion() >= 14) st.execute("SET idle_session_timeout = 0");
+            c.setNetworkTimeout(Runnable::run, 0);   // then reads wait as long as the backend lives
+        } catch (SQLException e) {
+            c.close();
+            throw e;
+        }
+        return c;
     }
 
     private Connection connection() throws SQLException {

@@ -30,6 +30,10 @@ public final class RestApi implements AutoCloseable {
             c.startup.showJavalinBanner = false;
             c.jetty.host = cfg.restListen().host();
             c.jetty.port = cfg.restListen().port();
+            c.jetty.threadPool = threadPool();
+            // Javalin's LowResourceMonitor wakes every second; a health-check API has no use for it
+            c.jetty.modifyServer(server -> server.getBeans(org.eclipse.jetty.server.LowResourceMonitor.class)
+                    .forEach(server::removeBean));
             if (cfg.restCertFile() != null) {
                 java.security.KeyStore keys = PemKeyStore.load(java.nio.file.Path.of(cfg.restCertFile()),
                         java.nio.file.Path.of(cfg.restKeyFile()));
@@ -109,6 +113,13 @@ public final class RestApi implements AutoCloseable {
     }
 
     /** HTTPS only, on the configured address; no SNI host check (clients dial IP addresses). */
+    /** Small: the API serves health checks and a few operator calls (Javalin's default keeps 8 idle threads). */
+    private static org.eclipse.jetty.util.thread.QueuedThreadPool threadPool() {
+        var pool = new org.eclipse.jetty.util.thread.QueuedThreadPool(32, 3, 60_000);
+        pool.setName("vigil-rest");
+        return pool;
+    }
+
     private static org.eclipse.jetty.server.Connector tlsConnector(org.eclipse.jetty.server.Server server,
                                                                    java.security.KeyStore keys, AgentConfig cfg) {
         var ssl = new org.eclipse.jetty.util.ssl.SslContextFactory.Server();

@@ -76,6 +76,16 @@ class DeciderTest {
         }
 
         @Test
+        void aPositionEtcdAlreadyHoldsIsNotWrittenAgain() {
+            LocalPostgres withSlot = withSlots(Fixtures.primary(1, 500), List.of("n2"));
+            Plan p = Decider.decide(obs(view("me", 500, lead("me", 1), member("n2", 1)), withSlot));
+            assertThat(p.actions()).containsExactly(new Action.RenewLeader());
+
+            Plan moved = Decider.decide(obs(view("me", 400, lead("me", 1), member("n2", 1)), withSlot));
+            assertThat(moved.actions()).containsExactly(new Action.RenewLeader(), new Action.PublishLeaderPosition(500));
+        }
+
+        @Test
         void slotsAlreadyInPlaceAreLeftAloneAndAStaleOneIsDropped() {
             LocalPostgres withSlot = withSlots(Fixtures.primary(1, 500), List.of("n2"));
             Plan p = Decider.decide(obs(view("me", 0, lead("me", 1), member("n2", 1)), withSlot));

@@ -85,6 +85,7 @@ class FailoverIT extends ClusterTest {
         Cluster.Node leader = cluster.awaitPrimary(Duration.ofSeconds(10));
         long timeline = leader.timeline();
         Long before = leader.postmasterPid();
+        awaitWatchConnection(leader);   // the agent learns of the kill from this backend's exit
 
         leader.killPostmaster();
 
@@ -95,5 +96,13 @@ class FailoverIT extends ClusterTest {
         assertThat(leader.acceptsWrite()).isTrue();
         assertThat(cluster.primaries()).containsExactly(leader);
         cluster.awaitStreamingReplicas(leader, 2, Duration.ofSeconds(30));
+        awaitWatchConnection(leader);
+    }
+
+    private static void awaitWatchConnection(Cluster.Node node) {
+        Awaitility.await(node.name + "'s agent watches its postmaster over an idle connection")
+                .atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+                .until(() -> node.queryStrings("SELECT state FROM pg_stat_activity WHERE application_name = 'vigil-watch'"),
+                        states -> states.equals(List.of("idle")));
     }
 }
