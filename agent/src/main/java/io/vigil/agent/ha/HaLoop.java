@@ -890,7 +890,7 @@ public final class HaLoop implements AutoCloseable {
 
     // ---------------------------------------------------------------- side threads
 
-    /** The postmaster watch: a look every 200 ms on a thread of its own (a pool's wake-ups cost 10x more CPU). */
+    /** The postmaster watch, on a thread of its own: a look each time {@link PostmasterDeathWatch} returns. */
     private void watchUntilStopped() {
         while (!stopping) {
             deathWatch.await(postmasterAlive);   // blocks on an idle connection while Postgres takes one

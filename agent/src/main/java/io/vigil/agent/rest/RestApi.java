@@ -112,7 +112,6 @@ public final class RestApi implements AutoCloseable {
         });
     }
 
-    /** HTTPS only, on the configured address; no SNI host check (clients dial IP addresses). */
     /** Small: the API serves health checks and a few operator calls (Javalin's default keeps 8 idle threads). */
     private static org.eclipse.jetty.util.thread.QueuedThreadPool threadPool() {
         var pool = new org.eclipse.jetty.util.thread.QueuedThreadPool(32, 3, 60_000);
@@ -120,6 +119,7 @@ public final class RestApi implements AutoCloseable {
         return pool;
     }
 
+    /** HTTPS only, on the configured address; no SNI host check (clients dial IP addresses). */
     private static org.eclipse.jetty.server.Connector tlsConnector(org.eclipse.jetty.server.Server server,
                                                                    java.security.KeyStore keys, AgentConfig cfg) {
         var ssl = new org.eclipse.jetty.util.ssl.SslContextFactory.Server();
