@@ -63,7 +63,7 @@ public final class PostmasterDeathWatch implements Closeable {
         }
     }
 
-    /** Whether a connection is being watched (tests and logs). */
+    /** Whether a connection is being watched. */
     public boolean watching() {
         return conn != null;
     }

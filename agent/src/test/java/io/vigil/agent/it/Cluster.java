@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import java.util.UUID;
 import java.util.stream.Collectors;
 import org.awaitility.Awaitility;
 
@@ -79,10 +78,7 @@ final class Cluster implements AutoCloseable {
         this.ttl = ttl;
         this.loopWait = loopWait;
         this.retryTimeout = retryTimeout;
-        Leftovers.sweep();
-        root = Path.of("/tmp", "vigil-it-" + UUID.randomUUID().toString().substring(0, 8));
-        Files.createDirectories(root);
-        Leftovers.markDirectory(root);
+        root = Leftovers.newDirectory();
         jar = root.resolve("vigil.jar");
         Files.copy(Path.of(System.getProperty("vigil.jar", "target/vigil.jar")), jar);
         etcd = net == null ? new EtcdServer(root.resolve("etcd")) : new EtcdCluster(net, root.resolve("etcd"));

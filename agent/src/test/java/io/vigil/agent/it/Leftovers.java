@@ -21,6 +21,15 @@ final class Leftovers {
     }
 
     /** Marks a test directory as this JVM's. */
+    /** After a sweep, a new directory /tmp/vigil-it-*, marked as this JVM's. */
+    static Path newDirectory() throws IOException {
+        sweep();
+        Path dir = TMP.resolve(DIR_PREFIX + java.util.UUID.randomUUID().toString().substring(0, 8));
+        Files.createDirectories(dir);
+        markDirectory(dir);
+        return dir;
+    }
+
     static void markDirectory(Path dir) throws IOException {
         Files.writeString(dir.resolve("owner"), owner());
     }

@@ -10,7 +10,6 @@ import java.sql.DriverManager;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
-import java.util.UUID;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,10 +25,7 @@ class PostmasterDeathWatchIT {
 
     @BeforeEach
     void startPostgres() throws Exception {
-        Leftovers.sweep();
-        root = Path.of("/tmp", "vigil-it-" + UUID.randomUUID().toString().substring(0, 8));
-        Files.createDirectories(root);
-        Leftovers.markDirectory(root);
+        root = Leftovers.newDirectory();
         Processes.chownToPgUser(root);
         port = EtcdServer.freePort();
         assertThat(Processes.run(Processes.asPgUser(List.of(PG_BIN + "initdb", "-D", data().toString(),
