@@ -36,12 +36,17 @@ public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
         // jetcd's Vert.x would leave an empty /tmp/vertx-cache-* directory behind on every agent start
-        if (System.getProperty("vertx.disableFileCPResolving") == null) {
-            System.setProperty("vertx.disableFileCPResolving", "true");
-        }
+        defaultProperty("vertx.disableFileCPResolving", "true");
+        // Jetty would start the JMX platform server (about 700 classes, several MB) only to learn whether
+        // object references are compressed; under the agent's heap cap (-Xmx96m) they are: 64-byte line / 4
+        defaultProperty("org.eclipse.jetty.util.referencesPerCacheLine", "16");
         SLF4JBridgeHandler.removeHandlersForRootLogger();
         SLF4JBridgeHandler.install();
         System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    private static void defaultProperty(String name, String value) {
+        if (System.getProperty(name) == null) System.setProperty(name, value);
     }
 
     @Override
@@ -116,7 +121,7 @@ public final class Main implements Callable<Integer> {
             CompletableFuture<HaLoop> loopReady = CompletableFuture.supplyAsync(() -> {
                 EtcdStore store = EtcdStore.connect(cfg, callTimeout);
                 HaLoop l = new HaLoop(cfg, store, new PostgresControl(cfg), new PeerClient(Duration.ofMillis(1000),
-                        cfg.restCaFile() == null ? null : Path.of(cfg.restCaFile())),
+                        cfg.restCaFile() == null ? null : Path.of(cfg.restCaFile()), cfg.restCertFile() != null),
                         System::nanoTime, metrics, () -> loadConfig(config, true), store);
                 loopRef.set(l);
                 l.start();

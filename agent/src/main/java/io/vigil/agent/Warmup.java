@@ -42,13 +42,14 @@ final class Warmup implements Callable<Integer> {
                 bootstrap: {dcs: {ttl: 30, loop_wait: 10, retry_timeout: 10}}
                 """.formatted(closedPort).replace("127.0.0.1:0", "127.0.0.1:" + closedPort);
         AgentConfig cfg = new ConfigLoader(Map.of(), false).parse(yaml, "warmup");
+        PeerClient peers = new PeerClient(Duration.ofMillis(100), null, false);
         try (EtcdStore store = EtcdStore.connect(cfg, Duration.ofMillis(300))) {
             try {
                 store.read();
             } catch (RuntimeException expected) {
                 // nothing listens there; the classes are loaded all the same
             }
-            HaLoop loop = new HaLoop(cfg, store, new PostgresControl(cfg), new PeerClient(Duration.ofMillis(100), null),
+            HaLoop loop = new HaLoop(cfg, store, new PostgresControl(cfg), peers,
                     System::nanoTime, io.vigil.agent.ha.LoopEvents.NONE, () -> cfg, () -> { });
             io.vigil.agent.metrics.Metrics metrics = new io.vigil.agent.metrics.Metrics("w", "w", loop::status,
                     System::nanoTime);
@@ -56,9 +57,10 @@ final class Warmup implements Callable<Integer> {
                     new LoopHandle(java.util.concurrent.CompletableFuture.completedFuture(loop)), metrics::scrape);
             metrics.scrape();
             api.start();
-            java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                    java.net.URI.create("http://127.0.0.1:" + closedPort + "/cluster")).build(),
-                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            // the API answers its peers (the REST server's request path, and the peer client's)
+            peers.fetch(java.util.List.of(new io.vigil.cluster.Member("w", "postgres://127.0.0.1:1/postgres",
+                    "http://127.0.0.1:" + closedPort + "/patroni", "running", "replica", null, null, null, null, null,
+                    null, null, null, null)));
             api.close();
         }
         Class.forName("org.postgresql.Driver");

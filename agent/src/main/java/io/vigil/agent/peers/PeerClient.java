@@ -5,42 +5,68 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.vigil.agent.ha.PeerStatus;
 import io.vigil.cluster.Lsn;
 import io.vigil.cluster.Member;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.net.Proxy;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.SSLSocketFactory;
 
-/** Asks peers for their own status over their REST API, all at once, each with a short timeout. */
+/**
+ * Asks peers for their own status over their REST API, all at once, each with a short timeout.
+ * It uses the JDK's HttpURLConnection, not its HttpClient: the latter brings about 1,300 classes, a
+ * TLS context and a selector thread that wakes every 3 s into every agent, for a few calls per failover.
+ * Without restapi.cafile, HTTPS peers are checked against the JVM's default trust store; it is loaded
+ * at start when this node's own API uses TLS (its peers will too), else at the first HTTPS peer.
+ */
 public final class PeerClient {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final HttpClient http;
     private final Duration timeout;
+    private final SSLSocketFactory tls;   // null: the JVM's default
+    private final ExecutorService calls = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 60, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), r -> {
+                Thread t = new Thread(r, "vigil-peers");
+                t.setDaemon(true);
+                return t;
+            });
 
-    /** {@code caFile}: PEM certificates to trust for peers' HTTPS APIs; null: the JVM's default trust. */
-    public PeerClient(Duration timeout, java.nio.file.Path caFile) {
+    /**
+     * {@code caFile}: PEM certificates to trust for peers' HTTPS APIs; null: the JVM's default trust.
+     * {@code ownApiTls}: this node's API uses TLS, so the peers' do too.
+     */
+    public PeerClient(Duration timeout, Path caFile, boolean ownApiTls) {
         this.timeout = timeout;
-        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(timeout).version(HttpClient.Version.HTTP_1_1);
-        if (caFile != null) b.sslContext(TrustedCa.context(caFile));
-        this.http = b.build();
+        this.tls = caFile == null ? null : TrustedCa.context(caFile).getSocketFactory();
+        if (caFile == null && ownApiTls) HttpsURLConnection.getDefaultSSLSocketFactory();
     }
 
     public Map<String, PeerStatus> fetch(Collection<Member> peers) {
         Map<String, CompletableFuture<PeerStatus>> pending = new LinkedHashMap<>();
         for (Member m : peers) {
             if (m.apiUrl() == null) continue;
-            HttpRequest req = HttpRequest.newBuilder(URI.create(m.apiUrl())).timeout(timeout).GET().build();
-            pending.put(m.name(), http.sendAsync(req, HttpResponse.BodyHandlers.ofString())
-                    .thenApply(r -> parse(m.name(), r.body()))
-                    .exceptionally(e -> PeerStatus.unreachable(m.name())));
+            pending.put(m.name(), call(() -> {
+                HttpURLConnection c = open(URI.create(m.apiUrl()));
+                try (InputStream in = c.getInputStream()) {
+                    return parse(m.name(), new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                }
+            }, PeerStatus.unreachable(m.name())));
         }
         Map<String, PeerStatus> out = new LinkedHashMap<>();
-        pending.forEach((name, f) -> out.put(name, f.completeOnTimeout(PeerStatus.unreachable(name),
-                timeout.toMillis() + 200, java.util.concurrent.TimeUnit.MILLISECONDS).join()));
+        pending.forEach((name, f) -> out.put(name, await(f, PeerStatus.unreachable(name))));
         return out;
     }
 
@@ -52,26 +78,66 @@ public final class PeerClient {
     public Map<String, Boolean> postFailsafe(Collection<Member> members, String leader, String user,
                                              io.vigil.config.Secret password) {
         Map<String, CompletableFuture<Boolean>> pending = new LinkedHashMap<>();
-        String body = "{\"name\":" + JSON.valueToTree(leader) + "}";
+        byte[] body = ("{\"name\":" + JSON.valueToTree(leader) + "}").getBytes(StandardCharsets.UTF_8);
         for (Member m : members) {
             if (m.apiUrl() == null) {
                 pending.put(m.name(), CompletableFuture.completedFuture(false));
                 continue;
             }
-            URI uri = URI.create(m.apiUrl()).resolve("/failsafe");
-            HttpRequest.Builder req = HttpRequest.newBuilder(uri).timeout(timeout)
-                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
-            if (user != null && password != null) {
-                req.header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
-                        (user + ":" + password.reveal()).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-            }
-            pending.put(m.name(), http.sendAsync(req.build(), HttpResponse.BodyHandlers.discarding())
-                    .thenApply(r -> r.statusCode() == 200).exceptionally(e -> false));
+            pending.put(m.name(), call(() -> {
+                HttpURLConnection c = open(URI.create(m.apiUrl()).resolve("/failsafe"));
+                c.setRequestMethod("POST");
+                c.setRequestProperty("Content-Type", "application/json");
+                if (user != null && password != null) {
+                    c.setRequestProperty("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                            (user + ":" + password.reveal()).getBytes(StandardCharsets.UTF_8)));
+                }
+                c.setDoOutput(true);
+                c.setFixedLengthStreamingMode(body.length);
+                try (OutputStream o = c.getOutputStream()) {
+                    o.write(body);
+                }
+                int status = c.getResponseCode();
+                try (InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream()) {
+                    if (in != null) in.readAllBytes();   // read to the end: the connection can be reused
+                }
+                return status == 200;
+            }, false));
         }
         Map<String, Boolean> out = new LinkedHashMap<>();
-        pending.forEach((name, f) -> out.put(name, f.completeOnTimeout(false, timeout.toMillis() + 200,
-                java.util.concurrent.TimeUnit.MILLISECONDS).join()));
+        pending.forEach((name, f) -> out.put(name, await(f, false)));
         return out;
+    }
+
+    private interface Call<T> {
+        T run() throws IOException;
+    }
+
+    private <T> CompletableFuture<T> call(Call<T> call, T failed) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        calls.execute(() -> {
+            try {
+                f.complete(call.run());
+            } catch (IOException | RuntimeException e) {
+                f.complete(failed);
+            }
+        });
+        return f;
+    }
+
+    private <T> T await(CompletableFuture<T> f, T late) {
+        return f.completeOnTimeout(late, timeout.toMillis() + 200, TimeUnit.MILLISECONDS).join();
+    }
+
+    private HttpURLConnection open(URI uri) throws IOException {
+        // no proxy, no redirects: peers are the agents' own APIs
+        HttpURLConnection c = (HttpURLConnection) uri.toURL().openConnection(Proxy.NO_PROXY);
+        if (c instanceof HttpsURLConnection https && tls != null) https.setSSLSocketFactory(tls);
+        c.setInstanceFollowRedirects(false);
+        c.setConnectTimeout((int) timeout.toMillis());
+        c.setReadTimeout((int) timeout.toMillis());
+        c.setUseCaches(false);
+        return c;
     }
 
     static PeerStatus parse(String name, String body) {

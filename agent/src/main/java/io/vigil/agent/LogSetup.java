@@ -1,0 +1,64 @@
+package io.vigil.agent;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.Configurator;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.spi.ContextAwareBase;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The agent's logging, set up in code: one line per event on stderr (stdout belongs to the output of
+ * vigil commands such as a JSON list), the root level from {@code VIGIL_LOG_LEVEL} (default INFO), the
+ * libraries at WARN. Found by logback as a service; it stands aside for a logback configuration file
+ * ({@code -Dlogback.configurationFile=...}, or a logback.xml / logback-test.xml on the class path).
+ * Not parsing XML keeps about 350 classes (logback's Joran and the JDK's XML parser) out of the agent.
+ */
+public final class LogSetup extends ContextAwareBase implements Configurator {
+    static final String PATTERN = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%thread] %logger{0}: %msg%n";
+    static final List<String> QUIET_LIBRARIES =
+            List.of("io.grpc", "io.netty", "io.vertx", "io.etcd", "org.eclipse.jetty", "io.javalin");
+
+    @Override
+    public ExecutionStatus configure(LoggerContext context) {
+        if (System.getProperty("logback.configurationFile") != null
+                || LogSetup.class.getClassLoader().getResource("logback-test.xml") != null
+                || LogSetup.class.getClassLoader().getResource("logback.xml") != null) {
+            return ExecutionStatus.INVOKE_NEXT_IF_ANY;
+        }
+        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        encoder.setContext(context);
+        encoder.setPattern(PATTERN);
+        encoder.start();
+        ConsoleAppender<ILoggingEvent> out = new ConsoleAppender<>();
+        out.setContext(context);
+        out.setName("OUT");
+        out.setTarget("System.err");
+        out.setEncoder(encoder);
+        out.start();
+        ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.addAppender(out);
+        String wanted = System.getenv("VIGIL_LOG_LEVEL");
+        Level level = rootLevel(wanted);
+        root.setLevel(level);
+        for (String library : QUIET_LIBRARIES) context.getLogger(library).setLevel(Level.WARN);
+        if (wanted != null && !wanted.isBlank() && !level.levelStr.equalsIgnoreCase(wanted.strip())) {
+            root.warn("VIGIL_LOG_LEVEL={} is not a log level (TRACE, DEBUG, INFO, WARN, ERROR, OFF); logging at INFO",
+                    wanted);
+        }
+        return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
+    }
+
+    /** The root level named by {@code VIGIL_LOG_LEVEL}; INFO when unset or not a level. */
+    static Level rootLevel(String wanted) {
+        if (wanted == null || wanted.isBlank()) return Level.INFO;
+        Level level = LEVELS.get(wanted.strip().toUpperCase(java.util.Locale.ROOT));
+        return level == null ? Level.INFO : level;
+    }
+
+    private static final Map<String, Level> LEVELS = Map.of("TRACE", Level.TRACE, "DEBUG", Level.DEBUG,
+            "INFO", Level.INFO, "WARN", Level.WARN, "ERROR", Level.ERROR, "OFF", Level.OFF, "ALL", Level.ALL);
+}
