@@ -40,6 +40,8 @@ public final class Main implements Callable<Integer> {
         // Jetty would start the JMX platform server (about 700 classes, several MB) only to learn whether
         // object references are compressed; under the agent's heap cap (-Xmx96m) they are: 64-byte line / 4
         defaultProperty("org.eclipse.jetty.util.referencesPerCacheLine", "16");
+        // Netty's pools (gRPC's too) keep megabytes of direct memory for a few small etcd messages a second
+        defaultProperty("io.netty.allocator.type", "unpooled");
         SLF4JBridgeHandler.removeHandlersForRootLogger();
         SLF4JBridgeHandler.install();
         System.exit(new CommandLine(new Main()).execute(args));
