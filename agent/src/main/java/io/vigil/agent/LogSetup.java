@@ -8,7 +8,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.spi.ContextAwareBase;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The agent's logging, set up in code: one line per event on stderr (stdout belongs to the output of
@@ -19,7 +18,7 @@ import java.util.Map;
  */
 public final class LogSetup extends ContextAwareBase implements Configurator {
     static final String PATTERN = "%d{yyyy-MM-dd HH:mm:ss.SSS} %-5level [%thread] %logger{0}: %msg%n";
-    static final List<String> QUIET_LIBRARIES =
+    private static final List<String> QUIET_LIBRARIES =
             List.of("io.grpc", "io.netty", "io.vertx", "io.etcd", "org.eclipse.jetty", "io.javalin");
 
     @Override
@@ -54,11 +53,6 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
 
     /** The root level named by {@code VIGIL_LOG_LEVEL}; INFO when unset or not a level. */
     static Level rootLevel(String wanted) {
-        if (wanted == null || wanted.isBlank()) return Level.INFO;
-        Level level = LEVELS.get(wanted.strip().toUpperCase(java.util.Locale.ROOT));
-        return level == null ? Level.INFO : level;
+        return wanted == null ? Level.INFO : Level.toLevel(wanted.strip(), Level.INFO);
     }
-
-    private static final Map<String, Level> LEVELS = Map.of("TRACE", Level.TRACE, "DEBUG", Level.DEBUG,
-            "INFO", Level.INFO, "WARN", Level.WARN, "ERROR", Level.ERROR, "OFF", Level.OFF, "ALL", Level.ALL);
 }

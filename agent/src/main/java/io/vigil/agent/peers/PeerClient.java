@@ -23,6 +23,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLSocketFactory;
 
@@ -51,23 +52,16 @@ public final class PeerClient {
     public PeerClient(Duration timeout, Path caFile, boolean ownApiTls) {
         this.timeout = timeout;
         this.tls = caFile == null ? null : TrustedCa.context(caFile).getSocketFactory();
-        if (caFile == null && ownApiTls) HttpsURLConnection.getDefaultSSLSocketFactory();
+        if (caFile == null && ownApiTls) HttpsURLConnection.getDefaultSSLSocketFactory();   // loads the trust store now
     }
 
     public Map<String, PeerStatus> fetch(Collection<Member> peers) {
-        Map<String, CompletableFuture<PeerStatus>> pending = new LinkedHashMap<>();
-        for (Member m : peers) {
-            if (m.apiUrl() == null) continue;
-            pending.put(m.name(), call(() -> {
-                HttpURLConnection c = open(URI.create(m.apiUrl()));
-                try (InputStream in = c.getInputStream()) {
-                    return parse(m.name(), new String(in.readAllBytes(), StandardCharsets.UTF_8));
-                }
-            }, PeerStatus.unreachable(m.name())));
-        }
-        Map<String, PeerStatus> out = new LinkedHashMap<>();
-        pending.forEach((name, f) -> out.put(name, await(f, PeerStatus.unreachable(name))));
-        return out;
+        return askEach(peers, m -> () -> {
+            HttpURLConnection c = open(URI.create(m.apiUrl()));
+            try (InputStream in = c.getInputStream()) {
+                return parse(m.name(), new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            }
+        }, PeerStatus::unreachable);
     }
 
     /**
@@ -77,35 +71,28 @@ public final class PeerClient {
      */
     public Map<String, Boolean> postFailsafe(Collection<Member> members, String leader, String user,
                                              io.vigil.config.Secret password) {
-        Map<String, CompletableFuture<Boolean>> pending = new LinkedHashMap<>();
         byte[] body = ("{\"name\":" + JSON.valueToTree(leader) + "}").getBytes(StandardCharsets.UTF_8);
-        for (Member m : members) {
-            if (m.apiUrl() == null) {
-                pending.put(m.name(), CompletableFuture.completedFuture(false));
-                continue;
+        Map<String, Boolean> answers = askEach(members, m -> () -> {
+            HttpURLConnection c = open(URI.create(m.apiUrl()).resolve("/failsafe"));
+            c.setRequestMethod("POST");
+            c.setRequestProperty("Content-Type", "application/json");
+            if (user != null && password != null) {
+                c.setRequestProperty("Authorization", "Basic " + Base64.getEncoder().encodeToString(
+                        (user + ":" + password.reveal()).getBytes(StandardCharsets.UTF_8)));
             }
-            pending.put(m.name(), call(() -> {
-                HttpURLConnection c = open(URI.create(m.apiUrl()).resolve("/failsafe"));
-                c.setRequestMethod("POST");
-                c.setRequestProperty("Content-Type", "application/json");
-                if (user != null && password != null) {
-                    c.setRequestProperty("Authorization", "Basic " + Base64.getEncoder().encodeToString(
-                            (user + ":" + password.reveal()).getBytes(StandardCharsets.UTF_8)));
-                }
-                c.setDoOutput(true);
-                c.setFixedLengthStreamingMode(body.length);
-                try (OutputStream o = c.getOutputStream()) {
-                    o.write(body);
-                }
-                int status = c.getResponseCode();
-                try (InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream()) {
-                    if (in != null) in.readAllBytes();   // read to the end: the connection can be reused
-                }
-                return status == 200;
-            }, false));
-        }
+            c.setDoOutput(true);
+            c.setFixedLengthStreamingMode(body.length);
+            try (OutputStream o = c.getOutputStream()) {
+                o.write(body);
+            }
+            int status = c.getResponseCode();
+            try (InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream()) {
+                if (in != null) in.readAllBytes();   // read to the end: the connection can be reused
+            }
+            return status == 200;
+        }, name -> false);
         Map<String, Boolean> out = new LinkedHashMap<>();
-        pending.forEach((name, f) -> out.put(name, await(f, false)));
+        for (Member m : members) out.put(m.name(), answers.getOrDefault(m.name(), false));
         return out;
     }
 
@@ -113,20 +100,30 @@ public final class PeerClient {
         T run() throws IOException;
     }
 
-    private <T> CompletableFuture<T> call(Call<T> call, T failed) {
-        CompletableFuture<T> f = new CompletableFuture<>();
-        calls.execute(() -> {
-            try {
-                f.complete(call.run());
-            } catch (IOException | RuntimeException e) {
-                f.complete(failed);
-            }
-        });
-        return f;
-    }
-
-    private <T> T await(CompletableFuture<T> f, T late) {
-        return f.completeOnTimeout(late, timeout.toMillis() + 200, TimeUnit.MILLISECONDS).join();
+    /**
+     * One call per member with an API, all at once; a member whose call fails or is not done within
+     * the timeout (plus 200 ms) gets {@code failed}. Members without an API are left out.
+     */
+    private <T> Map<String, T> askEach(Collection<Member> members, Function<Member, Call<T>> request,
+                                       Function<String, T> failed) {
+        Map<String, CompletableFuture<T>> pending = new LinkedHashMap<>();
+        for (Member m : members) {
+            if (m.apiUrl() == null) continue;
+            Call<T> call = request.apply(m);
+            CompletableFuture<T> f = new CompletableFuture<>();
+            calls.execute(() -> {
+                try {
+                    f.complete(call.run());
+                } catch (IOException | RuntimeException e) {
+                    f.complete(failed.apply(m.name()));
+                }
+            });
+            pending.put(m.name(), f);
+        }
+        Map<String, T> out = new LinkedHashMap<>();
+        pending.forEach((name, f) -> out.put(name,
+                f.completeOnTimeout(failed.apply(name), timeout.toMillis() + 200, TimeUnit.MILLISECONDS).join()));
+        return out;
     }
 
     private HttpURLConnection open(URI uri) throws IOException {

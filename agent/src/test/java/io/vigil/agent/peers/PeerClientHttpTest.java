@@ -125,8 +125,7 @@ class PeerClientHttpTest {
     void aPeerThatNeverAnswersIsUnreachableAfterTheTimeout() {
         String url = "http://127.0.0.1:" + plain.getAddress().getPort() + "/hung/patroni";
         Map<String, PeerStatus> got = new PeerClient(Duration.ofMillis(500), null, false)
-                .fetch(List.of(member(url), new Member("n3", "postgres://127.0.0.1:5432/postgres", url(plain, "http"),
-                        "running", "replica", null, null, null, null, null, null, null, null, null)));
+                .fetch(List.of(member("n2", url), member("n3", url(plain, "http"))));
         assertThat(got.get("n2").reachable()).isFalse();
         assertThat(got.get("n3").reachable()).isTrue();
     }
@@ -157,7 +156,11 @@ class PeerClientHttpTest {
     }
 
     private static Member member(String apiUrl) {
-        return new Member("n2", "postgres://127.0.0.1:5432/postgres", apiUrl, "running", "replica", null, null, null,
+        return member("n2", apiUrl);
+    }
+
+    private static Member member(String name, String apiUrl) {
+        return new Member(name, "postgres://127.0.0.1:5432/postgres", apiUrl, "running", "replica", null, null, null,
                 null, null, null, null, null, null);
     }
 
