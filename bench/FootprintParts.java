@@ -21,6 +21,7 @@ public final class FootprintParts {
     private interface Part { void tick() throws Exception; }
 
     public static void main(String[] a) throws Exception {
+        io.vigil.agent.Main.libraryDefaults();   // as the agent starts
         Set<String> parts = Set.of(a[0].split(","));
         int seconds = Integer.parseInt(a[1]);
         List<Part> ticks = new ArrayList<>();

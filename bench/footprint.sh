@@ -31,13 +31,18 @@ while [ $SECONDS -lt $end ]; do
   done
   sleep 5
 done
-printf "%-6s %12s %12s %10s\n" member rss_now_MB rss_max_MB cpu_%
+# anon: the private part of rss (heap, metaspace, code, stacks, malloc); file: mapped files (libjvm, the
+# class-data archive), shared with every process that maps them and dropped first under memory pressure
+printf "%-6s %12s %12s %9s %9s %10s\n" member rss_now_MB rss_max_MB anon_MB file_MB cpu_%
 for n in node1 node2 node3; do
   p=${pid[$n]}
   t1=$(ticks /proc/$p/stat)
   rss=$(awk '/VmRSS/{print $2}' /proc/$p/status)
+  anon=$(awk '/RssAnon/{print $2}' /proc/$p/status)
+  file=$(awk '/RssFile/{print $2}' /proc/$p/status)
   cpu=$(echo "scale=2; 100 * ($t1 - ${t0[$n]}) / $hz / $secs" | bc)
-  printf "%-6s %12.1f %12.1f %10s\n" "$n" "$(echo "$rss/1024" | bc -l)" "$(echo "${maxrss[$n]}/1024" | bc -l)" "$cpu"
+  printf "%-6s %12.1f %12.1f %9.1f %9.1f %10s\n" "$n" "$(echo "$rss/1024" | bc -l)" "$(echo "${maxrss[$n]}/1024" | bc -l)" \
+    "$(echo "$anon/1024" | bc -l)" "$(echo "$file/1024" | bc -l)" "$cpu"
 done
 [ -n "$threads" ] || exit 0
 for n in node1 node2 node3; do

@@ -111,7 +111,7 @@ start_etcd() {
 
 java_opts() {
   echo "-Xms12m -Xmx96m -Xmn2m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -XX:-UsePerfData -XX:+UnlockDiagnosticVMOptions -XX:GuaranteedSafepointInterval=10000 -XX:AsyncDeflationInterval=10000 ${VIGIL_EXTRA_JAVA_OPTS:-}"   # as in systemd/vigil.service
-  [ -f "$DIR/vigil.jsa" ] && echo "-XX:SharedArchiveFile=$DIR/vigil.jsa -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off"
+  [ -f "$DIR/vigil.jsa" ] && echo "-XX:ArchiveRelocationMode=0 -XX:SharedArchiveFile=$DIR/vigil.jsa -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off"
   return 0
 }
 

@@ -35,6 +35,14 @@ import picocli.CommandLine.Option;
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
+        libraryDefaults();
+        SLF4JBridgeHandler.removeHandlersForRootLogger();
+        SLF4JBridgeHandler.install();
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    /** System properties that keep the libraries small, unless the operator gave them (also bench/FootprintParts). */
+    public static void libraryDefaults() {
         // jetcd's Vert.x would leave an empty /tmp/vertx-cache-* directory behind on every agent start
         defaultProperty("vertx.disableFileCPResolving", "true");
         // Jetty would start the JMX platform server (about 700 classes, several MB) only to learn whether
@@ -42,9 +50,6 @@ public final class Main implements Callable<Integer> {
         defaultProperty("org.eclipse.jetty.util.referencesPerCacheLine", "16");
         // Netty's pools (gRPC's too) keep megabytes of direct memory for a few small etcd messages a second
         defaultProperty("io.netty.allocator.type", "unpooled");
-        SLF4JBridgeHandler.removeHandlersForRootLogger();
-        SLF4JBridgeHandler.install();
-        System.exit(new CommandLine(new Main()).execute(args));
     }
 
     private static void defaultProperty(String name, String value) {

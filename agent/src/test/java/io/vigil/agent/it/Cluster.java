@@ -381,8 +381,9 @@ final class Cluster implements AutoCloseable {
         }
 
         void startAgent() {
-            List<String> cmd = Processes.asPgUser(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx256m", "-XX:+UseSerialGC", "-jar", jar.toString(), "agent", "-c", config().toString()));
+            List<String> java = new ArrayList<>(UnitJvm.javaCommand(Path.of(System.getProperty("java.home"), "bin", "java")));
+            java.addAll(List.of("-jar", jar.toString(), "agent", "-c", config().toString()));
+            List<String> cmd = Processes.asPgUser(java);
             if (net != null) cmd = net.in(name, cmd);
             try {
                 agent = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
@@ -406,6 +407,11 @@ final class Cluster implements AutoCloseable {
 
         long agentPid() {
             return agent.pid();
+        }
+
+        /** The agent's /proc/PID/cmdline or environ, one entry per element. */
+        List<String> agentProcFile(String name) throws IOException {
+            return List.of(Files.readString(Path.of("/proc", String.valueOf(agentPid()), name)).split("\0"));
         }
 
         Long postmasterPid() {

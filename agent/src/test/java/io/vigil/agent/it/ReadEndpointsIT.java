@@ -37,6 +37,9 @@ class ReadEndpointsIT extends ClusterTest {
         cluster = Cluster.start(2, 6, 1, 2);
         Cluster.Node leader = cluster.awaitPrimary(Duration.ofSeconds(10));
         Cluster.Node replica = cluster.nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+        // the harness's agents run with systemd/vigil.service's JVM flags and environment
+        assertThat(leader.agentProcFile("cmdline")).containsSubsequence(UnitJvm.flags()).contains("-XX:+UseSerialGC");
+        assertThat(replica.agentProcFile("environ")).containsAll(UnitJvm.environment()).contains("MALLOC_ARENA_MAX=2");
 
         for (String method : new String[] {"GET", "HEAD", "OPTIONS"}) {
             assertThat(codes(leader, method)).as(method + " on the primary").isEqualTo(expect(200, 503, 200, 200, 200, 200));
