@@ -2,12 +2,14 @@
 # Where the agent's resident memory goes: a JVM with the agent's flags that uses only some of its
 # libraries (bench/FootprintParts.java), one line per combination, beside the idle agents.
 #   bench/footprint-parts.sh [SECONDS]   (default 60 per combination; demo running: deploy/local/demo.sh up)
+# The JVM flags are read from the agent of FLAGS_FROM (default node2).
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."
 DIR=${VIGIL_DEMO_DIR:-/tmp/vigil-demo}
 secs=${1:-60}
 [[ "$secs" =~ ^[0-9]+$ && "$secs" -ge 5 && "$secs" -le 600 ]] || { echo "SECONDS must be 5..600" >&2; exit 2; }
-agent=$(cat "$DIR/node2/agent.pid" 2>/dev/null) && [ -d "/proc/$agent" ] || { echo "the demo is not running (deploy/local/demo.sh up)" >&2; exit 1; }
+from=${FLAGS_FROM:-node2}
+agent=$(cat "$DIR/$from/agent.pid" 2>/dev/null) && [ -d "/proc/$agent" ] || { echo "the demo is not running (deploy/local/demo.sh up)" >&2; exit 1; }
 jar=agent/target/vigil.jar
 [ -f "$jar" ] || { echo "$jar is missing (mvn -B -DskipTests package)" >&2; exit 1; }
 # The agent's own JVM flags, read from the running agent; its class-data archive is for its own class path.
