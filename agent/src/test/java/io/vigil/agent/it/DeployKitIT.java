@@ -82,6 +82,22 @@ class DeployKitIT {
     }
 
     @Test
+    void installedArchiveMapsWhereItWasWritten() throws Exception {
+        Path root = dir.resolve("root");
+        Run install = run(List.of("bash", REPO.resolve("systemd/install.sh").toString()), dir, "VIGIL_ROOT", root.toString());
+        assertThat(install.exit()).as(install.output()).isZero();
+        // the unit's flags with its archive: mapped at its own address, its pages stay file pages
+        List<String> cmd = new java.util.ArrayList<>(List.of(javaBin()));
+        cmd.addAll(UnitJvm.flags());
+        cmd.addAll(List.of("-XX:SharedArchiveFile=" + root.resolve("opt/vigil/vigil.jsa"), "-Xshare:on", "-Xlog:cds=info",
+                "-jar", root.resolve("opt/vigil/vigil.jar").toString(), "--version"));
+        Run version = run(cmd, dir);
+        assertThat(version.exit()).as(version.output()).isZero();
+        assertThat(version.output()).contains("Mapped dynamic region").contains("vigil ")
+                .doesNotContain("alternative address");
+    }
+
+    @Test
     void alertRulesPassPromtool() throws Exception {
         assumeTrue(installed("promtool"), "promtool is not installed");
         Path rules = REPO.resolve("deploy/prometheus");
