@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -29,6 +30,11 @@ class DeployKitIT {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         return new Run(p.exitValue(), out);
+    }
+
+    /** systemd/install.sh into {@code root} instead of / . */
+    private Run install(Path root) throws Exception {
+        return run(List.of("bash", REPO.resolve("systemd/install.sh").toString()), dir, "VIGIL_ROOT", root.toString());
     }
 
     private static boolean installed(String tool) throws Exception {
@@ -54,16 +60,16 @@ class DeployKitIT {
     @Test
     void systemdUnitVerifies() throws Exception {
         assumeTrue(installed("systemd-analyze"), "systemd-analyze is not installed");
-        Run r = run(List.of("systemd-analyze", "verify", REPO.resolve("systemd/vigil.service").toString()), dir);
+        Run r = run(List.of("systemd-analyze", "verify", UnitJvm.UNIT.toString()), dir);
         assertThat(r.exit()).as(r.output()).isZero();
-        assertThat(Files.readString(REPO.resolve("systemd/vigil.service"))).contains("User=postgres")
+        assertThat(Files.readString(UnitJvm.UNIT)).contains("User=postgres")
                 .contains("KillMode=mixed").contains("Restart=on-failure");
     }
 
     @Test
     void installScriptInstallsWithoutOverwritingTheConfig() throws Exception {
         Path root = dir.resolve("root");
-        Run first = run(List.of("bash", REPO.resolve("systemd/install.sh").toString()), dir, "VIGIL_ROOT", root.toString());
+        Run first = install(root);
         assertThat(first.exit()).as(first.output()).isZero();
         assertThat(root.resolve("opt/vigil/vigil.jar")).exists();
         assertThat(Files.isExecutable(root.resolve("usr/local/bin/vigil"))).isTrue();
@@ -72,7 +78,7 @@ class DeployKitIT {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(cfg))).isEqualTo("rw-r-----");
         assertThat(Files.getOwner(cfg).getName()).isEqualTo("postgres");
         Files.writeString(cfg, "# edited by the operator\n");
-        Run second = run(List.of("bash", REPO.resolve("systemd/install.sh").toString()), dir, "VIGIL_ROOT", root.toString());
+        Run second = install(root);
         assertThat(second.exit()).as(second.output()).isZero();
         assertThat(second.output()).contains("kept the existing");
         assertThat(Files.readString(cfg)).isEqualTo("# edited by the operator\n");
@@ -84,10 +90,10 @@ class DeployKitIT {
     @Test
     void installedArchiveMapsWhereItWasWritten() throws Exception {
         Path root = dir.resolve("root");
-        Run install = run(List.of("bash", REPO.resolve("systemd/install.sh").toString()), dir, "VIGIL_ROOT", root.toString());
+        Run install = install(root);
         assertThat(install.exit()).as(install.output()).isZero();
         // the unit's flags with its archive: mapped at its own address, its pages stay file pages
-        List<String> cmd = new java.util.ArrayList<>(List.of(javaBin()));
+        List<String> cmd = new ArrayList<>(List.of(javaBin()));
         cmd.addAll(UnitJvm.flags());
         cmd.addAll(List.of("-XX:SharedArchiveFile=" + root.resolve("opt/vigil/vigil.jsa"), "-Xshare:on", "-Xlog:cds=info",
                 "-jar", root.resolve("opt/vigil/vigil.jar").toString(), "--version"));
