@@ -30,6 +30,11 @@ final class FollowerRules {
         if (pg.running()) {
             return Plan.waiting("Postgres is starting");
         }
+        if (o.unstartedClone()) {
+            return Plan.of("the data directory is a fresh clone of " + leader.name() + " that has not run yet: starting"
+                    + " it as its replica (a failed start is retried as it is, not cloned again)",
+                    new Action.StartReplica(leader));
+        }
         boolean timelineDiffers = leaderTimeline != 0 && pg.timeline() != 0 && pg.timeline() != leaderTimeline;
         boolean wasPrimary = !pg.inRecovery();
         if ((timelineDiffers || wasPrimary || o.rewindFailed()) && !"primary".equals(leader.role())) {

@@ -71,6 +71,8 @@ public final class HaLoop implements AutoCloseable {
     /** Failed attempts to rejoin each leader (pg_rewind failure counts as the whole allowance). */
     private final Map<String, Integer> rejoinFailures = new HashMap<>();
     private static final int REJOIN_ATTEMPTS = 3;
+    /** The leader our data directory was cloned from, until that copy first runs as a replica; else null. */
+    private String unstartedCloneOf;
     private final Map<String, Long> slotLastSeen = new HashMap<>();
     private NodeRole lastRole;
     private String lastDecision;
@@ -562,9 +564,14 @@ public final class HaLoop implements AutoCloseable {
                 peerStatus = peers.fetch(others);
             }
         }
-        if (local.isRunningReplica()) rejoinFailures.clear();
+        if (local.isRunningReplica()) {
+            rejoinFailures.clear();
+            unstartedCloneOf = null;
+        }
         boolean rewindFailed = view.flatMap(ClusterView::leader)
                 .map(l -> rejoinFailures.getOrDefault(l.name(), 0) >= REJOIN_ATTEMPTS).orElse(false);
+        boolean unstartedClone = view.flatMap(ClusterView::leader)
+                .map(l -> l.name().equals(unstartedCloneOf)).orElse(false);
         boolean failsafeConfirmed = view.isEmpty() && confirmFailsafe(local);
         String failsafeLeader = failsafeHeardFrom != null
                 && now - failsafeHeardNanos < settings.ttlDuration().toNanos() ? failsafeHeardFrom : null;
@@ -572,7 +579,8 @@ public final class HaLoop implements AutoCloseable {
         java.util.Set<String> syncConfirmed = confirmSync(view, local);
         boolean parametersStale = !effectiveParameters().equals(appliedParameters);
         return new Observation(cfg.name(), tags, settings, view, local, peerStatus, now, wallClock.getAsLong(),
-                lease.untilNanos(), downSinceNanos, notStreamingSinceNanos, rewindFailed, Map.copyOf(slotLastSeen),
+                lease.untilNanos(), downSinceNanos, notStreamingSinceNanos, rewindFailed, unstartedClone,
+                Map.copyOf(slotLastSeen),
                 command, parametersStale, syncConfirmed, failsafeConfirmed, failsafeLeader, leaderlessSinceNanos,
                 failedAsPrimaryNanos, watchdog.problem());
     }
@@ -724,7 +732,7 @@ public final class HaLoop implements AutoCloseable {
             pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
             log.warn("old data directory moved to {}", pg.moveAside());
             rejoinFailures.clear();
-            pg.cloneFrom(address(r.source()));
+            cloneFrom(r.source());
             pg.start(params, true, r.source().name(), address(r.source()), startTimeout);
             return true;
         }
@@ -765,11 +773,18 @@ public final class HaLoop implements AutoCloseable {
             return true;
         }
         if (a instanceof Action.Clone c) {
-            pg.cloneFrom(address(c.source()));
+            cloneFrom(c.source());
             pg.start(params, true, c.source().name(), address(c.source()), startTimeout);
             return true;
         }
         throw new IllegalStateException("no handler for " + a);
+    }
+
+    /** pg_basebackup from {@code source}; until the copy has run as a replica, a failed start is retried, not recloned. */
+    private void cloneFrom(Member source) {
+        unstartedCloneOf = null;
+        pg.cloneFrom(address(source));
+        unstartedCloneOf = source.name();
     }
 
     /** Planned switchover, leader side. Loses no acknowledged write: the candidate has all WAL before the key goes. */

@@ -23,6 +23,8 @@ import java.util.Optional;
  * @param notStreamingSinceNanos when our running replica was first seen without a streaming WAL receiver (null: streaming)
  * @param rewindFailed     rejoining the current leader failed (pg_rewind, or three starts as its
  *                         replica); the next step is a fresh clone
+ * @param unstartedClone   our data directory is a clone of the current leader that has not run yet: a
+ *                         failed start is retried as it is, never rewound or cloned again
  * @param slotLastSeenNanos when each member's slot was last wanted (a member seen in etcd)
  * @param command          an operator's command for this node, or null
  * @param parametersStale  the Postgres settings in force differ from those last written to vigil.conf
@@ -51,6 +53,7 @@ public record Observation(
         Long downSinceNanos,
         Long notStreamingSinceNanos,
         boolean rewindFailed,
+        boolean unstartedClone,
         Map<String, Long> slotLastSeenNanos,
         NodeCommand command,
         boolean parametersStale,

@@ -379,10 +379,34 @@ public final class PostgresControl implements AutoCloseable {
         files.setStandbySignal(standby);
         files.writeManagedConf(clusterParameters, standby ? upstreamName : null, standby ? upstream : null);
         clearAfterCrash();
+        long logStart = logSize();
         CommandRunner.Result r = runner.run(List.of(bin("pg_ctl"), "start", "-D", dataDir().toString(), "-w",
                 "-t", String.valueOf(timeout.toSeconds()), "-l", logFile().toString()), timeout.plusSeconds(10), dataDir());
         if (!r.ok() && postmasterPid() == null) {
-            throw new PostgresException("pg_ctl start failed (" + r.tail() + "); see " + logFile());
+            String why = StartFailureReason.from(logSince(logStart));
+            throw new PostgresException("Postgres did not start" + (why.isEmpty() ? "" : ": " + why) + " (pg_ctl: "
+                    + r.tail() + "); see " + logFile());
+        }
+    }
+
+    private long logSize() {
+        try {
+            return Files.exists(logFile()) ? Files.size(logFile()) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** What the server log got after byte {@code offset}, at most its last 64 KiB; empty when unreadable. */
+    private String logSince(long offset) {
+        try (var f = new java.io.RandomAccessFile(logFile().toFile(), "r")) {
+            long from = Math.max(offset, f.length() - 65_536);
+            byte[] buf = new byte[(int) Math.max(0, f.length() - from)];
+            f.seek(from);
+            f.readFully(buf);
+            return new String(buf, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
         }
     }
 

@@ -257,6 +257,22 @@ class DeciderTest {
         }
 
         @Test
+        void anUnstartedCloneIsStartedAgainNotRewoundOrRecloned() {
+            // the clone's pg_control still says "in production", and three starts have failed
+            Observation o = Fixtures.unstartedClone(Fixtures.rewindFailed(
+                    obs(view("n1", 0, lead("n1", 2)), Fixtures.stopped(2, false))));
+            Plan p = Decider.decide(o);
+            assertThat(p.actions()).containsExactly(new Action.StartReplica(lead("n1", 2)));
+            assertThat(p.reason()).contains("fresh clone of n1", "not cloned again");
+        }
+
+        @Test
+        void anUnstartedCloneStillWaitsWhilePostgresIsStarting() {
+            Observation o = Fixtures.unstartedClone(obs(view("n1", 0, lead("n1", 2)), Fixtures.starting()));
+            assertThat(Decider.decide(o).actions()).isEmpty();
+        }
+
+        @Test
         void stoppedFormerPrimaryOnTheSameTimelineIsRewoundBeforeFollowing() {
             Plan p = Decider.decide(obs(view("n1", 0, lead("n1", 2)), Fixtures.stopped(2, false)));
             assertThat(p.actions()).containsExactly(new Action.Rewind(lead("n1", 2)));

@@ -80,7 +80,7 @@ final class Fixtures {
 
     static Observation obs(ClusterView view, LocalPostgres local) {
         return new Observation("me", Tags.NONE, SETTINGS, Optional.ofNullable(view), local, Map.of(), 100 * SEC,
-                NOW_MILLIS, 0, null, null, false, Map.of(), null, false, java.util.Set.of(), false, null, null, null, null);
+                NOW_MILLIS, 0, null, null, false, false, Map.of(), null, false, java.util.Set.of(), false, null, null, null, null);
     }
 
     /** A copy of an observation with some fields changed. */
@@ -91,6 +91,7 @@ final class Fixtures {
         Long downSince;
         Long notStreamingSince;
         boolean rewindFailed;
+        boolean unstartedClone;
         Map<String, Long> slotsSeen;
         ClusterSettings settings;
         NodeCommand command;
@@ -118,6 +119,7 @@ final class Fixtures {
             downSince = o.downSinceNanos();
             notStreamingSince = o.notStreamingSinceNanos();
             rewindFailed = o.rewindFailed();
+            unstartedClone = o.unstartedClone();
             slotsSeen = o.slotLastSeenNanos();
         }
     }
@@ -126,8 +128,8 @@ final class Fixtures {
         With w = new With(o);
         change.accept(w);
         return new Observation(o.self(), w.tags, w.settings, o.cluster(), o.local(), w.peers, o.nowNanos(),
-                o.nowEpochMillis(), w.leaderUntil, w.downSince, w.notStreamingSince, w.rewindFailed, w.slotsSeen,
-                w.command, w.parametersStale, w.syncConfirmed, w.failsafeConfirmed, w.failsafeLeader,
+                o.nowEpochMillis(), w.leaderUntil, w.downSince, w.notStreamingSince, w.rewindFailed, w.unstartedClone,
+                w.slotsSeen, w.command, w.parametersStale, w.syncConfirmed, w.failsafeConfirmed, w.failsafeLeader,
                 w.leaderlessSince, w.failedAsPrimary, w.watchdogProblem);
     }
 
@@ -163,6 +165,10 @@ final class Fixtures {
 
     static Observation rewindFailed(Observation o) {
         return with(o, w -> w.rewindFailed = true);
+    }
+
+    static Observation unstartedClone(Observation o) {
+        return with(o, w -> w.unstartedClone = true);
     }
 
     static Observation slotsSeen(Observation o, Map<String, Long> seen) {

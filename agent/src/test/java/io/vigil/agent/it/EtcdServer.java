@@ -64,13 +64,18 @@ final class EtcdServer implements Etcd {
         stop();
     }
 
+    /** Ports handed out in this JVM: a port handed out may still be free because nothing has bound it yet. */
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     /**
-     * A port free now, below the kernel's ephemeral range (32768 and up): a port from that range can
-     * be taken by some outgoing connection before the server binds it.
+     * A port free now and not handed out before in this JVM, below the kernel's ephemeral range
+     * (32768 and up): a port from that range can be taken by some outgoing connection before the
+     * server binds it.
      */
     static int freePort() {
         for (int attempt = 0; attempt < 200; attempt++) {
             int port = java.util.concurrent.ThreadLocalRandom.current().nextInt(20000, 32000);
+            if (!HANDED_OUT.add(port)) continue;
             try (ServerSocket s = new ServerSocket()) {
                 s.bind(new java.net.InetSocketAddress("127.0.0.1", port));
                 return port;

@@ -2,6 +2,10 @@ package io.vigil.agent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.awaitility.Awaitility;
@@ -35,6 +39,39 @@ class FailoverIT extends ClusterTest {
         assertThat(Cluster.httpStatus("GET", replicas.get(0).api("/primary"))).isEqualTo(503);
         assertThat(Cluster.httpStatus("GET", replicas.get(0).api("/replica"))).isEqualTo(200);
         assertThat(Cluster.httpStatus("GET", primary.api("/replica"))).isEqualTo(503);
+    }
+
+    @Test
+    void aReplicaWhosePortIsTakenKeepsOneCloneAndStreamsOnceThePortIsFree() throws Exception {
+        cluster = Cluster.start(3, 6, 1, 2);
+        Cluster.Node primary = cluster.awaitPrimary(Duration.ofSeconds(10));
+        Cluster.Node replica = cluster.nodes.stream().filter(n -> n != primary).findFirst().orElseThrow();
+        primary.execute("CREATE TABLE kept (id int)");
+        primary.execute("INSERT INTO kept VALUES (7)");
+
+        // a replacement host: empty data directory, and something else listening on Postgres's port
+        replica.stopAgent();
+        Awaitility.await(replica.name + "'s Postgres stopped").atMost(Duration.ofSeconds(30))
+                .until(() -> replica.postmasterPid() == null);
+        Processes.run(List.of("rm", "-rf", replica.dataDir().toString()));
+        Path agentLog = replica.dir.resolve("agent.log");
+        try (ServerSocket squatter = new ServerSocket()) {
+            squatter.setReuseAddress(true);
+            squatter.bind(new InetSocketAddress("127.0.0.1", replica.pgPort));
+            replica.startAgent();
+            Awaitility.await("three failed starts, each naming the port").atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> Files.readString(agentLog).split("Address already in use", -1).length - 1 >= 3);
+            try (var entries = Files.list(replica.dir)) {
+                assertThat(entries.map(p -> p.getFileName().toString()))
+                        .as("a start that fails for want of a port is retried, not answered with another clone")
+                        .noneMatch(name -> name.startsWith("data.failed"));
+            }
+            assertThat(replica.dataDir().resolve("PG_VERSION")).exists();
+        }
+        cluster.awaitStreamingReplicas(primary, 2, Duration.ofSeconds(60));
+        Awaitility.await("the row on " + replica.name).atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                .until(() -> replica.queryStrings("SELECT id FROM kept"), rows -> rows.equals(List.of("7")));
     }
 
     @Test
