@@ -3,6 +3,7 @@ package io.vigil.agent.ha;
 import io.vigil.agent.peers.PeerClient;
 import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.agent.pg.PostgresControl;
+import io.vigil.agent.pg.PostgresException;
 import io.vigil.agent.pg.PostmasterDeathWatch;
 import io.vigil.agent.pg.ProcStat;
 import io.vigil.cluster.ClusterView;
@@ -827,8 +828,13 @@ public final class HaLoop implements AutoCloseable {
         }
         lease.clear();
         pg.stop(PostgresControl.StopMode.IMMEDIATE, Duration.ofSeconds(10));
-        if (pg.hasData() || java.nio.file.Files.exists(cfg.dataDir())) {
-            log.warn("failed bootstrap left data, moved to {}", pg.moveAside());
+        try {
+            java.nio.file.Path emptied = pg.discardFailedBootstrap();
+            if (emptied != null) {
+                log.warn("emptied {}: the failed bootstrap's own initdb, which never served the cluster", emptied);
+            }
+        } catch (PostgresException e) {
+            log.warn("{}", e.getMessage());
         }
     }
 

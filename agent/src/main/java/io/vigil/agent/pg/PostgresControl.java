@@ -32,6 +32,10 @@ public final class PostgresControl implements AutoCloseable {
     private final AgentConfig cfg;
     private final PostgresFiles files;
     private final CommandRunner runner;
+    /** The running or last bootstrap wrote the data directory's contents (it was absent or empty). */
+    private boolean bootstrapMadeDataDir;
+    /** ... and created the directory itself (it was absent). */
+    private boolean bootstrapMadeDataDirItself;
     private Connection conn;
     /** The last IDENTIFY_SYSTEM answer: it can change only when replay moves or Postgres restarts. */
     private ReplayTimeline lastReplayTimeline;
@@ -313,11 +317,18 @@ public final class PostgresControl implements AutoCloseable {
 
     /** initdb, bootstrap config, start as primary, create the replication (and rewind) roles. Returns the system id. */
     public String bootstrap(Map<String, Object> clusterParameters) {
+        bootstrapMadeDataDir = false;
+        bootstrapMadeDataDirItself = !Files.exists(dataDir());
         try {
+            if (Files.exists(dataDir()) && !isEmptyDirectory(dataDir())) {
+                throw new PostgresException("data directory " + dataDir() + " is not empty but holds no database"
+                        + " (no PG_VERSION): not running initdb over it; move its contents elsewhere");
+            }
             Files.createDirectories(dataDir(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (IOException e) {
             throw new PostgresException("cannot create data directory " + dataDir() + ": " + e.getMessage());
         }
+        bootstrapMadeDataDir = true;
         files.writePgpass();
         Path pwfile = dataDir().resolveSibling(".initdb-pw-" + cfg.name());
         try {
@@ -356,6 +367,33 @@ public final class PostgresControl implements AutoCloseable {
             }
         } catch (SQLException e) {
             throw new PostgresException("bootstrap SQL failed: " + e.getMessage());
+        }
+    }
+
+    /**
+     * After a failed bootstrap, removes what it wrote to the data directory (and the directory, if
+     * it made that too): an initdb that never served the cluster, as Patroni does. Anything that was
+     * there before, or a directory a postmaster still runs in, is left alone. Returns the directory
+     * emptied, or null.
+     */
+    public Path discardFailedBootstrap() {
+        if (!bootstrapMadeDataDir || !Files.exists(dataDir()) || postmasterPid() != null) return null;
+        bootstrapMadeDataDir = false;
+        try (var walk = Files.walk(dataDir())) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                if (!p.equals(dataDir()) || bootstrapMadeDataDirItself) Files.delete(p);
+            }
+            return dataDir();
+        } catch (IOException e) {
+            throw new PostgresException("cannot remove the failed bootstrap's data directory " + dataDir() + ": "
+                    + e.getMessage());
+        }
+    }
+
+    private static boolean isEmptyDirectory(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) return false;
+        try (var s = Files.list(dir)) {
+            return s.findAny().isEmpty();
         }
     }
 
@@ -538,6 +576,9 @@ public final class PostgresControl implements AutoCloseable {
     public Path moveAside() {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         Path target = dataDir().resolveSibling(dataDir().getFileName() + ".failed-" + stamp);
+        for (int n = 2; Files.exists(target); n++) {   // moved aside once already this second
+            target = dataDir().resolveSibling(dataDir().getFileName() + ".failed-" + stamp + "-" + n);
+        }
         try {
             Files.move(dataDir(), target);
             return target;

@@ -163,12 +163,28 @@ final class Cluster implements AutoCloseable {
         }
     }
 
+    /** etcd started and every node's config written, no agent started: for a test that sets a node up first. */
+    static Cluster prepare(int size, int ttl, int loopWait, int retryTimeout) throws IOException {
+        Cluster c = new Cluster(size, ttl, loopWait, retryTimeout);
+        try {
+            c.prepare();
+            return c;
+        } catch (RuntimeException | IOException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    private void prepare() throws IOException {
+        etcd.start();
+        for (Node n : nodes) n.writeConfig();
+        Processes.chownToPgUser(root);
+    }
+
     private static Cluster start(Cluster c) throws IOException {
         int size = c.nodes.size();
         try {
-            c.etcd.start();
-            for (Node n : c.nodes) n.writeConfig();
-            Processes.chownToPgUser(c.root);
+            c.prepare();
             for (Node n : c.nodes) n.startAgent();
             Node primary = c.awaitPrimary(Duration.ofSeconds(90));
             c.awaitStreamingReplicas(primary, size - 1, Duration.ofSeconds(90));

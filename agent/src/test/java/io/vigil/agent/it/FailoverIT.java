@@ -75,6 +75,30 @@ class FailoverIT extends ClusterTest {
     }
 
     @Test
+    void aBootstrapThatCannotStartLeavesNothingBehindAndSucceedsOnceThePortIsFree() throws Exception {
+        cluster = Cluster.prepare(1, 6, 1, 2);
+        Cluster.Node node = cluster.nodes.get(0);
+        Path agentLog = node.dir.resolve("agent.log");
+        try (ServerSocket squatter = new ServerSocket()) {
+            squatter.setReuseAddress(true);
+            squatter.bind(new InetSocketAddress("127.0.0.1", node.pgPort));
+            node.startAgent();
+            Awaitility.await("three failed bootstraps, each naming the port").atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> Files.readString(agentLog).split("Address already in use", -1).length - 1 >= 3);
+            try (var entries = Files.list(node.dir)) {
+                assertThat(entries.map(p -> p.getFileName().toString()))
+                        .as("a failed bootstrap's initdb is removed, not kept as a copy per attempt")
+                        .noneMatch(name -> name.startsWith("data.failed"));
+            }
+        }
+        Cluster.Node primary = cluster.awaitPrimary(Duration.ofSeconds(60));
+        primary.execute("CREATE TABLE after_bootstrap (id int)");
+        primary.execute("INSERT INTO after_bootstrap VALUES (1)");
+        assertThat(primary.queryStrings("SELECT id FROM after_bootstrap")).containsExactly("1");
+    }
+
+    @Test
     void killedPrimaryIsReplacedAndRejoinsAsStreamingReplicaOnTheNewTimeline() throws Exception {
         cluster = Cluster.start(3, 6, 1, 2);
         Cluster.Node old = cluster.awaitPrimary(Duration.ofSeconds(10));
