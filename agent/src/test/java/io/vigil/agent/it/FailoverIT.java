@@ -54,19 +54,10 @@ class FailoverIT extends ClusterTest {
         Awaitility.await(replica.name + "'s Postgres stopped").atMost(Duration.ofSeconds(30))
                 .until(() -> replica.postmasterPid() == null);
         Processes.run(List.of("rm", "-rf", replica.dataDir().toString()));
-        Path agentLog = replica.dir.resolve("agent.log");
-        try (ServerSocket squatter = new ServerSocket()) {
-            squatter.setReuseAddress(true);
-            squatter.bind(new InetSocketAddress("127.0.0.1", replica.pgPort));
+        try (ServerSocket squatter = takePort(replica.pgPort)) {
             replica.startAgent();
-            Awaitility.await("three failed starts, each naming the port").atMost(Duration.ofSeconds(60))
-                    .pollInterval(Duration.ofMillis(200))
-                    .until(() -> Files.readString(agentLog).split("Address already in use", -1).length - 1 >= 3);
-            try (var entries = Files.list(replica.dir)) {
-                assertThat(entries.map(p -> p.getFileName().toString()))
-                        .as("a start that fails for want of a port is retried, not answered with another clone")
-                        .noneMatch(name -> name.startsWith("data.failed"));
-            }
+            awaitThreeFailedStartsWithoutCopies(replica,
+                    "a start that fails for want of a port is retried, not answered with another clone");
             assertThat(replica.dataDir().resolve("PG_VERSION")).exists();
         }
         cluster.awaitStreamingReplicas(primary, 2, Duration.ofSeconds(60));
@@ -78,19 +69,9 @@ class FailoverIT extends ClusterTest {
     void aBootstrapThatCannotStartLeavesNothingBehindAndSucceedsOnceThePortIsFree() throws Exception {
         cluster = Cluster.prepare(1, 6, 1, 2);
         Cluster.Node node = cluster.nodes.get(0);
-        Path agentLog = node.dir.resolve("agent.log");
-        try (ServerSocket squatter = new ServerSocket()) {
-            squatter.setReuseAddress(true);
-            squatter.bind(new InetSocketAddress("127.0.0.1", node.pgPort));
+        try (ServerSocket squatter = takePort(node.pgPort)) {
             node.startAgent();
-            Awaitility.await("three failed bootstraps, each naming the port").atMost(Duration.ofSeconds(90))
-                    .pollInterval(Duration.ofMillis(200))
-                    .until(() -> Files.readString(agentLog).split("Address already in use", -1).length - 1 >= 3);
-            try (var entries = Files.list(node.dir)) {
-                assertThat(entries.map(p -> p.getFileName().toString()))
-                        .as("a failed bootstrap's initdb is removed, not kept as a copy per attempt")
-                        .noneMatch(name -> name.startsWith("data.failed"));
-            }
+            awaitThreeFailedStartsWithoutCopies(node, "a failed bootstrap's initdb is removed, not kept as a copy per attempt");
         }
         Cluster.Node primary = cluster.awaitPrimary(Duration.ofSeconds(60));
         primary.execute("CREATE TABLE after_bootstrap (id int)");
@@ -165,5 +146,24 @@ class FailoverIT extends ClusterTest {
                 .atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
                 .until(() -> node.queryStrings("SELECT state FROM pg_stat_activity WHERE application_name = 'vigil-watch'"),
                         states -> states.equals(List.of("idle")));
+    }
+
+    /** Something else listening on {@code port}, as Postgres would need it. */
+    private static ServerSocket takePort(int port) throws java.io.IOException {
+        ServerSocket squatter = new ServerSocket();
+        squatter.setReuseAddress(true);
+        squatter.bind(new InetSocketAddress("127.0.0.1", port));
+        return squatter;
+    }
+
+    /** Three failed starts in the node's agent log, each naming the port; no data directory moved aside. */
+    private static void awaitThreeFailedStartsWithoutCopies(Cluster.Node node, String why) throws java.io.IOException {
+        Path agentLog = node.dir.resolve("agent.log");
+        Awaitility.await("three failed starts on " + node.name + ", each naming the port").atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> Files.readString(agentLog).split("Address already in use", -1).length - 1 >= 3);
+        try (var entries = Files.list(node.dir)) {
+            assertThat(entries.map(p -> p.getFileName().toString())).as(why).noneMatch(name -> name.startsWith("data.failed"));
+        }
     }
 }
