@@ -44,7 +44,7 @@ public final class Decider {
                     + ", cluster " + systemId + "); move it aside to let this node clone afresh");
         }
         if (!pg.hasData()) {
-            return clone(view);
+            return clone(o, view);
         }
         if (view.isLeader(o.self())) {
             return LeaderRules.holdingKey(o, view);
@@ -68,10 +68,16 @@ public final class Decider {
                 + pg.systemId() + ")", new Action.ClaimInitialize(), new Action.AdoptExistingData(pg.systemId()));
     }
 
-    private static Plan clone(ClusterView view) {
+    private static Plan clone(Observation o, ClusterView view) {
         Member leader = view.leaderMember().orElse(null);
         if (leader == null || !"running".equals(leader.state()) || !"primary".equals(leader.role())) {
             return Plan.waiting("empty data directory: waiting for a running leader to clone from");
+        }
+        CloneFailure failed = o.cloneFailure();
+        if (failed != null && failed.pausing(o.nowNanos(), o.settings().loopWaitDuration())) {
+            return Plan.waiting("empty data directory: " + failed.failures() + " clone(s) from leader " + leader.name()
+                    + " failed in a row; the next after a pause of " + failed.pause(o.settings().loopWaitDuration())
+                    .toSeconds() + " s (see the error above)");
         }
         return Plan.of("empty data directory: cloning from leader " + leader.name(), new Action.Clone(leader));
     }

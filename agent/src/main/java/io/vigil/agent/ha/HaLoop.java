@@ -74,6 +74,8 @@ public final class HaLoop implements AutoCloseable {
     private static final int REJOIN_ATTEMPTS = 3;
     /** The leader our data directory was cloned from, until that copy first runs as a replica; else null. */
     private String unstartedCloneOf;
+    /** Clones that failed in a row from one leader; null after a clone succeeded. */
+    private CloneFailure cloneFailure;
     private final Map<String, Long> slotLastSeen = new HashMap<>();
     private NodeRole lastRole;
     private String lastDecision;
@@ -573,6 +575,9 @@ public final class HaLoop implements AutoCloseable {
                 .map(l -> rejoinFailures.getOrDefault(l.name(), 0) >= REJOIN_ATTEMPTS).orElse(false);
         boolean unstartedClone = view.flatMap(ClusterView::leader)
                 .map(l -> l.name().equals(unstartedCloneOf)).orElse(false);
+        CloneFailure cloneFailed = view.flatMap(ClusterView::leader)
+                .filter(l -> cloneFailure != null && l.name().equals(cloneFailure.source())).map(l -> cloneFailure)
+                .orElse(null);
         boolean failsafeConfirmed = view.isEmpty() && confirmFailsafe(local);
         String failsafeLeader = failsafeHeardFrom != null
                 && now - failsafeHeardNanos < settings.ttlDuration().toNanos() ? failsafeHeardFrom : null;
@@ -581,7 +586,7 @@ public final class HaLoop implements AutoCloseable {
         boolean parametersStale = !effectiveParameters().equals(appliedParameters);
         return new Observation(cfg.name(), tags, settings, view, local, peerStatus, now, wallClock.getAsLong(),
                 lease.untilNanos(), downSinceNanos, notStreamingSinceNanos, rewindFailed, unstartedClone,
-                Map.copyOf(slotLastSeen),
+                cloneFailed, Map.copyOf(slotLastSeen),
                 command, parametersStale, syncConfirmed, failsafeConfirmed, failsafeLeader, leaderlessSinceNanos,
                 failedAsPrimaryNanos, watchdog.problem());
     }
@@ -781,10 +786,20 @@ public final class HaLoop implements AutoCloseable {
         throw new IllegalStateException("no handler for " + a);
     }
 
-    /** pg_basebackup from {@code source}; until the copy has run as a replica, a failed start is retried, not recloned. */
+    /**
+     * pg_basebackup from {@code source}; until the copy has run as a replica, a failed start is
+     * retried, not recloned. A failure is counted for the pause before the next clone.
+     */
     private void cloneFrom(Member source) {
         unstartedCloneOf = null;
-        pg.cloneFrom(address(source));
+        try {
+            pg.cloneFrom(address(source));
+        } catch (RuntimeException e) {
+            int inARow = cloneFailure != null && cloneFailure.source().equals(source.name()) ? cloneFailure.failures() : 0;
+            cloneFailure = new CloneFailure(source.name(), inARow + 1, clock.getAsLong());
+            throw e;
+        }
+        cloneFailure = null;
         unstartedCloneOf = source.name();
     }
 

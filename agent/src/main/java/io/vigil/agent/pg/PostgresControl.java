@@ -594,7 +594,8 @@ public final class PostgresControl implements AutoCloseable {
             if (Files.exists(dataDir())) {
                 try (var s = Files.list(dataDir())) {
                     if (s.findAny().isPresent()) {
-                        throw new PostgresException("data directory " + dataDir() + " is not empty; cannot clone into it");
+                        throw new PostgresException("data directory " + dataDir() + " holds files but no database"
+                                + " (no PG_VERSION): cannot clone into it; move its contents elsewhere");
                     }
                 }
                 Files.delete(dataDir());

@@ -44,6 +44,17 @@ class DeciderTest {
         }
 
         @Test
+        void afterFailedClonesTheNextWaitsADoublingPause() {
+            // loop_wait 10: three failures in a row, a 40 s pause; now is 100 s
+            Observation o = obs(view("n1", 0, lead("n1", 1)), LocalPostgres.noData());
+            Plan during = Decider.decide(Fixtures.cloneFailed(o, new CloneFailure("n1", 3, 70 * SEC)));
+            assertThat(during.actions()).isEmpty();
+            assertThat(during.reason()).contains("3 clone(s) from leader n1 failed in a row", "pause of 40 s");
+            Plan after = Decider.decide(Fixtures.cloneFailed(o, new CloneFailure("n1", 3, 60 * SEC)));
+            assertThat(after.actions()).containsExactly(new Action.Clone(lead("n1", 1)));
+        }
+
+        @Test
         void emptyDataClonesFromARunningLeader() {
             Plan p = Decider.decide(obs(view("n1", 0, lead("n1", 1)), LocalPostgres.noData()));
             assertThat(p.actions()).containsExactly(new Action.Clone(lead("n1", 1)));

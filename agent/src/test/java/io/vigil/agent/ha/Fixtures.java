@@ -80,7 +80,7 @@ final class Fixtures {
 
     static Observation obs(ClusterView view, LocalPostgres local) {
         return new Observation("me", Tags.NONE, SETTINGS, Optional.ofNullable(view), local, Map.of(), 100 * SEC,
-                NOW_MILLIS, 0, null, null, false, false, Map.of(), null, false, java.util.Set.of(), false, null, null, null, null);
+                NOW_MILLIS, 0, null, null, false, false, null, Map.of(), null, false, java.util.Set.of(), false, null, null, null, null);
     }
 
     /** A copy of an observation with some fields changed. */
@@ -92,6 +92,7 @@ final class Fixtures {
         Long notStreamingSince;
         boolean rewindFailed;
         boolean unstartedClone;
+        CloneFailure cloneFailure;
         Map<String, Long> slotsSeen;
         ClusterSettings settings;
         NodeCommand command;
@@ -120,6 +121,7 @@ final class Fixtures {
             notStreamingSince = o.notStreamingSinceNanos();
             rewindFailed = o.rewindFailed();
             unstartedClone = o.unstartedClone();
+            cloneFailure = o.cloneFailure();
             slotsSeen = o.slotLastSeenNanos();
         }
     }
@@ -129,7 +131,7 @@ final class Fixtures {
         change.accept(w);
         return new Observation(o.self(), w.tags, w.settings, o.cluster(), o.local(), w.peers, o.nowNanos(),
                 o.nowEpochMillis(), w.leaderUntil, w.downSince, w.notStreamingSince, w.rewindFailed, w.unstartedClone,
-                w.slotsSeen, w.command, w.parametersStale, w.syncConfirmed, w.failsafeConfirmed, w.failsafeLeader,
+                w.cloneFailure, w.slotsSeen, w.command, w.parametersStale, w.syncConfirmed, w.failsafeConfirmed, w.failsafeLeader,
                 w.leaderlessSince, w.failedAsPrimary, w.watchdogProblem);
     }
 
@@ -169,6 +171,10 @@ final class Fixtures {
 
     static Observation unstartedClone(Observation o) {
         return with(o, w -> w.unstartedClone = true);
+    }
+
+    static Observation cloneFailed(Observation o, CloneFailure f) {
+        return with(o, w -> w.cloneFailure = f);
     }
 
     static Observation slotsSeen(Observation o, Map<String, Long> seen) {

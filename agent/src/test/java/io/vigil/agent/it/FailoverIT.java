@@ -66,6 +66,31 @@ class FailoverIT extends ClusterTest {
     }
 
     @Test
+    void failedClonesPauseLongerEachTimeAndTouchNothingThenTheReplicaStreams() throws Exception {
+        cluster = Cluster.start(2, 6, 1, 2);
+        Cluster.Node primary = cluster.awaitPrimary(Duration.ofSeconds(10));
+        Cluster.Node replica = cluster.nodes.stream().filter(n -> n != primary).findFirst().orElseThrow();
+        replica.stopAgent();
+        Awaitility.await(replica.name + "'s Postgres stopped").atMost(Duration.ofSeconds(30))
+                .until(() -> replica.postmasterPid() == null);
+        // a data directory that holds a file but no database: every clone into it fails
+        Processes.run(List.of("rm", "-rf", replica.dataDir().toString()));
+        Files.createDirectories(replica.dataDir());
+        Path stray = Files.writeString(replica.dataDir().resolve("notes.txt"), "the operator's");
+        Processes.chownToPgUser(replica.dir);
+        replica.startAgent();
+        Path agentLog = replica.dir.resolve("agent.log");
+        Awaitility.await("a pause after the second failed clone").atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> Files.readString(agentLog).contains("2 clone(s) from leader " + primary.name
+                        + " failed in a row; the next after a pause of 2 s"));
+        assertThat(Files.readString(stray)).isEqualTo("the operator's");
+
+        Files.delete(stray);
+        cluster.awaitStreamingReplicas(primary, 1, Duration.ofSeconds(60));
+    }
+
+    @Test
     void aBootstrapThatCannotStartLeavesNothingBehindAndSucceedsOnceThePortIsFree() throws Exception {
         cluster = Cluster.prepare(1, 6, 1, 2);
         Cluster.Node node = cluster.nodes.get(0);
