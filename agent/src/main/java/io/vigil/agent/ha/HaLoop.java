@@ -573,11 +573,8 @@ public final class HaLoop implements AutoCloseable {
         }
         boolean rewindFailed = view.flatMap(ClusterView::leader)
                 .map(l -> rejoinFailures.getOrDefault(l.name(), 0) >= REJOIN_ATTEMPTS).orElse(false);
-        boolean unstartedClone = view.flatMap(ClusterView::leader)
-                .map(l -> l.name().equals(unstartedCloneOf)).orElse(false);
-        CloneFailure cloneFailed = view.flatMap(ClusterView::leader)
-                .filter(l -> cloneFailure != null && l.name().equals(cloneFailure.source())).map(l -> cloneFailure)
-                .orElse(null);
+        boolean unstartedClone = leaderIs(view, unstartedCloneOf);
+        CloneFailure cloneFailed = cloneFailure != null && leaderIs(view, cloneFailure.source()) ? cloneFailure : null;
         boolean failsafeConfirmed = view.isEmpty() && confirmFailsafe(local);
         String failsafeLeader = failsafeHeardFrom != null
                 && now - failsafeHeardNanos < settings.ttlDuration().toNanos() ? failsafeHeardFrom : null;
@@ -784,6 +781,10 @@ public final class HaLoop implements AutoCloseable {
             return true;
         }
         throw new IllegalStateException("no handler for " + a);
+    }
+
+    private static boolean leaderIs(Optional<ClusterView> view, String name) {
+        return name != null && view.flatMap(ClusterView::leader).map(l -> l.name().equals(name)).orElse(false);
     }
 
     /**

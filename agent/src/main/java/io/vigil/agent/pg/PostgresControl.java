@@ -320,10 +320,7 @@ public final class PostgresControl implements AutoCloseable {
         bootstrapMadeDataDir = false;
         bootstrapMadeDataDirItself = !Files.exists(dataDir());
         try {
-            if (Files.exists(dataDir()) && !isEmptyDirectory(dataDir())) {
-                throw new PostgresException("data directory " + dataDir() + " is not empty but holds no database"
-                        + " (no PG_VERSION): not running initdb over it; move its contents elsewhere");
-            }
+            requireNothingInDataDir("run initdb");
             Files.createDirectories(dataDir(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (IOException e) {
             throw new PostgresException("cannot create data directory " + dataDir() + ": " + e.getMessage());
@@ -390,10 +387,16 @@ public final class PostgresControl implements AutoCloseable {
         }
     }
 
-    private static boolean isEmptyDirectory(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) return false;
-        try (var s = Files.list(dir)) {
-            return s.findAny().isEmpty();
+    /** Refuses a data directory that holds anything (it has no PG_VERSION, or we would not be here): someone's files. */
+    private void requireNothingInDataDir(String what) throws IOException {
+        if (!Files.exists(dataDir())) return;
+        boolean empty;
+        try (var s = Files.isDirectory(dataDir()) ? Files.list(dataDir()) : java.util.stream.Stream.of(dataDir())) {
+            empty = s.findAny().isEmpty();
+        }
+        if (!empty) {
+            throw new PostgresException("data directory " + dataDir() + " holds files but no database (no PG_VERSION):"
+                    + " cannot " + what + " into it; move its contents elsewhere");
         }
     }
 
@@ -591,15 +594,8 @@ public final class PostgresControl implements AutoCloseable {
     public void cloneFrom(HostPort source) {
         files.writePgpass();
         try {
-            if (Files.exists(dataDir())) {
-                try (var s = Files.list(dataDir())) {
-                    if (s.findAny().isPresent()) {
-                        throw new PostgresException("data directory " + dataDir() + " holds files but no database"
-                                + " (no PG_VERSION): cannot clone into it; move its contents elsewhere");
-                    }
-                }
-                Files.delete(dataDir());
-            }
+            requireNothingInDataDir("clone");
+            Files.deleteIfExists(dataDir());
         } catch (IOException e) {
             throw new PostgresException("cannot prepare " + dataDir() + " for cloning: " + e.getMessage());
         }
