@@ -3,6 +3,7 @@ package io.vigil.agent.ha;
 import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Member;
+import java.time.Duration;
 
 /**
  * The HA decision: a pure function of one {@link Observation}. No I/O, no clock, no exceptions for
@@ -32,7 +33,7 @@ public final class Decider {
                 return Plan.waiting("the cluster is not initialised; watchdog.mode is required but "
                         + o.watchdogProblem() + ", so this node waits for another node to bootstrap it");
             }
-            return uninitialized(pg);
+            return uninitialized(o);
         }
         String systemId = view.initialize().get();
         if (systemId.isEmpty()) {
@@ -55,8 +56,16 @@ public final class Decider {
         return ElectionRules.noLeader(o, view);
     }
 
-    private static Plan uninitialized(LocalPostgres pg) {
+    private static Plan uninitialized(Observation o) {
+        LocalPostgres pg = o.local();
         if (!pg.hasData()) {
+            FailuresInARow failed = o.bootstrapFailure();
+            Duration loopWait = o.settings().loopWaitDuration();
+            if (failed != null && failed.pausing(o.nowNanos(), loopWait)) {
+                return Plan.waiting("the cluster is not initialised: " + failed.failures() + " bootstrap(s) on this node"
+                        + " failed in a row; the next after a pause of " + failed.pause(loopWait).toSeconds()
+                        + " s (see the error above), unless another node bootstraps the cluster first");
+            }
             return Plan.of("the cluster is not initialised: racing to bootstrap it",
                     new Action.ClaimInitialize(), new Action.InitializeDatabase());
         }
@@ -73,11 +82,12 @@ public final class Decider {
         if (leader == null || !"running".equals(leader.state()) || !"primary".equals(leader.role())) {
             return Plan.waiting("empty data directory: waiting for a running leader to clone from");
         }
-        CloneFailure failed = o.cloneFailure();
-        if (failed != null && failed.pausing(o.nowNanos(), o.settings().loopWaitDuration())) {
+        FailuresInARow failed = o.cloneFailure();
+        Duration loopWait = o.settings().loopWaitDuration();
+        if (failed != null && failed.pausing(o.nowNanos(), loopWait)) {
             return Plan.waiting("empty data directory: " + failed.failures() + " clone(s) from leader " + leader.name()
-                    + " failed in a row; the next after a pause of " + failed.pause(o.settings().loopWaitDuration())
-                    .toSeconds() + " s (see the error above)");
+                    + " failed in a row; the next after a pause of " + failed.pause(loopWait).toSeconds()
+                    + " s (see the error above)");
         }
         return Plan.of("empty data directory: cloning from leader " + leader.name(), new Action.Clone(leader));
     }

@@ -3,18 +3,12 @@ package io.vigil.agent.ha;
 import io.vigil.agent.peers.PeerClient;
 import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.agent.pg.PostgresControl;
-import io.vigil.agent.pg.PostgresException;
-import io.vigil.agent.pg.PostmasterDeathWatch;
-import io.vigil.agent.pg.ProcStat;
 import io.vigil.cluster.ClusterView;
-import io.vigil.cluster.HostPort;
 import io.vigil.cluster.Member;
-import io.vigil.cluster.TimelineSwitch;
 import io.vigil.config.AgentConfig;
 import io.vigil.config.ClusterSettings;
 import io.vigil.store.ClusterStore;
 import io.vigil.store.StoreException;
-import java.io.IOException;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -22,19 +16,20 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The agent's loop: observe → {@link Decider#decide} → act, every loop_wait and at once when the
- * leader key changes or the postmaster dies. Two small side threads: the postmaster watch (wakes
- * the loop within 200 ms of a crash) and the fence (stops a primary whose lease deadline passes,
- * even if the loop is stuck).
+ * leader key changes or the postmaster dies. Acting is {@link ActionRunner}'s; beside the loop run
+ * {@link PostmasterMonitor} (wakes it within 200 ms of a crash), {@link Fencing} (stops a primary
+ * whose lease deadline passes, even if the loop is stuck) and {@link LeaderKeyHolder}'s renewals.
  */
 public final class HaLoop implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HaLoop.class);
@@ -47,8 +42,10 @@ public final class HaLoop implements AutoCloseable {
     private final LongSupplier clock;
     private final LongSupplier wallClock = System::currentTimeMillis;
     private final LeaderLease lease;
-    private final FenceProcess fenceProcess;
-    private final Watchdog watchdog;
+    private final Fencing fencing;
+    private final PostmasterMonitor postmasterMonitor;
+    private final FailedAttempts attempts = new FailedAttempts();
+    private final ActionRunner actions;
     private final Semaphore wake = new Semaphore(0);
     private final java.util.Queue<Runnable> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicReference<NodeStatus> status = new AtomicReference<>();
@@ -56,9 +53,6 @@ public final class HaLoop implements AutoCloseable {
 
     private volatile boolean stopping;
     private Thread thread;
-    private volatile Thread fenceThread;
-    private ProcStat watchedPostmaster;   // the watch thread's own
-    private final PostmasterDeathWatch deathWatch;
     private AutoCloseable leaderWatch;
     private volatile long leaseId;
     private volatile long leaseTtlSeconds;
@@ -68,27 +62,18 @@ public final class HaLoop implements AutoCloseable {
     private Long leaderlessSinceNanos;
     private boolean memberPublished;
     private long publishedOnLease;
-    private Long failedAsPrimaryNanos;
-    /** Failed attempts to rejoin each leader (pg_rewind failure counts as the whole allowance). */
-    private final Map<String, Integer> rejoinFailures = new HashMap<>();
-    private static final int REJOIN_ATTEMPTS = 3;
-    /** The leader our data directory was cloned from, until that copy first runs as a replica; else null. */
-    private String unstartedCloneOf;
-    /** Clones that failed in a row from one leader; null after a clone succeeded. */
-    private CloneFailure cloneFailure;
     private final Map<String, Long> slotLastSeen = new HashMap<>();
     private NodeRole lastRole;
     private String lastDecision;
     /** The current cycle's timings; loop thread only. */
     private CycleTimes times = new CycleTimes();
-    private volatile boolean postmasterAlive;
     /** The action the loop is executing now, or null: Postgres stopping during it is expected. */
     private volatile Action acting;
     private long etcdLastSeenEpoch;
 
     private final AutoCloseable onClose;
     private final LoopEvents events;
-    private final java.util.function.Supplier<AgentConfig> rereadConfig;
+    private final Supplier<AgentConfig> rereadConfig;
     private final AtomicReference<PendingCommand> command = new AtomicReference<>();
     private final AtomicReference<ScheduledRestart> scheduledRestart = new AtomicReference<>();
     /** Postgres settings last written to vigil.conf (null: not since the agent started). */
@@ -98,10 +83,9 @@ public final class HaLoop implements AutoCloseable {
     private ClusterView lastView;
     private volatile String failsafeHeardFrom;
     private volatile long failsafeHeardNanos;
-    /** Members seen synchronous, with the WAL position written after they were first seen so. */
-    private final Map<String, io.vigil.cluster.Lsn> syncMarks = new HashMap<>();
+    private final SyncConfirmations syncConfirmations = new SyncConfirmations();
 
-    private record PendingCommand(NodeCommand command, java.util.concurrent.CompletableFuture<CommandOutcome> done) {
+    private record PendingCommand(NodeCommand command, CompletableFuture<CommandOutcome> done) {
     }
 
     /** A restart the operator scheduled for {@code at}. */
@@ -113,7 +97,7 @@ public final class HaLoop implements AutoCloseable {
      * last when the loop shuts down (normally the store's client).
      */
     public HaLoop(AgentConfig cfg, ClusterStore store, PostgresControl pg, PeerClient peers, LongSupplier clock,
-                  LoopEvents events, java.util.function.Supplier<AgentConfig> rereadConfig, AutoCloseable onClose) {
+                  LoopEvents events, Supplier<AgentConfig> rereadConfig, AutoCloseable onClose) {
         this.rereadConfig = rereadConfig;
         this.tags = cfg.tags();
         this.onClose = onClose;
@@ -124,12 +108,13 @@ public final class HaLoop implements AutoCloseable {
         this.peers = peers;
         this.clock = clock;
         this.settings = cfg.bootstrapSettings();
-        this.fenceProcess = new FenceProcess(cfg.dataDir(), clock);
-        this.watchdog = new Watchdog(cfg.watchdog(), Watchdog::setTimeoutWithPerl, clock);
         this.lease = new LeaderLease(this::leaseMoved);
-        this.deathWatch = new PostmasterDeathWatch(pg::idleWatchConnection, clock, 200, 5_000);
         this.keyHolder = new LeaderKeyHolder(cfg.name(), store, lease, clock, () -> settings,
                 () -> cfg.watchdog().marginSeconds(settings.ttl()), this::wakeUp);
+        this.fencing = new Fencing(cfg, lease, keyHolder, () -> settings, pg, clock, this::wakeUp);
+        this.postmasterMonitor = new PostmasterMonitor(pg, clock, () -> acting, this::wakeUp);
+        this.actions = new ActionRunner(cfg, store, pg, lease, keyHolder, fencing, attempts, events, () -> settings,
+                clock);
     }
 
     public NodeStatus status() {
@@ -138,55 +123,39 @@ public final class HaLoop implements AutoCloseable {
     }
 
     public void start() {
-        postmasterAlive = pg.postmasterPid() != null;
         thread = new Thread(this::run, "vigil-ha-loop");
         thread.start();
-        Thread watch = new Thread(this::watchUntilStopped, "vigil-watch");
-        watch.setDaemon(true);
-        watch.start();
-        fenceThread = new Thread(this::fenceUntilStopped, "vigil-fence");
-        fenceThread.setDaemon(true);
-        fenceThread.start();
+        postmasterMonitor.start();
+        fencing.start();
     }
 
     /**
      * Submits a switchover/failover request; the loop writes it to etcd on its next cycle (at once).
      * Completes with false when another request is already pending.
      */
-    public java.util.concurrent.CompletableFuture<Boolean> requestFailover(io.vigil.cluster.FailoverRequest request) {
-        var result = new java.util.concurrent.CompletableFuture<Boolean>();
-        requests.add(() -> {
-            try {
-                result.complete(store.requestFailover(request, request.scheduledAt() == null ? settings.ttl() : 0));
-            } catch (RuntimeException e) {
-                result.completeExceptionally(e);
-            }
-        });
-        wakeUp();
-        return result;
+    public CompletableFuture<Boolean> requestFailover(io.vigil.cluster.FailoverRequest request) {
+        return inLoop(() -> store.requestFailover(request, request.scheduledAt() == null ? settings.ttl() : 0));
     }
 
     /** Runs {@code f} on a fresh etcd read, in the loop thread at its next cycle (at once). */
-    public <T> java.util.concurrent.CompletableFuture<T> withFreshView(java.util.function.Function<ClusterView, T> f) {
-        var result = new java.util.concurrent.CompletableFuture<T>();
-        requests.add(() -> {
-            try {
-                result.complete(f.apply(store.read()));
-            } catch (RuntimeException e) {
-                result.completeExceptionally(e);
-            }
-        });
-        wakeUp();
-        return result;
+    public <T> CompletableFuture<T> withFreshView(java.util.function.Function<ClusterView, T> f) {
+        return inLoop(() -> f.apply(store.read()));
     }
 
     /** Cancels a pending (scheduled) switchover. */
-    public java.util.concurrent.CompletableFuture<Boolean> cancelFailover() {
-        var result = new java.util.concurrent.CompletableFuture<Boolean>();
+    public CompletableFuture<Boolean> cancelFailover() {
+        return inLoop(() -> {
+            store.clearFailover();
+            return true;
+        });
+    }
+
+    /** Runs {@code work} in the loop thread before its next cycle's look (at once); its result or exception completes the future. */
+    private <T> CompletableFuture<T> inLoop(Supplier<T> work) {
+        var result = new CompletableFuture<T>();
         requests.add(() -> {
             try {
-                store.clearFailover();
-                result.complete(true);
+                result.complete(work.get());
             } catch (RuntimeException e) {
                 result.completeExceptionally(e);
             }
@@ -196,10 +165,10 @@ public final class HaLoop implements AutoCloseable {
     }
 
     /** Hands an operator command to the loop; one at a time per node. */
-    public java.util.concurrent.CompletableFuture<CommandOutcome> submit(NodeCommand c) {
-        PendingCommand p = new PendingCommand(c, new java.util.concurrent.CompletableFuture<>());
+    public CompletableFuture<CommandOutcome> submit(NodeCommand c) {
+        PendingCommand p = new PendingCommand(c, new CompletableFuture<>());
         if (!command.compareAndSet(null, p)) {
-            return java.util.concurrent.CompletableFuture.completedFuture(CommandOutcome.of(CommandOutcome.Kind.REFUSED,
+            return CompletableFuture.completedFuture(CommandOutcome.of(CommandOutcome.Kind.REFUSED,
                     "another command is in progress on this node; try again when it is done"));
         }
         wakeUp();
@@ -222,32 +191,25 @@ public final class HaLoop implements AutoCloseable {
      * Completes with the stored JSON, or with {@link io.vigil.config.ConfigException} (invalid),
      * {@link io.vigil.config.ConfigEdit.Conflict} (changed meanwhile) or {@link StoreException}.
      */
-    public java.util.concurrent.CompletableFuture<String> editConfig(String body, boolean replace, long ifRevision) {
-        var result = new java.util.concurrent.CompletableFuture<String>();
-        requests.add(() -> {
-            try {
-                ClusterStore.StoredSettings stored = store.readSettings();
-                if (stored.modRevision() == 0) {
-                    throw new StoreException("the cluster config is not initialised yet", null);
-                }
-                if (ifRevision != 0 && ifRevision != stored.modRevision()) {
-                    throw new io.vigil.config.ConfigEdit.Conflict("the cluster config changed (revision "
-                            + stored.modRevision() + ", the request was based on " + ifRevision + "); read it again");
-                }
-                io.vigil.config.ConfigEdit.Result edit = replace ? io.vigil.config.ConfigEdit.replace(body)
-                        : io.vigil.config.ConfigEdit.patch(stored.json(), body);
-                if (!store.replaceSettings(edit.json(), stored.modRevision())) {
-                    throw new io.vigil.config.ConfigEdit.Conflict("the cluster config changed concurrently; read it again");
-                }
-                settings = edit.settings();
-                log.info("cluster config {} over the REST API: {}", replace ? "replaced" : "patched", edit.json());
-                result.complete(edit.json());
-            } catch (RuntimeException e) {
-                result.completeExceptionally(e);
+    public CompletableFuture<String> editConfig(String body, boolean replace, long ifRevision) {
+        return inLoop(() -> {
+            ClusterStore.StoredSettings stored = store.readSettings();
+            if (stored.modRevision() == 0) {
+                throw new StoreException("the cluster config is not initialised yet", null);
             }
+            if (ifRevision != 0 && ifRevision != stored.modRevision()) {
+                throw new io.vigil.config.ConfigEdit.Conflict("the cluster config changed (revision "
+                        + stored.modRevision() + ", the request was based on " + ifRevision + "); read it again");
+            }
+            io.vigil.config.ConfigEdit.Result edit = replace ? io.vigil.config.ConfigEdit.replace(body)
+                    : io.vigil.config.ConfigEdit.patch(stored.json(), body);
+            if (!store.replaceSettings(edit.json(), stored.modRevision())) {
+                throw new io.vigil.config.ConfigEdit.Conflict("the cluster config changed concurrently; read it again");
+            }
+            settings = edit.settings();
+            log.info("cluster config {} over the REST API: {}", replace ? "replaced" : "patched", edit.json());
+            return edit.json();
         });
-        wakeUp();
-        return result;
     }
 
     /**
@@ -367,7 +329,7 @@ public final class HaLoop implements AutoCloseable {
                     || !scheduledRestart.compareAndSet(due, null)) {
                 return null;
             }
-            pc = new PendingCommand(due.restart(), new java.util.concurrent.CompletableFuture<>());
+            pc = new PendingCommand(due.restart(), new CompletableFuture<>());
             pc.done().thenAccept(out -> log.info("scheduled restart for {}: {} ({})", due.at(), out.kind(), out.message()));
         }
         if (pc.command() instanceof NodeCommand.Reload) {
@@ -470,31 +432,6 @@ public final class HaLoop implements AutoCloseable {
         return true;
     }
 
-    /** Members Postgres treats as synchronous that have flushed past a position written after it began to. */
-    private java.util.Set<String> confirmSync(Optional<ClusterView> view, LocalPostgres local) {
-        if (!local.isRunningPrimary() || view.isEmpty()) {
-            syncMarks.clear();
-            return java.util.Set.of();
-        }
-        Map<String, String> bySlot = new HashMap<>();
-        view.get().members().keySet().forEach(m -> bySlot.put(AgentConfig.slotName(m), m));
-        java.util.Set<String> confirmed = new java.util.TreeSet<>();
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        for (LocalPostgres.ReplicationRow r : local.replication()) {
-            String member = bySlot.get(r.applicationName());
-            if (member == null || !("sync".equals(r.syncState()) || "quorum".equals(r.syncState()))) continue;
-            seen.add(member);
-            io.vigil.cluster.Lsn mark = syncMarks.get(member);
-            if (mark == null) {
-                syncMarks.put(member, local.writeLsn());
-            } else if (r.flushLsn() != null && r.flushLsn().compareTo(mark) >= 0) {
-                confirmed.add(member);
-            }
-        }
-        syncMarks.keySet().retainAll(seen);
-        return confirmed;
-    }
-
     /** Actions that can outlast the leader lease; the key is renewed beside them whatever the loop's last cycle. */
     private static boolean isLong(Action a) {
         return a instanceof Action.InitializeDatabase || a instanceof Action.StartPrimary || a instanceof Action.HandOver
@@ -567,25 +504,19 @@ public final class HaLoop implements AutoCloseable {
                 peerStatus = peers.fetch(others);
             }
         }
-        if (local.isRunningReplica()) {
-            rejoinFailures.clear();
-            unstartedCloneOf = null;
-        }
-        boolean rewindFailed = view.flatMap(ClusterView::leader)
-                .map(l -> rejoinFailures.getOrDefault(l.name(), 0) >= REJOIN_ATTEMPTS).orElse(false);
-        boolean unstartedClone = leaderIs(view, unstartedCloneOf);
-        CloneFailure cloneFailed = cloneFailure != null && leaderIs(view, cloneFailure.source()) ? cloneFailure : null;
+        if (local.isRunningReplica()) attempts.runningAsReplica();
         boolean failsafeConfirmed = view.isEmpty() && confirmFailsafe(local);
         String failsafeLeader = failsafeHeardFrom != null
                 && now - failsafeHeardNanos < settings.ttlDuration().toNanos() ? failsafeHeardFrom : null;
         manageSyncStandbyNames(view, local);
-        java.util.Set<String> syncConfirmed = confirmSync(view, local);
+        java.util.Set<String> syncConfirmed = syncConfirmations.confirmed(view, local);
         boolean parametersStale = !effectiveParameters().equals(appliedParameters);
         return new Observation(cfg.name(), tags, settings, view, local, peerStatus, now, wallClock.getAsLong(),
-                lease.untilNanos(), downSinceNanos, notStreamingSinceNanos, rewindFailed, unstartedClone,
-                cloneFailed, Map.copyOf(slotLastSeen),
+                lease.untilNanos(), downSinceNanos, notStreamingSinceNanos, attempts.rejoinFailed(view),
+                attempts.unstartedCloneOfLeader(view), attempts.cloneFailureFromLeader(view), attempts.bootstrapFailures(),
+                Map.copyOf(slotLastSeen),
                 command, parametersStale, syncConfirmed, failsafeConfirmed, failsafeLeader, leaderlessSinceNanos,
-                failedAsPrimaryNanos, watchdog.problem());
+                attempts.failedAsPrimaryNanos(), fencing.watchdogProblem());
     }
 
     /** The cycle's etcd part (keep-alive and read) ended: counted by the metrics and the cycle's timings. */
@@ -613,7 +544,7 @@ public final class HaLoop implements AutoCloseable {
     // ---------------------------------------------------------------- act
 
     private boolean execute(Action a, Observation o) {
-        boolean ok = run(a, o);
+        boolean ok = actions.run(a, o);
         if (ok && WRITES_CONF.contains(a.getClass())) appliedParameters = effectiveParameters();
         return ok;
     }
@@ -623,255 +554,6 @@ public final class HaLoop implements AutoCloseable {
             Action.InitializeDatabase.class, Action.StartPrimary.class, Action.StartReplica.class, Action.Follow.class,
             Action.Rewind.class, Action.Reclone.class, Action.Clone.class, Action.RestartPostgres.class,
             Action.ReloadPostgres.class, Action.SetSyncStandbys.class);
-
-    private boolean run(Action a, Observation o) {
-        Map<String, Object> params = settings.postgresql().parameters();
-        Duration startTimeout = Duration.ofSeconds(Math.max(60, settings.primaryStartTimeout()));
-        if (a instanceof Action.ClaimInitialize c) {
-            boolean won = keyHolder.claimInitialize();
-            if (won) {
-                store.initializeSettings(cfg.bootstrapSettings());
-            }
-            return won;
-        }
-        if (a instanceof Action.InitializeDatabase i) {
-            // the bootstrap's own commits never wait for a standby; synchronous mode starts after it
-            requireWatchdog();
-            pg.files().setSyncStandbyNames(null);
-            try {
-                String sysid = pg.bootstrap(params);
-                store.completeInitialize(sysid);
-                log.info("bootstrapped cluster {} (system identifier {})", cfg.scope(), sysid);
-            } catch (RuntimeException e) {
-                abandonBootstrap();
-                throw e;
-            }
-            return true;
-        }
-        if (a instanceof Action.AdoptExistingData d) {
-            store.initializeSettings(cfg.bootstrapSettings());
-            return store.completeInitialize(d.systemId());
-        }
-        if (a instanceof Action.AcquireLeader l) {
-            return keyHolder.acquire();
-        }
-        if (a instanceof Action.RenewLeader r) {
-            boolean ours = keyHolder.renew();
-            if (!ours) lease.clear();
-            return ours;
-        }
-        if (a instanceof Action.ReleaseLeader r) {
-            if (o.downSinceNanos() != null) failedAsPrimaryNanos = clock.getAsLong();
-            lease.clear();
-            store.releaseLeader(cfg.name());
-            return true;
-        }
-        if (a instanceof Action.PublishLeaderPosition p) {
-            store.putStatus(p.lsn());
-            return true;
-        }
-        if (a instanceof Action.SyncSlots s) {
-            pg.syncSlots(s.toCreate(o.local().slots()), s.toDrop(o.local().slots()));
-            return true;
-        }
-        if (a instanceof Action.Promote p) {
-            requireWatchdog();
-            try {
-                pg.promote(Duration.ofSeconds(60));
-            } catch (RuntimeException e) {
-                failedAsPrimaryNanos = clock.getAsLong();
-                throw e;
-            }
-            // The end-of-recovery checkpoint writes the new timeline to pg_control; pg_rewind reads it there.
-            // Until then a former primary would be told "same timeline, no rewind required" and diverge.
-            pg.checkpoint();
-            log.info("promoted: this node is now the primary");
-            events.promoted();
-            recordPromotion(p, o);
-            return true;
-        }
-        if (a instanceof Action.Demote d) {
-            lease.clear();
-            pg.stop(d.immediate() ? PostgresControl.StopMode.IMMEDIATE : PostgresControl.StopMode.FAST,
-                    Duration.ofSeconds(60));
-            log.info("demoted: Postgres stopped; it will rejoin as a replica");
-            events.demoted();
-            return true;
-        }
-        if (a instanceof Action.StartPrimary s) {
-            if (!lease.held()) {
-                throw new IllegalStateException("refusing to start as primary without a live leader lease");
-            }
-            requireWatchdog();
-            pg.start(params, false, null, null, startTimeout);
-            return true;
-        }
-        if (a instanceof Action.StartReplica s) {
-            String leader = s.upstream() == null ? null : s.upstream().name();
-            try {
-                pg.start(params, true, leader, address(s.upstream()), startTimeout);
-            } catch (RuntimeException e) {
-                if (leader != null) rejoinFailures.merge(leader, 1, Integer::sum);
-                throw e;
-            }
-            return true;
-        }
-        if (a instanceof Action.Follow f) {
-            pg.follow(params, f.upstream().name(), address(f.upstream()));
-            return true;
-        }
-        if (a instanceof Action.Rewind r) {
-            pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
-            try {
-                pg.rewind(address(r.source()));
-                pg.start(params, true, r.source().name(), address(r.source()), startTimeout);
-            } catch (RuntimeException e) {
-                rejoinFailures.put(r.source().name(), REJOIN_ATTEMPTS);
-                throw e;
-            }
-            return true;
-        }
-        if (a instanceof Action.Reclone r) {
-            pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
-            log.warn("old data directory moved to {}", pg.moveAside());
-            rejoinFailures.clear();
-            cloneFrom(r.source());
-            pg.start(params, true, r.source().name(), address(r.source()), startTimeout);
-            return true;
-        }
-        if (a instanceof Action.HandOver h) {
-            handOver(h.candidate(), params, startTimeout);
-            events.handedOver();
-            return true;
-        }
-        if (a instanceof Action.RestartPostgres r) {
-            pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
-            if (r.asPrimary()) {
-                if (!lease.held()) throw new IllegalStateException("lost the leader lease during the restart");
-                pg.start(params, false, null, null, startTimeout);
-            } else {
-                pg.start(params, true, r.upstream().name(), address(r.upstream()), startTimeout);
-            }
-            log.info("Postgres restarted on request");
-            return true;
-        }
-        if (a instanceof Action.ReloadPostgres r) {
-            pg.follow(params, r.upstream() == null ? null : r.upstream().name(), address(r.upstream()));
-            log.info("Postgres settings rewritten and reloaded");
-            return true;
-        }
-        if (a instanceof Action.WriteSync w) {
-            boolean ok = store.writeSync(cfg.name(), w.members(), w.expectedRevision());
-            if (ok) log.info("sync key: leader {}, synchronous standbys {}", cfg.name(), w.members());
-            return ok;
-        }
-        if (a instanceof Action.SetSyncStandbys w) {
-            pg.files().setSyncStandbyNames(SyncRules.format(w.members()));
-            pg.follow(params, null, null);
-            log.info("synchronous_standby_names = '{}'", pg.files().syncStandbyNames());
-            return true;
-        }
-        if (a instanceof Action.ClearFailover c) {
-            store.clearFailover();
-            return true;
-        }
-        if (a instanceof Action.Clone c) {
-            cloneFrom(c.source());
-            pg.start(params, true, c.source().name(), address(c.source()), startTimeout);
-            return true;
-        }
-        throw new IllegalStateException("no handler for " + a);
-    }
-
-    private static boolean leaderIs(Optional<ClusterView> view, String name) {
-        return name != null && view.flatMap(ClusterView::leader).map(l -> l.name().equals(name)).orElse(false);
-    }
-
-    /**
-     * pg_basebackup from {@code source}; until the copy has run as a replica, a failed start is
-     * retried, not recloned. A failure is counted for the pause before the next clone.
-     */
-    private void cloneFrom(Member source) {
-        unstartedCloneOf = null;
-        try {
-            pg.cloneFrom(address(source));
-        } catch (RuntimeException e) {
-            int inARow = cloneFailure != null && cloneFailure.source().equals(source.name()) ? cloneFailure.failures() : 0;
-            cloneFailure = new CloneFailure(source.name(), inARow + 1, clock.getAsLong());
-            throw e;
-        }
-        cloneFailure = null;
-        unstartedCloneOf = source.name();
-    }
-
-    /** Planned switchover, leader side. Loses no acknowledged write: the candidate has all WAL before the key goes. */
-    private void handOver(Member candidate, Map<String, Object> params, Duration startTimeout) {
-        long started = clock.getAsLong();
-        pg.checkpoint();
-        pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
-        io.vigil.cluster.Lsn shutdownAt = pg.observe().walPosition();
-        long deadline = clock.getAsLong() + Duration.ofSeconds(10).toNanos();
-        io.vigil.cluster.Lsn received = null;
-        while (clock.getAsLong() < deadline) {
-            received = pg.remoteReceiveLsn(address(candidate));
-            if (received != null && received.compareTo(shutdownAt) > 0) break;
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        if (received == null || received.compareTo(shutdownAt) <= 0) {
-            log.error("switchover aborted: {} has WAL up to {}, not past our shutdown checkpoint {}; staying primary",
-                    candidate.name(), received, shutdownAt);
-            pg.start(params, false, null, null, startTimeout);
-            store.clearFailover();
-            throw new IllegalStateException("switchover aborted: " + candidate.name() + " did not receive the final WAL");
-        }
-        lease.clear();
-        store.releaseLeader(cfg.name());
-        log.info("handed over to {} after {} ms: it has WAL up to {} (our shutdown checkpoint {})", candidate.name(),
-                (clock.getAsLong() - started) / 1_000_000, received, shutdownAt);
-    }
-
-    private void abandonBootstrap() {
-        try {
-            store.abandonInitialize();
-            store.releaseLeader(cfg.name());
-        } catch (StoreException e) {
-            log.warn("could not undo the bootstrap claim in etcd: {}", e.getMessage());
-        }
-        lease.clear();
-        pg.stop(PostgresControl.StopMode.IMMEDIATE, Duration.ofSeconds(10));
-        try {
-            java.nio.file.Path emptied = pg.discardFailedBootstrap();
-            if (emptied != null) {
-                log.warn("emptied {}: the failed bootstrap's own initdb, which never served the cluster", emptied);
-            }
-        } catch (PostgresException e) {
-            log.warn("{}", e.getMessage());
-        }
-    }
-
-    private void recordPromotion(Action.Promote p, Observation o) {
-        ClusterView seen = o.cluster().orElse(null);
-        if (seen == null) return;
-        long[] sw = pg.lastTimelineSwitch();
-        TimelineSwitch entry = new TimelineSwitch(sw == null ? p.oldTimeline() : sw[0], sw == null ? p.lsn() : sw[1],
-                "no recovery target specified", OffsetDateTime.now().toString(), cfg.name());
-        try {
-            if (!store.appendHistory(entry, seen)) {
-                log.warn("history changed concurrently; timeline switch {} not recorded", p.oldTimeline());
-            }
-        } catch (StoreException e) {
-            log.warn("could not record the timeline switch in etcd: {}", e.getMessage());
-        }
-    }
-
-    private static HostPort address(Member m) {
-        return m == null ? null : HostPort.fromUrl(m.connUrl());
-    }
 
     // ---------------------------------------------------------------- publish
 
@@ -922,112 +604,15 @@ public final class HaLoop implements AutoCloseable {
                 local.replayLsn() == null ? null : local.replayLsn().value(),
                 local.timeline() == 0 ? null : local.timeline(), tags,
                 local.isRunningReplica() ? local.upstream() : null, local.pendingRestart() ? Boolean.TRUE : null,
-                watchdog.problem() != null ? Boolean.TRUE : null);
+                fencing.watchdogProblem() != null ? Boolean.TRUE : null);
     }
 
     // ---------------------------------------------------------------- side threads
 
-    /** The postmaster watch, on a thread of its own: a look each time {@link PostmasterDeathWatch} returns. */
-    private void watchUntilStopped() {
-        while (!stopping) {
-            deathWatch.await(postmasterAlive);   // blocks on an idle connection while Postgres takes one
-            try {
-                watchPostmaster();
-            } catch (RuntimeException e) {
-                log.warn("postmaster watch: {}", e.toString());
-            }
-        }
-        if (watchedPostmaster != null) watchedPostmaster.close();
-    }
-
-    private void watchPostmaster() {
-        if (stopping) return;   // close() stops Postgres itself
-        boolean alive = watchedPostmaster != null && watchedPostmaster.alive();
-        if (!alive) {
-            if (watchedPostmaster != null) watchedPostmaster.close();
-            watchedPostmaster = null;
-            Long pid = pg.postmasterPid();
-            if (pid != null) {
-                try {
-                    watchedPostmaster = ProcStat.open(pid);
-                    alive = watchedPostmaster.alive();
-                } catch (IOException e) {
-                    alive = false;   // gone between reading postmaster.pid and opening its stat
-                }
-            }
-        }
-        if (alive != postmasterAlive) {
-            postmasterAlive = alive;
-            Action during = acting;
-            if (!alive && during == null) {
-                log.warn("postmaster is gone; waking the HA loop");
-            } else if (!alive) {
-                log.debug("postmaster stopped during {}", during.getClass().getSimpleName());
-            }
-            wakeUp();
-        }
-    }
-
-    /** A new lease deadline (0: no longer leading) goes to the fence process and the watchdog. */
+    /** Every new lease deadline (0: no longer leading): the fence and the renewals beside the loop follow it. */
     private void leaseMoved(long untilNanos) {
-        boolean fenced = untilNanos != 0 && !settings.paused();
-        fenceProcess.heartbeat(fenced ? untilNanos - settings.safetyMargin().toNanos() : 0);
-        wakeFence();
+        fencing.leaseMoved(untilNanos);
         keyHolder.leading(untilNanos != 0);
-        if (fenced) {
-            int leaderLease = keyHolder.leaseSeconds();
-            // renewals come every second while the loop is within ttl - leader lease of its last cycle
-            long renewalGap = Math.max(1, settings.loopWait() - keyHolder.loopSilenceSeconds());
-            watchdog.keepalive(Duration.ofSeconds(leaderLease), settings.ttl(), Duration.ofSeconds(renewalGap));
-        } else {
-            watchdog.disable();
-        }
-    }
-
-    private void wakeFence() {
-        Thread fencer = fenceThread;
-        if (fencer != null) LockSupport.unpark(fencer);
-    }
-
-    /** watchdog.mode required: no primary runs here without an armed watchdog. */
-    private void requireWatchdog() {
-        String problem = watchdog.problem();
-        if (problem != null) {
-            throw new IllegalStateException("watchdog.mode is required but " + problem + ": not running as primary");
-        }
-    }
-
-    /**
-     * The in-process fence: sleeps until our lease deadline minus the margin (every lease change
-     * wakes it to look again), then stops Postgres unless the lease was renewed meanwhile.
-     */
-    private void fenceUntilStopped() {
-        while (!stopping) {
-            long until = lease.untilNanos();
-            if (until == 0 || settings.paused()) {
-                // every new deadline wakes it (leaseMoved), and a renewal comes at least every loop_wait
-                LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(60));
-                continue;
-            }
-            long left = until - settings.safetyMargin().toNanos() - clock.getAsLong();
-            if (left > 0) {
-                LockSupport.parkNanos(left);
-            } else {
-                fence();
-            }
-        }
-    }
-
-    /** Stops Postgres if we believe we lead and our own lease deadline (minus the margin) has passed. */
-    private void fence() {
-        long until = lease.untilNanos();
-        if (until == 0 || settings.paused()) return;
-        if (clock.getAsLong() >= until - settings.safetyMargin().toNanos()) {
-            lease.clear();
-            log.error("leader lease deadline passed without a renewal: stopping Postgres now (fence)");
-            pg.fenceStop();
-            wakeUp();
-        }
     }
 
     // ---------------------------------------------------------------- shutdown
@@ -1037,8 +622,8 @@ public final class HaLoop implements AutoCloseable {
     public void close() {
         stopping = true;
         wakeUp();
-        wakeFence();
-        deathWatch.close();
+        fencing.close();
+        postmasterMonitor.close();
         if (thread != null) {
             try {
                 thread.join(Duration.ofSeconds(90).toMillis());

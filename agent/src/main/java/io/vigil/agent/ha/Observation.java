@@ -26,6 +26,7 @@ import java.util.Optional;
  * @param unstartedClone   our data directory is a clone of the current leader that has not run yet: a
  *                         failed start is retried as it is, never rewound or cloned again
  * @param cloneFailure     clones from the current leader that failed in a row, or null
+ * @param bootstrapFailure bootstraps on this node that failed in a row, or null
  * @param slotLastSeenNanos when each member's slot was last wanted (a member seen in etcd)
  * @param command          an operator's command for this node, or null
  * @param parametersStale  the Postgres settings in force differ from those last written to vigil.conf
@@ -55,7 +56,8 @@ public record Observation(
         Long notStreamingSinceNanos,
         boolean rewindFailed,
         boolean unstartedClone,
-        CloneFailure cloneFailure,
+        FailuresInARow cloneFailure,
+        FailuresInARow bootstrapFailure,
         Map<String, Long> slotLastSeenNanos,
         NodeCommand command,
         boolean parametersStale,

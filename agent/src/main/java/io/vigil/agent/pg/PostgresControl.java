@@ -32,13 +32,15 @@ public final class PostgresControl implements AutoCloseable {
     private final AgentConfig cfg;
     private final PostgresFiles files;
     private final CommandRunner runner;
-    /** The running or last bootstrap wrote the data directory's contents (it was absent or empty). */
-    private boolean bootstrapMadeDataDir;
-    /** ... and created the directory itself (it was absent). */
-    private boolean bootstrapMadeDataDirItself;
+    /** Directories whose contents the running or last bootstrap wrote (they were absent or empty before it). */
+    private List<BootstrapDir> bootstrapDirs = List.of();
     private Connection conn;
     /** The last IDENTIFY_SYSTEM answer: it can change only when replay moves or Postgres restarts. */
     private ReplayTimeline lastReplayTimeline;
+
+    /** A directory a bootstrap writes into; {@code madeItself}: it did not exist before. */
+    private record BootstrapDir(Path dir, boolean madeItself) {
+    }
 
     private record ReplayTimeline(String postmasterStarted, String replayLsn, long timeline) {
     }
@@ -317,15 +319,19 @@ public final class PostgresControl implements AutoCloseable {
 
     /** initdb, bootstrap config, start as primary, create the replication (and rewind) roles. Returns the system id. */
     public String bootstrap(Map<String, Object> clusterParameters) {
-        bootstrapMadeDataDir = false;
-        bootstrapMadeDataDirItself = !Files.exists(dataDir());
+        bootstrapDirs = List.of();
+        List<BootstrapDir> own = new ArrayList<>();
         try {
+            boolean dataDirExisted = Files.exists(dataDir());
             requireNothingInDataDir("run initdb");
             Files.createDirectories(dataDir(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            own.add(new BootstrapDir(dataDir(), !dataDirExisted));
+            Path walDir = walDirOption();
+            if (walDir != null && isAbsentOrEmpty(walDir)) own.add(new BootstrapDir(walDir, !Files.exists(walDir)));
         } catch (IOException e) {
             throw new PostgresException("cannot create data directory " + dataDir() + ": " + e.getMessage());
         }
-        bootstrapMadeDataDir = true;
+        bootstrapDirs = List.copyOf(own);
         files.writePgpass();
         Path pwfile = dataDir().resolveSibling(".initdb-pw-" + cfg.name());
         try {
@@ -368,33 +374,52 @@ public final class PostgresControl implements AutoCloseable {
     }
 
     /**
-     * After a failed bootstrap, removes what it wrote to the data directory (and the directory, if
-     * it made that too): an initdb that never served the cluster, as Patroni does. Anything that was
-     * there before, or a directory a postmaster still runs in, is left alone. Returns the directory
-     * emptied, or null.
+     * After a failed bootstrap, removes what it wrote to the data directory and to a WAL directory
+     * given as {@code --waldir} (and each directory, if it made that too): an initdb that never served
+     * the cluster, as Patroni does. Anything that was there before, or a directory a postmaster still
+     * runs in, is left alone. Returns the data directory emptied, or null.
      */
     public Path discardFailedBootstrap() {
-        if (!bootstrapMadeDataDir || !Files.exists(dataDir()) || postmasterPid() != null) return null;
-        bootstrapMadeDataDir = false;
-        try (var walk = Files.walk(dataDir())) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                if (!p.equals(dataDir()) || bootstrapMadeDataDirItself) Files.delete(p);
+        if (bootstrapDirs.isEmpty() || !Files.exists(dataDir()) || postmasterPid() != null) return null;
+        List<BootstrapDir> own = bootstrapDirs;
+        bootstrapDirs = List.of();
+        for (BootstrapDir d : own) {
+            try (var walk = Files.walk(d.dir())) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    if (!p.equals(d.dir()) || d.madeItself()) Files.delete(p);
+                }
+            } catch (java.nio.file.NoSuchFileException e) {
+                // initdb failed before it made this one
+            } catch (IOException e) {
+                throw new PostgresException("cannot remove the failed bootstrap's files in " + d.dir() + ": "
+                        + e.getMessage());
             }
-            return dataDir();
-        } catch (IOException e) {
-            throw new PostgresException("cannot remove the failed bootstrap's data directory " + dataDir() + ": "
-                    + e.getMessage());
+        }
+        return dataDir();
+    }
+
+    /** The WAL directory given to initdb as --waldir=DIR (-X is not among Vigil's options), or null. */
+    private Path walDirOption() {
+        for (String o : cfg.initdbOptions()) {
+            if (o.startsWith("--waldir=")) {
+                Path p = Path.of(o.substring("--waldir=".length()));
+                return p.isAbsolute() ? p.normalize() : null;
+            }
+        }
+        return null;
+    }
+
+    private static boolean isAbsentOrEmpty(Path dir) throws IOException {
+        if (!Files.exists(dir)) return true;
+        if (!Files.isDirectory(dir)) return false;
+        try (var s = Files.list(dir)) {
+            return s.findAny().isEmpty();
         }
     }
 
     /** Refuses a data directory that holds anything (it has no PG_VERSION, or we would not be here): someone's files. */
     private void requireNothingInDataDir(String what) throws IOException {
-        if (!Files.exists(dataDir())) return;
-        boolean empty;
-        try (var s = Files.isDirectory(dataDir()) ? Files.list(dataDir()) : java.util.stream.Stream.of(dataDir())) {
-            empty = s.findAny().isEmpty();
-        }
-        if (!empty) {
+        if (!isAbsentOrEmpty(dataDir())) {
             throw new PostgresException("data directory " + dataDir() + " holds files but no database (no PG_VERSION):"
                     + " cannot " + what + " into it; move its contents elsewhere");
         }

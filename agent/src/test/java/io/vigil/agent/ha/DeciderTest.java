@@ -30,6 +30,17 @@ class DeciderTest {
         }
 
         @Test
+        void afterFailedBootstrapsTheNextWaitsADoublingPause() {
+            // loop_wait 10: two failures in a row, a 20 s pause; now is 100 s
+            Observation o = obs(ClusterView.empty(), LocalPostgres.noData());
+            Plan during = Decider.decide(Fixtures.with(o, w -> w.bootstrapFailure = new FailuresInARow("it", 2, 81 * SEC)));
+            assertThat(during.actions()).isEmpty();
+            assertThat(during.reason()).contains("2 bootstrap(s) on this node failed in a row", "pause of 20 s");
+            Plan after = Decider.decide(Fixtures.with(o, w -> w.bootstrapFailure = new FailuresInARow("it", 2, 80 * SEC)));
+            assertThat(types(after)).containsExactly(Action.ClaimInitialize.class, Action.InitializeDatabase.class);
+        }
+
+        @Test
         void existingDataWithoutInitializeKeyIsAdoptedWithItsSystemId() {
             Plan p = Decider.decide(obs(ClusterView.empty(), Fixtures.stopped(1, false)));
             assertThat(p.actions()).containsExactly(new Action.ClaimInitialize(),
@@ -47,10 +58,10 @@ class DeciderTest {
         void afterFailedClonesTheNextWaitsADoublingPause() {
             // loop_wait 10: three failures in a row, a 40 s pause; now is 100 s
             Observation o = obs(view("n1", 0, lead("n1", 1)), LocalPostgres.noData());
-            Plan during = Decider.decide(Fixtures.cloneFailed(o, new CloneFailure("n1", 3, 70 * SEC)));
+            Plan during = Decider.decide(Fixtures.cloneFailed(o, new FailuresInARow("n1", 3, 70 * SEC)));
             assertThat(during.actions()).isEmpty();
             assertThat(during.reason()).contains("3 clone(s) from leader n1 failed in a row", "pause of 40 s");
-            Plan after = Decider.decide(Fixtures.cloneFailed(o, new CloneFailure("n1", 3, 60 * SEC)));
+            Plan after = Decider.decide(Fixtures.cloneFailed(o, new FailuresInARow("n1", 3, 60 * SEC)));
             assertThat(after.actions()).containsExactly(new Action.Clone(lead("n1", 1)));
         }
 

@@ -80,7 +80,7 @@ final class Fixtures {
 
     static Observation obs(ClusterView view, LocalPostgres local) {
         return new Observation("me", Tags.NONE, SETTINGS, Optional.ofNullable(view), local, Map.of(), 100 * SEC,
-                NOW_MILLIS, 0, null, null, false, false, null, Map.of(), null, false, java.util.Set.of(), false, null, null, null, null);
+                NOW_MILLIS, 0, null, null, false, false, null, null, Map.of(), null, false, java.util.Set.of(), false, null, null, null, null);
     }
 
     /** A copy of an observation with some fields changed. */
@@ -92,7 +92,8 @@ final class Fixtures {
         Long notStreamingSince;
         boolean rewindFailed;
         boolean unstartedClone;
-        CloneFailure cloneFailure;
+        FailuresInARow cloneFailure;
+        FailuresInARow bootstrapFailure;
         Map<String, Long> slotsSeen;
         ClusterSettings settings;
         NodeCommand command;
@@ -122,6 +123,7 @@ final class Fixtures {
             rewindFailed = o.rewindFailed();
             unstartedClone = o.unstartedClone();
             cloneFailure = o.cloneFailure();
+            bootstrapFailure = o.bootstrapFailure();
             slotsSeen = o.slotLastSeenNanos();
         }
     }
@@ -131,7 +133,7 @@ final class Fixtures {
         change.accept(w);
         return new Observation(o.self(), w.tags, w.settings, o.cluster(), o.local(), w.peers, o.nowNanos(),
                 o.nowEpochMillis(), w.leaderUntil, w.downSince, w.notStreamingSince, w.rewindFailed, w.unstartedClone,
-                w.cloneFailure, w.slotsSeen, w.command, w.parametersStale, w.syncConfirmed, w.failsafeConfirmed, w.failsafeLeader,
+                w.cloneFailure, w.bootstrapFailure, w.slotsSeen, w.command, w.parametersStale, w.syncConfirmed, w.failsafeConfirmed, w.failsafeLeader,
                 w.leaderlessSince, w.failedAsPrimary, w.watchdogProblem);
     }
 
@@ -173,7 +175,7 @@ final class Fixtures {
         return with(o, w -> w.unstartedClone = true);
     }
 
-    static Observation cloneFailed(Observation o, CloneFailure f) {
+    static Observation cloneFailed(Observation o, FailuresInARow f) {
         return with(o, w -> w.cloneFailure = f);
     }
 

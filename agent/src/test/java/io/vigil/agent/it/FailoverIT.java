@@ -94,14 +94,22 @@ class FailoverIT extends ClusterTest {
     void aBootstrapThatCannotStartLeavesNothingBehindAndSucceedsOnceThePortIsFree() throws Exception {
         cluster = Cluster.prepare(1, 6, 1, 2);
         Cluster.Node node = cluster.nodes.get(0);
+        Path walDir = node.dir.resolve("wal");
+        Files.writeString(node.config(), "  initdb: [{waldir: " + walDir + "}, {encoding: UTF8}]\n",
+                java.nio.file.StandardOpenOption.APPEND);
         try (ServerSocket squatter = takePort(node.pgPort)) {
             node.startAgent();
             awaitThreeFailedStartsWithoutCopies(node, "a failed bootstrap's initdb is removed, not kept as a copy per attempt");
+            String log = Files.readString(node.dir.resolve("agent.log"));
+            assertThat(log).as("initdb ran again into the WAL directory").doesNotContain("exists but is not empty");
+            assertThat(log).as("the second failure waits longer than the first")
+                    .contains("2 bootstrap(s) on this node failed in a row; the next after a pause of 2 s");
         }
         Cluster.Node primary = cluster.awaitPrimary(Duration.ofSeconds(60));
         primary.execute("CREATE TABLE after_bootstrap (id int)");
         primary.execute("INSERT INTO after_bootstrap VALUES (1)");
         assertThat(primary.queryStrings("SELECT id FROM after_bootstrap")).containsExactly("1");
+        assertThat(Files.readSymbolicLink(node.dataDir().resolve("pg_wal"))).isEqualTo(walDir);
     }
 
     @Test
