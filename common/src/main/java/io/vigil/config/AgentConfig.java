@@ -41,6 +41,7 @@ public record AgentConfig(
         Map<String, Object> localParameters,
         List<String> pgHba,
         List<String> initdbOptions,
+        List<String> basebackupOptions,
         ClusterSettings bootstrapSettings,
         Tags tags,
         WatchdogSettings watchdog) {

@@ -19,6 +19,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -212,6 +213,7 @@ public final class ConfigLoader {
         Secret rewindPw = null;
         Map<String, Object> localParams = Map.of();
         List<String> hba = List.of();
+        List<String> basebackup = List.of();
         if (pg == null) {
             problems.add("postgresql is missing: give at least data_dir, listen and authentication");
         } else {
@@ -263,12 +265,15 @@ public final class ConfigLoader {
             }
             if (pg.parameters() != null) localParams = Map.copyOf(new LinkedHashMap<>(pg.parameters()));
             if (pg.pgHba() != null) hba = List.copyOf(pg.pgHba());
+            basebackup = commandOptions("postgresql.basebackup", pg.basebackup(), BASEBACKUP_SET_BY_VIGIL, problems);
         }
 
         ClusterSettings dcs = c.bootstrap() == null || c.bootstrap().dcs() == null
                 ? ClusterSettings.defaults() : c.bootstrap().dcs();
         problems.addAll(dcs.problems("bootstrap.dcs."));
-        List<String> initdb = initdbOptions(c.bootstrap() == null ? null : c.bootstrap().initdb(), problems);
+        List<Object> initdbItems = c.bootstrap() == null ? null : c.bootstrap().initdb();
+        List<String> initdb = initdbItems == null ? DEFAULT_INITDB
+                : commandOptions("bootstrap.initdb", initdbItems, INITDB_SET_BY_VIGIL, problems);
         WatchdogSettings watchdog = watchdog(c.watchdog(), problems);
 
         if (!problems.isEmpty()) {
@@ -279,7 +284,7 @@ public final class ConfigLoader {
                 restListen, restConnect, restUser, restPassword, rest.certfile(), rest.keyfile(),
                 rest.cafile(),
                 dataDir, binDir, pgListen, pgConnect, pgpass, superuser, superPw, replUser, replPw,
-                rewindUser, rewindPw, localParams, hba, initdb, dcs,
+                rewindUser, rewindPw, localParams, hba, initdb, basebackup, dcs,
                 c.tags() == null ? Tags.NONE : c.tags(), watchdog);
     }
 
@@ -381,26 +386,48 @@ public final class ConfigLoader {
         }
     }
 
-    /** Patroni's initdb list: "data-checksums" or {"encoding": "UTF8"} becomes --data-checksums, --encoding=UTF8. */
-    private static List<String> initdbOptions(List<Object> items, List<String> problems) {
-        if (items == null) return List.of("--encoding=UTF8", "--locale=C.UTF-8", "--data-checksums");
+    private static final List<String> DEFAULT_INITDB = List.of("--encoding=UTF8", "--locale=C.UTF-8", "--data-checksums");
+    private static final Set<String> INITDB_SET_BY_VIGIL = Set.of("pgdata", "username", "pwfile");
+    private static final Set<String> BASEBACKUP_SET_BY_VIGIL = Set.of("pgdata", "dbname", "host", "port", "username",
+            "wal-method", "format", "target", "write-recovery-conf", "no-password", "password");
+
+    /**
+     * Patroni's option lists for initdb and pg_basebackup: "data-checksums" or {"encoding": "UTF8"}
+     * becomes --data-checksums, --encoding=UTF8. pg_basebackup's may also be a map, as Patroni allows.
+     * Long option names only; those Vigil sets itself are refused.
+     */
+    private static List<String> commandOptions(String key, Object given, Set<String> setByVigil, List<String> problems) {
+        List<Object> items = new ArrayList<>();
+        if (given instanceof Map<?, ?> m) {
+            m.forEach((k, v) -> items.add(Map.of(k, v)));
+        } else if (given instanceof List<?> l) {
+            items.addAll(l);
+        } else if (given != null) {
+            problems.add(key + " must be a list of options, e.g. [verbose, {max-rate: 100M}]");
+            return List.of();
+        }
         List<String> out = new ArrayList<>();
         for (int i = 0; i < items.size(); i++) {
             Object o = items.get(i);
+            String name;
             if (o instanceof String s) {
+                name = s;
                 out.add("--" + s);
             } else if (o instanceof Map<?, ?> m && m.size() == 1) {
                 Map.Entry<?, ?> e = m.entrySet().iterator().next();
-                out.add("--" + e.getKey() + "=" + e.getValue());
+                name = String.valueOf(e.getKey());
+                out.add("--" + name + "=" + e.getValue());
             } else {
-                problems.add("bootstrap.initdb[" + i + "] must be an option name or a single key: value");
+                problems.add(key + "[" + i + "] must be an option name or a single key: value");
+                continue;
+            }
+            if (name.length() < 2 || name.startsWith("-")) {
+                problems.add(key + "[" + i + "] is '" + name + "': give the option's long name without dashes,"
+                        + " e.g. data-checksums or {max-rate: 100M}");
+            } else if (setByVigil.contains(name)) {
+                problems.add(key + ": " + name + " is set by Vigil itself; remove it");
             }
         }
-        for (String o : out) {
-            if (o.startsWith("--pgdata") || o.startsWith("--username") || o.startsWith("--pwfile")) {
-                problems.add("bootstrap.initdb: " + o + " is set by Vigil itself; remove it");
-            }
-        }
-        return out;
+        return List.copyOf(out);
     }
 }

@@ -57,7 +57,8 @@ public record NodeConfig(
             @JsonProperty("pgpass") String pgpass,
             @JsonProperty("authentication") Authentication authentication,
             @JsonProperty("parameters") Map<String, Object> parameters,
-            @JsonProperty("pg_hba") List<String> pgHba) {
+            @JsonProperty("pg_hba") List<String> pgHba,
+            @JsonProperty("basebackup") Object basebackup) {
     }
 
     public record Authentication(

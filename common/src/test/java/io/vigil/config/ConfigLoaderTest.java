@@ -134,5 +134,32 @@ class ConfigLoaderTest {
     void initdbListBecomesOptions() {
         String yaml = VALID + "  initdb:\n  - data-checksums\n  - encoding: UTF8\n";
         assertThat(loader.parse(yaml, "node.yml").initdbOptions()).containsExactly("--data-checksums", "--encoding=UTF8");
+        assertThat(loader.parse(VALID, "node.yml").initdbOptions()).as("the defaults")
+                .containsExactly("--encoding=UTF8", "--locale=C.UTF-8", "--data-checksums");
+    }
+
+    @Test
+    void basebackupTakesPatronisListOrMap() {
+        String list = VALID
+                .replace("bootstrap:", "  basebackup:\n  - verbose\n  - max-rate: 100M\n  - checkpoint: spread\nbootstrap:");
+        assertThat(loader.parse(list, "node.yml").basebackupOptions())
+                .containsExactly("--verbose", "--max-rate=100M", "--checkpoint=spread");
+        String map = VALID.replace("bootstrap:", "  basebackup: {max-rate: 64M, waldir: /wal/pg}\nbootstrap:");
+        assertThat(loader.parse(map, "node.yml").basebackupOptions()).containsExactly("--max-rate=64M", "--waldir=/wal/pg");
+        assertThat(loader.parse(VALID, "node.yml").basebackupOptions()).isEmpty();
+    }
+
+    @Test
+    void optionsVigilSetsItselfOrShortNamesAreRefusedByName() {
+        String yaml = VALID.replace("bootstrap:", "  basebackup: [{wal-method: fetch}, write-recovery-conf, {r: 1M}]\nbootstrap:")
+                + "  initdb: [{pgdata: /x}, {encoding: UTF8}]\n";
+        assertThatThrownBy(() -> loader.parse(yaml, "node.yml"))
+                .hasMessageContaining("postgresql.basebackup: wal-method is set by Vigil itself; remove it")
+                .hasMessageContaining("postgresql.basebackup: write-recovery-conf is set by Vigil itself")
+                .hasMessageContaining("postgresql.basebackup[2] is 'r': give the option's long name without dashes")
+                .hasMessageContaining("bootstrap.initdb: pgdata is set by Vigil itself");
+        String scalar = VALID.replace("bootstrap:", "  basebackup: verbose\nbootstrap:");
+        assertThatThrownBy(() -> loader.parse(scalar, "node.yml"))
+                .hasMessageContaining("postgresql.basebackup must be a list of options");
     }
 }

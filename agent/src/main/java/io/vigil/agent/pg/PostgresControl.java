@@ -603,19 +603,64 @@ public final class PostgresControl implements AutoCloseable {
     /** Moves the data directory aside (never deletes it) so that a fresh clone can take its place. */
     public Path moveAside() {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        Path target = dataDir().resolveSibling(dataDir().getFileName() + ".failed-" + stamp);
-        for (int n = 2; Files.exists(target); n++) {   // moved aside once already this second
-            target = dataDir().resolveSibling(dataDir().getFileName() + ".failed-" + stamp + "-" + n);
+        // WAL kept elsewhere (pg_wal a link, e.g. a waldir) goes aside with its data: a new clone may want that place
+        Path walDir = linkedWalDir();
+        Path walAside = walDir == null ? null : freeSibling(walDir, stamp);
+        if (walDir != null) {
+            try {
+                Files.move(walDir, walAside);
+            } catch (IOException e) {
+                throw new PostgresException("cannot move the WAL directory " + walDir + " (" + dataDir().resolve("pg_wal")
+                        + " links there) aside to " + walAside + ": " + e.getMessage() + "; move it aside by hand");
+            }
         }
+        Path target = freeSibling(dataDir(), stamp);
         try {
             Files.move(dataDir(), target);
-            return target;
         } catch (IOException e) {
+            if (walDir != null) {
+                try {
+                    Files.move(walAside, walDir);
+                } catch (IOException back) {
+                    log.warn("could not move {} back to {}: {}", walAside, walDir, back.getMessage());
+                }
+            }
             throw new PostgresException("cannot move " + dataDir() + " aside to " + target + ": " + e.getMessage());
+        }
+        if (walAside != null) {
+            try {
+                Path link = target.resolve("pg_wal");
+                Files.delete(link);
+                Files.createSymbolicLink(link, walAside);
+            } catch (IOException e) {
+                log.warn("{} moved aside to {}, but {} could not be pointed there: {}", walDir, walAside, target, e.getMessage());
+            }
+        }
+        return target;
+    }
+
+    /** The directory the data directory's pg_wal links to (a waldir), or null when pg_wal is a plain directory. */
+    private Path linkedWalDir() {
+        Path link = dataDir().resolve("pg_wal");
+        if (!Files.isSymbolicLink(link)) return null;
+        try {
+            Path target = link.getParent().resolve(Files.readSymbolicLink(link)).normalize();
+            return Files.isDirectory(target) ? target : null;
+        } catch (IOException e) {
+            return null;
         }
     }
 
-    /** pg_basebackup from the leader into the (empty or absent) data directory. */
+    /** {@code p}.failed-{@code stamp}, with -2, -3 ... when that name is taken (moved aside once already this second). */
+    private static Path freeSibling(Path p, String stamp) {
+        Path target = p.resolveSibling(p.getFileName() + ".failed-" + stamp);
+        for (int n = 2; Files.exists(target, java.nio.file.LinkOption.NOFOLLOW_LINKS); n++) {
+            target = p.resolveSibling(p.getFileName() + ".failed-" + stamp + "-" + n);
+        }
+        return target;
+    }
+
+    /** pg_basebackup from the leader into the (empty or absent) data directory, with postgresql.basebackup's options. */
     public void cloneFrom(HostPort source) {
         files.writePgpass();
         try {
@@ -624,9 +669,11 @@ public final class PostgresControl implements AutoCloseable {
         } catch (IOException e) {
             throw new PostgresException("cannot prepare " + dataDir() + " for cloning: " + e.getMessage());
         }
-        CommandRunner.Result r = runner.run(List.of(bin("pg_basebackup"), "-D", dataDir().toString(),
-                "-d", files.conninfo(source, cfg.replicationUser(), "replication"),
-                "-X", "stream", "-c", "fast", "--no-password"), Duration.ofHours(6), dataDir().getParent());
+        List<String> cmd = new ArrayList<>(List.of(bin("pg_basebackup"), "-D", dataDir().toString(),
+                "-d", files.conninfo(source, cfg.replicationUser(), "replication"), "-X", "stream", "--no-password"));
+        if (cfg.basebackupOptions().stream().noneMatch(o -> o.startsWith("--checkpoint"))) cmd.add("--checkpoint=fast");
+        cmd.addAll(cfg.basebackupOptions());
+        CommandRunner.Result r = runner.run(cmd, Duration.ofHours(6), dataDir().getParent());
         if (!r.ok()) {
             moveFailedCloneAside();
             throw new PostgresException("pg_basebackup from " + source + " failed: " + r.tail());

@@ -134,6 +134,45 @@ class OperatorEndpointsIT extends ClusterTest {
         cluster.awaitStreamingReplicas(leader, 1, Duration.ofSeconds(30));
     }
 
+    @Test
+    void aReplicaClonesWithBasebackupOptionsAndAReinitMovesItsWalDirectoryAside() throws Exception {
+        cluster = Cluster.prepare(2, 6, 1, 2);
+        for (Cluster.Node n : cluster.nodes) {
+            String yml = Files.readString(n.config());
+            Files.writeString(n.config(), yml.replace("  parameters: {shared_buffers", "  basebackup: [{max-rate: 64M},"
+                    + " {waldir: " + n.dir.resolve("wal") + "}, {label: vigil-it}]\n  parameters: {shared_buffers"));
+            n.startAgent();
+        }
+        Cluster.Node leader = cluster.awaitPrimary(Duration.ofSeconds(60));
+        Cluster.Node replica = cluster.nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+        cluster.awaitStreamingReplicas(leader, 1, Duration.ofSeconds(60));
+        java.nio.file.Path walDir = replica.dir.resolve("wal");
+        assertThat(Files.readSymbolicLink(replica.dataDir().resolve("pg_wal"))).isEqualTo(walDir);
+        leader.execute("CREATE TABLE cloned_with_options AS SELECT 7 AS n");
+        Awaitility.await("row on the replica").atMost(Duration.ofSeconds(20)).ignoreExceptions()
+                .until(() -> replica.queryLong("SELECT n FROM cloned_with_options") == 7);
+
+        String[] reinit = Cluster.http("POST", replica.api("/reinitialize"), "{\"force\": true}", AUTH);
+        assertThat(reinit[0]).as(reinit[1]).isEqualTo("200");
+        Awaitility.await("the old data moved aside").atMost(Duration.ofSeconds(60))
+                .until(() -> siblingsStartingWith(replica, "data.failed-").size() == 1);
+        cluster.awaitStreamingReplicas(leader, 1, Duration.ofSeconds(60));
+        assertThat(Files.readSymbolicLink(replica.dataDir().resolve("pg_wal"))).isEqualTo(walDir);
+        List<java.nio.file.Path> walAside = siblingsStartingWith(replica, "wal.failed-");
+        assertThat(walAside).as("the old WAL moved aside with its data").hasSize(1);
+        java.nio.file.Path dataAside = siblingsStartingWith(replica, "data.failed-").get(0);
+        assertThat(Files.readSymbolicLink(dataAside.resolve("pg_wal"))).isEqualTo(walAside.get(0));
+        leader.execute("INSERT INTO cloned_with_options VALUES (8)");
+        Awaitility.await("rows on the re-cloned replica").atMost(Duration.ofSeconds(20)).ignoreExceptions()
+                .until(() -> replica.queryLong("SELECT sum(n) FROM cloned_with_options") == 15);
+    }
+
+    private static List<java.nio.file.Path> siblingsStartingWith(Cluster.Node node, String prefix) throws java.io.IOException {
+        try (Stream<java.nio.file.Path> entries = Files.list(node.dir)) {
+            return entries.filter(p -> p.getFileName().toString().startsWith(prefix)).toList();
+        }
+    }
+
     private static String[] patch(Cluster.Node node, String body, String ifMatch) throws Exception {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(node.api("/config")))
                 .method("PATCH", HttpRequest.BodyPublishers.ofString(body)).header("If-Match", ifMatch)
