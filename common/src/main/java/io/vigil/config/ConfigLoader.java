@@ -399,7 +399,7 @@ public final class ConfigLoader {
     private static List<String> commandOptions(String key, Object given, Set<String> setByVigil, List<String> problems) {
         List<Object> items = new ArrayList<>();
         if (given instanceof Map<?, ?> m) {
-            m.forEach((k, v) -> items.add(Map.of(k, v)));
+            m.forEach((k, v) -> items.add(v == null ? String.valueOf(k) : Map.of(k, v)));
         } else if (given instanceof List<?> l) {
             items.addAll(l);
         } else if (given != null) {
@@ -416,7 +416,7 @@ public final class ConfigLoader {
             } else if (o instanceof Map<?, ?> m && m.size() == 1) {
                 Map.Entry<?, ?> e = m.entrySet().iterator().next();
                 name = String.valueOf(e.getKey());
-                out.add("--" + name + "=" + e.getValue());
+                out.add(e.getValue() == null ? "--" + name : "--" + name + "=" + e.getValue());
             } else {
                 problems.add(key + "[" + i + "] must be an option name or a single key: value");
                 continue;

@@ -147,6 +147,8 @@ class ConfigLoaderTest {
         String map = VALID.replace("bootstrap:", "  basebackup: {max-rate: 64M, waldir: /wal/pg}\nbootstrap:");
         assertThat(loader.parse(map, "node.yml").basebackupOptions()).containsExactly("--max-rate=64M", "--waldir=/wal/pg");
         assertThat(loader.parse(VALID, "node.yml").basebackupOptions()).isEmpty();
+        String bare = VALID.replace("bootstrap:", "  basebackup: {verbose: , max-rate: 1M}\nbootstrap:");
+        assertThat(loader.parse(bare, "node.yml").basebackupOptions()).containsExactly("--verbose", "--max-rate=1M");
     }
 
     @Test
