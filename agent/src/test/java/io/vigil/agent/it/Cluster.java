@@ -15,6 +15,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Collectors;
 import org.awaitility.Awaitility;
@@ -530,6 +531,18 @@ final class Cluster implements AutoCloseable {
 
         long timeline() throws SQLException {
             return queryLong("SELECT timeline_id FROM pg_control_checkpoint()");
+        }
+
+        /** A primary's timeline history (its .history file): each earlier timeline and the position where it ended. */
+        Map<Long, Long> timelineHistory() throws SQLException {
+            String file = queryStrings("SELECT CASE WHEN w.tl = '00000001' THEN '' ELSE pg_read_file('pg_wal/' || w.tl || '.history') END"
+                    + " FROM (SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) AS tl) w").get(0);
+            return LostWrites.parseHistory(file);
+        }
+
+        /** A primary's timeline now (the one it writes WAL on; pg_control_checkpoint() lags until the next checkpoint). */
+        long writeTimeline() throws SQLException {
+            return Long.parseLong(queryStrings("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)").get(0), 16);
         }
 
         @Override

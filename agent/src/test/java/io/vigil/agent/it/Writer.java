@@ -1,8 +1,10 @@
 package io.vigil.agent.it;
 
+import io.vigil.cluster.Lsn;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Properties;
@@ -10,11 +12,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A client writing one row every {@code intervalMs} to whichever node is primary, recording every
- * acknowledged commit (id, and when). Bounded: stops after {@code maxMillis} or when stopped.
+ * acknowledged commit (id, when, and where in the WAL). Bounded: stops after {@code maxMillis} or when stopped.
  */
 final class Writer implements AutoCloseable {
-    record Ack(long id, long atNanos) {
+    /** An acknowledged commit: its id, when, and the timeline and WAL position its insert was written at. */
+    record Ack(long id, long atNanos, long timeline, long lsn) {
     }
+
+    /** The insert, and the timeline (the first 8 hex digits of a WAL file name) and position it was written at. */
+    private static final String INSERT = "INSERT INTO acked (id) VALUES (?)"
+            + " RETURNING pg_walfile_name(pg_current_wal_insert_lsn()), pg_current_wal_insert_lsn()::text";
 
     final List<Ack> acked = new CopyOnWriteArrayList<>();
     private final String url;
@@ -46,11 +53,14 @@ final class Writer implements AutoCloseable {
             long next = System.nanoTime() + intervalMs * 1_000_000L;
             try {
                 if (c == null) c = DriverManager.getConnection(url, p);
-                try (PreparedStatement st = c.prepareStatement("INSERT INTO acked (id) VALUES (?)")) {
+                try (PreparedStatement st = c.prepareStatement(INSERT)) {
                     st.setLong(1, ++id);
-                    st.executeUpdate();
+                    try (ResultSet rs = st.executeQuery()) {
+                        rs.next();
+                        acked.add(new Ack(id, System.nanoTime(), Long.parseLong(rs.getString(1).substring(0, 8), 16),
+                                Lsn.parse(rs.getString(2)).value()));
+                    }
                 }
-                acked.add(new Ack(id, System.nanoTime()));
             } catch (SQLException e) {
                 try {
                     if (c != null) c.close();
