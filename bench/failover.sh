@@ -4,7 +4,8 @@
 #   pg crash      kill -9 of the leader's postmaster only (agent alive) -> first acknowledged write again
 #   rejoin        the killed node's agent restarted -> it streams from the leader again (needs pg_rewind)
 #   replica restart  a replica stopped gracefully (demo.sh stop) and started -> streaming again
-#   and the CPU time the surviving agents used from a node death to the first write
+#   and the CPU time the surviving agents used from a node death to the first write, and the largest
+#   resident memory either reached meanwhile (VmHWM after resetting it at the kill; needs root)
 # and prints min / median / max in seconds.
 #   bench/failover.sh [RUNS]                 on the running demo (deploy/local/demo.sh up); RUNS default 3
 #   bench/failover.sh --vs-patroni [RUNS]    a fresh Vigil demo, then a fresh Patroni 3.0.2 cluster with the
@@ -79,6 +80,21 @@ survivor_ticks() { # CPU clock ticks used so far by the agents of every node but
   done
   echo "$t"
 }
+reset_peaks() { # the agents of every node but $1: resident high-water mark back to now (clear_refs 5)
+  local n
+  for n in "${NODES[@]}"; do
+    [ "$n" = "$1" ] || echo 5 2>/dev/null > "/proc/$(cat "$DIR/$n/agent.pid")/clear_refs" || return 1
+  done
+}
+survivor_peak_mb() { # the largest resident high-water mark among the agents of every node but $1, MB
+  local n kb m=0
+  for n in "${NODES[@]}"; do
+    [ "$n" = "$1" ] && continue
+    kb=$(awk '/VmHWM/{print $2}' "/proc/$(cat "$DIR/$n/agent.pid")/status")
+    [ "$kb" -gt "$m" ] && m=$kb
+  done
+  echo "scale=1; $m / 1024" | bc
+}
 stats() { sort -g | awk '{a[NR]=$1} END {printf "%6.2f %8.2f %6.2f", a[1], (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2), a[NR]}'; }
 
 setting() { curl -s http://127.0.0.1:8008/config | grep -Eo "\"$1\": ?[0-9]+" | grep -Eo '[0-9]+$'; }
@@ -89,7 +105,7 @@ measure() {
   L=$(leader) || { echo "no leader: is the cluster running? (deploy/local/demo.sh up)" >&2; exit 1; }
   psql -h 127.0.0.1 -p "$(port_of "$L")" -U postgres -d postgres -qAtc "CREATE TABLE IF NOT EXISTS bench_probe (at timestamptz)"
   LOOP_WAIT=$(setting loop_wait)
-  death=(); crash=(); rejoin=(); restart=(); deathcpu=()
+  death=(); crash=(); rejoin=(); restart=(); deathcpu=(); deathrss=()
   for r in $(seq 1 "$RUNS"); do
     wait_healthy
     # A node dies at a random moment relative to the leader's renewals: wait a random 0..loop_wait
@@ -97,6 +113,7 @@ measure() {
     sleep "$(awk -v lw="$LOOP_WAIT" -v seed="$RANDOM" 'BEGIN {srand(seed); printf "%.2f", rand() * lw}')"
     L=$(leader)
     c0=$(survivor_ticks "$L")
+    peaks=1; reset_peaks "$L" || peaks=""
     declare -A th0=()
     if [ -n "${FOOTPRINT_THREADS:-}" ]; then
       for n in "${NODES[@]}"; do [ "$n" = "$L" ] || th0[$n]=$(thread_ticks "$(cat "$DIR/$n/agent.pid")"); done
@@ -106,6 +123,7 @@ measure() {
     echo "run $r: killed $L (agent and postmaster) at $(date -d "@$t0" +%T.%3N)" >&2
     wait_write; death+=("$(echo "$(now) - $t0" | bc)")
     deathcpu+=("$(echo "scale=2; ($(survivor_ticks "$L") - $c0) / $(getconf CLK_TCK)" | bc)")
+    [ -z "$peaks" ] || deathrss+=("$(survivor_peak_mb "$L")")
     for n in "${!th0[@]}"; do
       ap=$(cat "$DIR/$n/agent.pid")
       echo "run $r: $n's agent (up $(ps -o etimes= -p "$ap" | tr -d ' ') s) during the node death, clock ticks per thread:" >&2
@@ -121,15 +139,16 @@ measure() {
     L=$(leader); t0=$(now)
     kill -9 "$(head -1 "$DIR/$L/data/postmaster.pid")"
     wait_write; crash+=("$(echo "$(now) - $t0" | bc)")
-    echo "run $r: node death ${death[-1]} s, pg crash ${crash[-1]} s, rejoin ${rejoin[-1]} s, replica restart ${restart[-1]} s, survivors' CPU during node death ${deathcpu[-1]} s" >&2
+    echo "run $r: node death ${death[-1]} s, pg crash ${crash[-1]} s, rejoin ${rejoin[-1]} s, replica restart ${restart[-1]} s, survivors' CPU during node death ${deathcpu[-1]} s${peaks:+, survivors peak resident ${deathrss[-1]} MB}" >&2
   done
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {printf "%.2f", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 medians() { # one line each: death, crash, rejoin, restart
   local name
-  for name in death crash rejoin restart deathcpu; do
+  for name in death crash rejoin restart deathcpu deathrss; do
     local -n runs=$name
+    if [ ${#runs[@]} -eq 0 ]; then echo n/a; continue; fi
     printf '%s\n' "${runs[@]}" | median; echo
   done
 }
@@ -142,6 +161,11 @@ table() { # title
   printf "%-34s %s\n" "killed primary back -> streaming" "$(printf '%s\n' "${rejoin[@]}" | stats)"
   printf "%-34s %s\n" "restarted replica -> streaming" "$(printf '%s\n' "${restart[@]}" | stats)"
   printf "%-34s %s\n" "node death: survivors' agent CPU s" "$(printf '%s\n' "${deathcpu[@]}" | stats)"
+  if [ ${#deathrss[@]} -gt 0 ]; then
+    printf "%-34s %s\n" "node death: survivors' peak RSS MB" "$(printf '%s\n' "${deathrss[@]}" | stats)"
+  else
+    echo "node death: survivors' peak RSS MB  n/a (resetting the high-water mark needs root)"
+  fi
 }
 
 if [ -z "$VS_PATRONI" ]; then
@@ -195,7 +219,9 @@ echo "Vigil:"; echo "$VIGIL_FOOT"
 echo "Patroni:"; echo "$PATRONI_FOOT"
 echo
 printf "%-34s %8s %8s %8s\n" "medians, seconds" "Vigil" "Patroni" "ratio"
-names=("node death -> first write" "postmaster crash -> first write" "killed primary back -> streaming" "restarted replica -> streaming" "node death: survivors' agent CPU s")
-for i in 0 1 2 3 4; do
-  printf "%-34s %8s %8s %8s\n" "${names[$i]}" "${v[$i]}" "${p[$i]}" "$(echo "scale=2; ${v[$i]} / ${p[$i]}" | bc)"
+names=("node death -> first write" "postmaster crash -> first write" "killed primary back -> streaming" "restarted replica -> streaming" "node death: survivors' agent CPU s" "node death: survivors' peak RSS MB")
+for i in 0 1 2 3 4 5; do
+  ratio=n/a
+  [ "${v[$i]}" = n/a ] || [ "${p[$i]}" = n/a ] || ratio=$(echo "scale=2; ${v[$i]} / ${p[$i]}" | bc)
+  printf "%-34s %8s %8s %8s\n" "${names[$i]}" "${v[$i]}" "${p[$i]}" "$ratio"
 done

@@ -115,15 +115,15 @@ class ChaosIT extends ClusterTest {
                                 + " the fork), %d overlaps%n", round, fault, primary.name, now.name,
                         (System.nanoTime() - started) / 1_000_000, writer.acked.size(), lost.size(),
                         verdict.bytesPastFork(), overlaps.size());
-                String where = " after " + fault + " (" + mode + ", seed " + seed + ")";
+                String where = fault + " (" + mode + ", seed " + seed + ")";
                 if (synchronous) {
-                    assertThat(lost).as("acknowledged commits missing" + where).isEmpty();
+                    assertThat(lost).as("acknowledged commits missing after " + where).isEmpty();
                 } else {
-                    assertThat(verdict.violations()).as("acknowledged commits missing" + where).isEmpty();
-                    assertThat(verdict.bytesPastFork()).as("WAL lost past the fork" + where
-                            + ", more than maximum_lag_on_failover").isLessThanOrEqualTo(MAX_LAG_ON_FAILOVER);
+                    assertThat(verdict.violations()).as("acknowledged commits missing after " + where).isEmpty();
+                    assertThat(verdict.bytesPastFork()).as("bytes of WAL lost past the fork after " + where
+                            + ", against maximum_lag_on_failover").isLessThanOrEqualTo(MAX_LAG_ON_FAILOVER);
                 }
-                assertThat(overlaps).as("two writable primaries during" + where).isEmpty();
+                assertThat(overlaps).as("two writable primaries during " + where).isEmpty();
                 assertHistoryMatches(now);
                 lost.forEach(a -> lostSoFar.add(a.id()));
                 furthestPastFork = Math.max(furthestPastFork, verdict.bytesPastFork());

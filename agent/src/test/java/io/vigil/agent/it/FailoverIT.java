@@ -154,6 +154,44 @@ class FailoverIT extends ClusterTest {
                 .ignoreExceptions().until(() -> old.queryLong("SELECT count(*) FROM pg_replication_slots") == 0);
     }
 
+    /** Asynchronous mode's promise: a failover that would lose more than maximum_lag_on_failover does not happen. */
+    @Test
+    void aReplicaFurtherBehindThanMaximumLagOnFailoverIsNotPromotedAndTheOldPrimaryReturnsWithEveryRow() throws Exception {
+        cluster = Cluster.startWith(2, 6, 1, 2, "maximum_lag_on_failover: 1048576", java.util.Map.of());
+        Cluster.Node old = cluster.awaitPrimary(Duration.ofSeconds(30));
+        Cluster.Node replica = cluster.nodes.stream().filter(n -> n != old).findFirst().orElseThrow();
+        cluster.awaitStreamingReplicas(old, 1, Duration.ofSeconds(30));
+        old.execute("CREATE TABLE big (id int PRIMARY KEY, pad text)");
+        long receiver = replica.queryLong("SELECT pid FROM pg_stat_wal_receiver");
+        Processes.signal(receiver, "STOP");
+        try {
+            old.execute("INSERT INTO big SELECT g, repeat('x', 1000) FROM generate_series(1, 3000) g");   // about 3.5 MB of WAL
+            Awaitility.await("the leader publishes a position more than 1 MB past the replica")
+                    .atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> Cluster.httpStatus("GET", replica.api("/replica?lag=1048576")) == 503);
+            old.killAgent();
+            old.killPostmaster();
+            Path agentLog = replica.dir.resolve("agent.log");
+            String refusal = "behind the last leader position > maximum_lag_on_failover";
+            Awaitility.await(replica.name + " refuses to promote, or promotes").atMost(Duration.ofSeconds(30))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> Files.readString(agentLog).contains(refusal) || Boolean.FALSE.equals(replica.inRecovery()));
+            assertThat(replica.inRecovery()).as(replica.name + " still a standby").isTrue();
+            assertThat(cluster.primaries()).isEmpty();
+            assertThat(Files.readString(agentLog)).contains(refusal);
+        } finally {
+            Processes.signal(receiver, "CONT");
+        }
+
+        old.startAgent();
+        Cluster.Node back = cluster.awaitPrimary(Duration.ofSeconds(60));
+        assertThat(back).isSameAs(old);
+        cluster.awaitStreamingReplicas(old, 1, Duration.ofSeconds(60));
+        Awaitility.await("every row reaches the replica").atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> replica.queryLong("SELECT count(*) FROM big") == 3000);
+        assertThat(replica.inRecovery()).isTrue();
+    }
+
     @Test
     void crashedPostmasterOfTheLeaderIsRestartedInPlaceOnTheSameTimeline() throws Exception {
         cluster = Cluster.start(3, 6, 1, 2);
