@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -157,7 +158,7 @@ class FailoverIT extends ClusterTest {
     /** Asynchronous mode's promise: a failover that would lose more than maximum_lag_on_failover does not happen. */
     @Test
     void aReplicaFurtherBehindThanMaximumLagOnFailoverIsNotPromotedAndTheOldPrimaryReturnsWithEveryRow() throws Exception {
-        cluster = Cluster.startWith(2, 6, 1, 2, "maximum_lag_on_failover: 1048576", java.util.Map.of());
+        cluster = Cluster.startWith(2, 6, 1, 2, "maximum_lag_on_failover: 1048576", Map.of());
         Cluster.Node old = cluster.awaitPrimary(Duration.ofSeconds(30));
         Cluster.Node replica = cluster.nodes.stream().filter(n -> n != old).findFirst().orElseThrow();
         cluster.awaitStreamingReplicas(old, 1, Duration.ofSeconds(30));
