@@ -1,12 +1,23 @@
 import io.vigil.store.EtcdStore;
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.LongPredicate;
 
 /**
- * What one leader-lease renewal (EtcdStore.refreshLease, a keep-alive on the lease) costs in CPU,
- * with the agent's JVM flags: a quiet phase with the client connected and watching, as an idle
- * agent is, then the same time renewing at each interval. Run by bench/renew-cost.sh; one line per phase.
+ * What one leader-lease renewal costs in CPU, with the agent's JVM flags: a quiet phase with the
+ * client connected and watching, as an idle agent is, then the same time renewing at each interval,
+ * through jetcd (EtcdStore.refreshLease, what the agent does) and, for comparison, as one HTTP/1.1
+ * POST to etcd's JSON gateway (/v3/lease/keepalive) on a kept-alive socket: what a renewal would
+ * cost without a gRPC client. Run by bench/renew-cost.sh; one line per phase.
  * Args: etcdUrl warmupCalls seconds intervalMillis...
  */
 public final class RenewCost {
@@ -16,27 +27,31 @@ public final class RenewCost {
         int warmup = Integer.parseInt(a[1]);
         int seconds = Integer.parseInt(a[2]);
         try (EtcdStore store = EtcdStore.connect(List.of(a[0]), "/vigil/bench", Duration.ofSeconds(5));
-             AutoCloseable watch = store.watchLeader(() -> { })) {   // as the agent: a watch stream stays open
-            long lease = store.grantLease(seconds + 60L);
-            long t0 = os.getProcessCpuTime();
-            for (int i = 0; i < warmup; i++) {
-                if (!store.refreshLease(lease)) throw new IllegalStateException("lease lost during warm-up");
+             AutoCloseable watch = store.watchLeader(() -> { });   // as the agent: a watch stream stays open
+             GatewayKeepAlive http = new GatewayKeepAlive(URI.create(a[0]))) {
+            long lease = store.grantLease(seconds * (2L * a.length) + 60L);
+            LongPredicate jetcd = store::refreshLease;
+            for (var t : List.of(jetcd, (LongPredicate) http::refresh)) {
+                long t0 = os.getProcessCpuTime();
+                for (int i = 0; i < warmup; i++) {
+                    if (!t.test(lease)) throw new IllegalStateException("lease lost during warm-up");
+                }
+                System.out.printf("warm-up %-5s %d renewals back to back, %.0f us CPU each%n",
+                        t == jetcd ? "jetcd:" : "http:", warmup, (os.getProcessCpuTime() - t0) / 1e3 / warmup);
             }
-            System.out.printf("warm-up: %d renewals back to back, %.0f us CPU each%n", warmup,
-                    (os.getProcessCpuTime() - t0) / 1e3 / warmup);
             long quiet = cpuOver(os, seconds, 0, () -> { });
-            System.out.printf("no renewals:           %5.3f %% of one core over %d s%n", percent(quiet, seconds), seconds);
+            System.out.printf("no renewals:                  %5.3f %% of one core over %d s%n", percent(quiet, seconds), seconds);
             for (int i = 3; i < a.length; i++) {
                 long intervalMs = Long.parseLong(a[i]);
                 long calls = seconds * 1000L / intervalMs;
-                store.revokeLease(lease);
-                lease = store.grantLease(seconds + 60L);
-                long phaseLease = lease;
-                long busy = cpuOver(os, seconds, intervalMs, () -> {
-                    if (!store.refreshLease(phaseLease)) throw new IllegalStateException("lease lost");
-                });
-                System.out.printf("a renewal every %4d ms: %5.3f %% of one core; %.0f us CPU per renewal beyond the quiet phase%n",
-                        intervalMs, percent(busy, seconds), Math.max(0, busy - quiet) / 1e3 / calls);
+                for (var t : List.of(jetcd, (LongPredicate) http::refresh)) {
+                    long phaseLease = lease;
+                    long busy = cpuOver(os, seconds, intervalMs, () -> {
+                        if (!t.test(phaseLease)) throw new IllegalStateException("lease lost");
+                    });
+                    System.out.printf("a renewal every %5d ms, %-5s %5.3f %% of one core; %.0f us CPU per renewal beyond the quiet phase%n",
+                            intervalMs, t == jetcd ? "jetcd" : "http", percent(busy, seconds), Math.max(0, busy - quiet) / 1e3 / calls);
+                }
             }
             store.revokeLease(lease);
         }
@@ -64,5 +79,70 @@ public final class RenewCost {
 
     private static double percent(long cpuNanos, int seconds) {
         return cpuNanos / 1e7 / seconds;
+    }
+
+    /** A lease keep-alive through etcd's JSON gateway on one kept-alive HTTP/1.1 connection (plain http only). */
+    static final class GatewayKeepAlive implements AutoCloseable {
+        private final Socket socket;
+        private final OutputStream out;
+        private final InputStream in;
+        private final String host;
+
+        GatewayKeepAlive(URI etcd) throws IOException {
+            socket = new Socket(etcd.getHost(), etcd.getPort());
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(1000);
+            out = socket.getOutputStream();
+            in = new BufferedInputStream(socket.getInputStream());
+            host = etcd.getHost() + ":" + etcd.getPort();
+        }
+
+        /** True when etcd answered with the lease's new TTL; false when the lease is gone. */
+        boolean refresh(long leaseId) {
+            try {
+                String body = "{\"ID\":\"" + leaseId + "\"}";
+                out.write(("POST /v3/lease/keepalive HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                String answer = response();
+                return answer.contains("\"TTL\":\"") && !answer.contains("\"TTL\":\"0\"");
+            } catch (IOException e) {
+                throw new IllegalStateException("keep-alive through the gateway failed: " + e.getMessage(), e);
+            }
+        }
+
+        private String response() throws IOException {
+            String status = line();
+            if (!status.startsWith("HTTP/1.1 200")) throw new IOException("etcd answered " + status);
+            boolean chunked = false;
+            int length = -1;
+            for (String h = line(); !h.isEmpty(); h = line()) {
+                String lower = h.toLowerCase();
+                if (lower.startsWith("transfer-encoding:") && lower.contains("chunked")) chunked = true;
+                if (lower.startsWith("content-length:")) length = Integer.parseInt(lower.substring(15).trim());
+            }
+            if (!chunked) return new String(in.readNBytes(Math.max(length, 0)), StandardCharsets.UTF_8);
+            StringBuilder body = new StringBuilder();
+            for (int n = Integer.parseInt(line().trim(), 16); n > 0; n = Integer.parseInt(line().trim(), 16)) {
+                body.append(new String(in.readNBytes(n), StandardCharsets.UTF_8));
+                line();
+            }
+            line();
+            return body.toString();
+        }
+
+        private String line() throws IOException {
+            StringBuilder s = new StringBuilder();
+            for (int c = in.read(); c != '\n'; c = in.read()) {
+                if (c < 0) throw new EOFException("etcd closed the connection");
+                if (c != '\r') s.append((char) c);
+            }
+            return s.toString();
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
     }
 }

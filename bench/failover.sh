@@ -4,6 +4,10 @@
 #   pg crash      kill -9 of the leader's postmaster only (agent alive) -> first acknowledged write again
 #   rejoin        the killed node's agent restarted -> it streams from the leader again (needs pg_rewind)
 #   replica restart  a replica stopped gracefully (demo.sh stop) and started -> streaming again
+#   switchover    POST /switchover to the leader's REST API, a replica as candidate, while a second
+#                 client writes as fast as psql allows to whichever node last took a write: the longest
+#                 gap between its acknowledged writes, and the time from the POST to its first write on
+#                 the candidate
 #   and the CPU time the surviving agents used from a node death to the first write, and the largest
 #   resident memory either reached meanwhile (VmHWM after resetting it at the kill; needs root)
 # and prints min / median / max in seconds.
@@ -95,6 +99,30 @@ survivor_peak_mb() { # the largest resident high-water mark among the agents of 
   done
   echo "scale=1; $m / 1024" | bc
 }
+switchover_client() { # file: the time and port of every acknowledged insert, until file.stop exists (bounded: 120 s)
+  local end=$(( $(date +%s) + 120 )) last=${PORTS[0]} p
+  while [ ! -e "$1.stop" ] && [ "$(date +%s)" -lt "$end" ]; do
+    for p in "$last" "${PORTS[@]}"; do
+      if psql -h 127.0.0.1 -p "$p" -U postgres -d postgres -qAtc "INSERT INTO bench_probe VALUES (now())" >/dev/null 2>&1; then
+        echo "$(now) $p" >> "$1"; last=$p; break
+      fi
+    done
+  done
+}
+switchover() { # leader candidate: POST /switchover (with the demo's REST password when there is one), answer 200
+  local auth=() code
+  [ -f "$DIR/rest-password" ] && auth=(-u "vigil:$(cat "$DIR/rest-password")")
+  code=$(curl -s -o "$DIR/switchover.out" -w '%{http_code}' --max-time 120 "${auth[@]}" -XPOST \
+    "http://127.0.0.1:$(api_of "$1")/switchover" -d "{\"leader\":\"$1\",\"candidate\":\"$2\"}")
+  [ "$code" = 200 ] || { echo "switchover $1 -> $2 answered $code: $(cat "$DIR/switchover.out")" >&2; return 1; }
+}
+wait_acked_on() { # file port after: until the client's log holds a write on that port after that time (bounded: 120 s)
+  local deadline=$(( $(date +%s) + 120 ))
+  until awk -v p="$2" -v t="$3" '$2 == p && $1 > t {found = 1} END {exit !found}' "$1" 2>/dev/null; do
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "no write on port $2 within 120 s of the switchover" >&2; return 1; }
+    sleep 0.05
+  done
+}
 stats() { sort -g | awk '{a[NR]=$1} END {printf "%6.2f %8.2f %6.2f", a[1], (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2), a[NR]}'; }
 
 setting() { curl -s http://127.0.0.1:8008/config | grep -Eo "\"$1\": ?[0-9]+" | grep -Eo '[0-9]+$'; }
@@ -105,7 +133,7 @@ measure() {
   L=$(leader) || { echo "no leader: is the cluster running? (deploy/local/demo.sh up)" >&2; exit 1; }
   psql -h 127.0.0.1 -p "$(port_of "$L")" -U postgres -d postgres -qAtc "CREATE TABLE IF NOT EXISTS bench_probe (at timestamptz)"
   LOOP_WAIT=$(setting loop_wait)
-  death=(); crash=(); rejoin=(); restart=(); deathcpu=(); deathrss=()
+  death=(); crash=(); rejoin=(); restart=(); deathcpu=(); deathrss=(); swgap=(); swwrite=()
   for r in $(seq 1 "$RUNS"); do
     wait_healthy
     # A node dies at a random moment relative to the leader's renewals: wait a random 0..loop_wait
@@ -139,14 +167,30 @@ measure() {
     L=$(leader); t0=$(now)
     kill -9 "$(head -1 "$DIR/$L/data/postmaster.pid")"
     wait_write; crash+=("$(echo "$(now) - $t0" | bc)")
-    echo "run $r: node death ${death[-1]} s, pg crash ${crash[-1]} s, rejoin ${rejoin[-1]} s, replica restart ${restart[-1]} s, survivors' CPU during node death ${deathcpu[-1]} s${peaks:+, survivors peak resident ${deathrss[-1]} MB}" >&2
+    wait_healthy
+    L=$(leader); C=$(replica_name); log=$DIR/switchover-$r.acks
+    rm -f "$log" "$log.stop"
+    switchover_client "$log" & client=$!
+    wait_acked_on "$log" "$(port_of "$L")" 0
+    wait_acked_on "$log" "$(port_of "$L")" "$(now)"   # two writes before: the client's usual gap
+    t0=$(now)
+    switchover "$L" "$C"
+    wait_acked_on "$log" "$(port_of "$C")" "$t0"
+    t1=$(now)
+    wait_acked_on "$log" "$(port_of "$C")" "$t1"   # one more after it: the gap before the first one is closed
+    touch "$log.stop"; wait "$client"
+    swwrite+=("$(awk -v p="$(port_of "$C")" -v t="$t0" '$2 == p && $1 > t {printf "%.3f", $1 - t; exit}' "$log")")
+    swgap+=("$(awk -v t="$t0" '$1 > t && prev {g = $1 - prev; if (g > m) m = g} {prev = $1} END {printf "%.3f", m}' "$log")")
+    usual=$(awk -v t="$t0" '$1 <= t && prev {print $1 - prev} {prev = $1}' "$log" | median)
+    rm -f "$log" "$log.stop"
+    echo "run $r: node death ${death[-1]} s, pg crash ${crash[-1]} s, rejoin ${rejoin[-1]} s, replica restart ${restart[-1]} s, switchover $L -> $C write gap ${swgap[-1]} s (the client's usual gap $usual s; first write on $C ${swwrite[-1]} s after the POST), survivors' CPU during node death ${deathcpu[-1]} s${peaks:+, survivors peak resident ${deathrss[-1]} MB}" >&2
   done
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {printf "%.2f", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-medians() { # one line each: death, crash, rejoin, restart
+medians() { # one line each, in the order of the table
   local name
-  for name in death crash rejoin restart deathcpu deathrss; do
+  for name in death crash rejoin restart swgap swwrite deathcpu deathrss; do
     local -n runs=$name
     if [ ${#runs[@]} -eq 0 ]; then echo n/a; continue; fi
     printf '%s\n' "${runs[@]}" | median; echo
@@ -160,6 +204,8 @@ table() { # title
   printf "%-34s %s\n" "postmaster crash -> first write" "$(printf '%s\n' "${crash[@]}" | stats)"
   printf "%-34s %s\n" "killed primary back -> streaming" "$(printf '%s\n' "${rejoin[@]}" | stats)"
   printf "%-34s %s\n" "restarted replica -> streaming" "$(printf '%s\n' "${restart[@]}" | stats)"
+  printf "%-34s %s\n" "switchover: longest write gap" "$(printf '%s\n' "${swgap[@]}" | stats)"
+  printf "%-34s %s\n" "switchover: POST -> write on new" "$(printf '%s\n' "${swwrite[@]}" | stats)"
   printf "%-34s %s\n" "node death: survivors' agent CPU s" "$(printf '%s\n' "${deathcpu[@]}" | stats)"
   if [ ${#deathrss[@]} -gt 0 ]; then
     printf "%-34s %s\n" "node death: survivors' peak RSS MB" "$(printf '%s\n' "${deathrss[@]}" | stats)"
@@ -219,8 +265,8 @@ echo "Vigil:"; echo "$VIGIL_FOOT"
 echo "Patroni:"; echo "$PATRONI_FOOT"
 echo
 printf "%-34s %8s %8s %8s\n" "medians, seconds" "Vigil" "Patroni" "ratio"
-names=("node death -> first write" "postmaster crash -> first write" "killed primary back -> streaming" "restarted replica -> streaming" "node death: survivors' agent CPU s" "node death: survivors' peak RSS MB")
-for i in 0 1 2 3 4 5; do
+names=("node death -> first write" "postmaster crash -> first write" "killed primary back -> streaming" "restarted replica -> streaming" "switchover: longest write gap" "switchover: POST -> write on new" "node death: survivors' agent CPU s" "node death: survivors' peak RSS MB")
+for i in "${!names[@]}"; do
   ratio=n/a
   [ "${v[$i]}" = n/a ] || [ "${p[$i]}" = n/a ] || ratio=$(echo "scale=2; ${v[$i]} / ${p[$i]}" | bc)
   printf "%-34s %8s %8s %8s\n" "${names[$i]}" "${v[$i]}" "${p[$i]}" "$ratio"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What the leader's lease renewals cost in CPU: a throwaway etcd on loopback, a JVM with the unit's
-# flags, a quiet phase and then renewals at each interval, each phase SECONDS long.
+# flags, a quiet phase and then renewals at each interval, each phase SECONDS long: through jetcd (as
+# the agent renews) and, for comparison, as plain HTTP/1.1 to etcd's JSON gateway.
 #   bench/renew-cost.sh [SECONDS] [INTERVAL_MS...]   (default 120; 1000 and 3000 ms)
 set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")/.."

@@ -27,4 +27,4 @@ async=""; [ "$mode" = synchronous ] || async=" --async"
 echo "chaos: $rounds rounds, $mode, seed $seed${faults:+, faults $faults} (replay with: chaos/run.sh --rounds $rounds --seed $seed${faults:+ --faults $faults}$async)"
 mvn -B -q -DskipTests package
 mvn -B verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dit.test="$test" \
-  -Dchaos.rounds="$rounds" -Dchaos.seed="$seed" -Dchaos.faults="$faults" -Dfailsafe.timeout=0 2>&1 | grep --line-buffered -E "chaos|Tests run|FAIL|ERROR|lost|overlap"
+  -Dchaos.rounds="$rounds" -Dchaos.seed="$seed" -Dchaos.faults="$faults" -Dfailsafe.timeout=0 2>&1 | grep --line-buffered -v "skip non existing resourceDirectory" | grep --line-buffered -E "chaos|Tests run|FAIL|ERROR|lost|overlap"

@@ -14,6 +14,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -45,7 +46,7 @@ final class Cluster implements AutoCloseable {
     /** Added to bootstrap.dcs, e.g. "synchronous_mode: true". */
     private String extraDcs = "";
     /** YAML appended to a node's config, by node name (e.g. tags). */
-    private final java.util.Map<String, String> extraYaml = new java.util.HashMap<>();
+    private final Map<String, String> extraYaml = new HashMap<>();
     /** etcd endpoints the agents use, when not etcd's own (e.g. through {@link DelayProxy}s). */
     private List<String> agentEtcdEndpoints;
     private final List<AutoCloseable> extras = new java.util.ArrayList<>();
@@ -106,7 +107,7 @@ final class Cluster implements AutoCloseable {
 
     /** As {@link #start}, with more bootstrap.dcs settings and per-node YAML (by node name). */
     static Cluster startWith(int size, int ttl, int loopWait, int retryTimeout, String extraDcs,
-                             java.util.Map<String, String> extraYaml) throws IOException {
+                             Map<String, String> extraYaml) throws IOException {
         Cluster c = new Cluster(size, ttl, loopWait, retryTimeout);
         c.extraDcs = extraDcs;
         c.extraYaml.putAll(extraYaml);
