@@ -30,27 +30,28 @@ public final class RenewCost {
              AutoCloseable watch = store.watchLeader(() -> { });   // as the agent: a watch stream stays open
              GatewayKeepAlive http = new GatewayKeepAlive(URI.create(a[0]))) {
             long lease = store.grantLease(seconds * (2L * a.length) + 60L);
-            LongPredicate jetcd = store::refreshLease;
-            for (var t : List.of(jetcd, (LongPredicate) http::refresh)) {
+            List<Transport> transports = List.of(new Transport("jetcd", store::refreshLease),
+                    new Transport("http", http::refresh));
+            for (Transport t : transports) {
                 long t0 = os.getProcessCpuTime();
                 for (int i = 0; i < warmup; i++) {
-                    if (!t.test(lease)) throw new IllegalStateException("lease lost during warm-up");
+                    if (!t.renew().test(lease)) throw new IllegalStateException("lease lost during warm-up");
                 }
-                System.out.printf("warm-up %-5s %d renewals back to back, %.0f us CPU each%n",
-                        t == jetcd ? "jetcd:" : "http:", warmup, (os.getProcessCpuTime() - t0) / 1e3 / warmup);
+                System.out.printf("warm-up %-6s %d renewals back to back, %.0f us CPU each%n",
+                        t.name() + ":", warmup, (os.getProcessCpuTime() - t0) / 1e3 / warmup);
             }
             long quiet = cpuOver(os, seconds, 0, () -> { });
             System.out.printf("no renewals:                  %5.3f %% of one core over %d s%n", percent(quiet, seconds), seconds);
             for (int i = 3; i < a.length; i++) {
                 long intervalMs = Long.parseLong(a[i]);
                 long calls = seconds * 1000L / intervalMs;
-                for (var t : List.of(jetcd, (LongPredicate) http::refresh)) {
+                for (Transport t : transports) {
                     long phaseLease = lease;
                     long busy = cpuOver(os, seconds, intervalMs, () -> {
-                        if (!t.test(phaseLease)) throw new IllegalStateException("lease lost");
+                        if (!t.renew().test(phaseLease)) throw new IllegalStateException("lease lost");
                     });
                     System.out.printf("a renewal every %5d ms, %-5s %5.3f %% of one core; %.0f us CPU per renewal beyond the quiet phase%n",
-                            intervalMs, t == jetcd ? "jetcd" : "http", percent(busy, seconds), Math.max(0, busy - quiet) / 1e3 / calls);
+                            intervalMs, t.name(), percent(busy, seconds), Math.max(0, busy - quiet) / 1e3 / calls);
                 }
             }
             store.revokeLease(lease);
@@ -80,6 +81,9 @@ public final class RenewCost {
     private static double percent(long cpuNanos, int seconds) {
         return cpuNanos / 1e7 / seconds;
     }
+
+    /** One way to renew a lease, by name. */
+    private record Transport(String name, LongPredicate renew) { }
 
     /** A lease keep-alive through etcd's JSON gateway on one kept-alive HTTP/1.1 connection (plain http only). */
     static final class GatewayKeepAlive implements AutoCloseable {

@@ -41,15 +41,17 @@ leader() { # prints nodeN of the node whose /primary is 200
 }
 port_of() { case "$1" in node1) echo 5433;; node2) echo 5434;; node3) echo 5435;; esac; }
 api_of() { case "$1" in node1) echo 8008;; node2) echo 8009;; node3) echo 8010;; esac; }
-write_anywhere() { # one insert on whichever node accepts it
-  for p in "${PORTS[@]}"; do
-    psql -h 127.0.0.1 -p "$p" -U postgres -d postgres -qAtc "INSERT INTO bench_probe VALUES (now())" >/dev/null 2>&1 && return 0
+write_anywhere() { # [first port]: one insert on whichever node accepts it, that port first; prints the port it took
+  local p
+  for p in ${1:-} "${PORTS[@]}"; do
+    psql -h 127.0.0.1 -p "$p" -U postgres -d postgres -qAtc "INSERT INTO bench_probe VALUES (now())" >/dev/null 2>&1 \
+      && { echo "$p"; return 0; }
   done
   return 1
 }
 wait_write() { # bounded: 300 s
   local deadline=$(( $(date +%s) + 300 ))
-  until write_anywhere; do [ "$(date +%s)" -lt "$deadline" ] || { echo "no write within 300 s" >&2; return 1; }; sleep 0.05; done
+  until write_anywhere >/dev/null; do [ "$(date +%s)" -lt "$deadline" ] || { echo "no write within 300 s" >&2; return 1; }; sleep 0.05; done
 }
 streaming_on() { # leader node: how many standbys stream from it (pg_stat_replication)
   psql -h 127.0.0.1 -p "$(port_of "$1")" -U postgres -d postgres -qAtc \
@@ -100,13 +102,9 @@ survivor_peak_mb() { # the largest resident high-water mark among the agents of 
   echo "scale=1; $m / 1024" | bc
 }
 switchover_client() { # file: the time and port of every acknowledged insert, until file.stop exists (bounded: 120 s)
-  local end=$(( $(date +%s) + 120 )) last=${PORTS[0]} p
+  local end=$(( $(date +%s) + 120 )) last=""
   while [ ! -e "$1.stop" ] && [ "$(date +%s)" -lt "$end" ]; do
-    for p in "$last" "${PORTS[@]}"; do
-      if psql -h 127.0.0.1 -p "$p" -U postgres -d postgres -qAtc "INSERT INTO bench_probe VALUES (now())" >/dev/null 2>&1; then
-        echo "$(now) $p" >> "$1"; last=$p; break
-      fi
-    done
+    if last=$(write_anywhere "$last"); then echo "$(now) $last" >> "$1"; fi
   done
 }
 switchover() { # leader candidate: POST /switchover (with the demo's REST password when there is one), answer 200
@@ -119,7 +117,7 @@ switchover() { # leader candidate: POST /switchover (with the demo's REST passwo
 wait_acked_on() { # file port after: until the client's log holds a write on that port after that time (bounded: 120 s)
   local deadline=$(( $(date +%s) + 120 ))
   until awk -v p="$2" -v t="$3" '$2 == p && $1 > t {found = 1} END {exit !found}' "$1" 2>/dev/null; do
-    [ "$(date +%s)" -lt "$deadline" ] || { echo "no write on port $2 within 120 s of the switchover" >&2; return 1; }
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "switchover client: no write on port $2 within 120 s (see $1)" >&2; return 1; }
     sleep 0.05
   done
 }
@@ -174,7 +172,7 @@ measure() {
     wait_acked_on "$log" "$(port_of "$L")" 0
     wait_acked_on "$log" "$(port_of "$L")" "$(now)"   # two writes before: the client's usual gap
     t0=$(now)
-    switchover "$L" "$C"
+    switchover "$L" "$C" || { touch "$log.stop"; exit 1; }
     wait_acked_on "$log" "$(port_of "$C")" "$t0"
     t1=$(now)
     wait_acked_on "$log" "$(port_of "$C")" "$t1"   # one more after it: the gap before the first one is closed

@@ -49,7 +49,7 @@ final class Cluster implements AutoCloseable {
     private final Map<String, String> extraYaml = new HashMap<>();
     /** etcd endpoints the agents use, when not etcd's own (e.g. through {@link DelayProxy}s). */
     private List<String> agentEtcdEndpoints;
-    private final List<AutoCloseable> extras = new java.util.ArrayList<>();
+    private final List<AutoCloseable> extras = new ArrayList<>();
 
     private static javax.net.ssl.SSLContext trustAll() {
         try {
@@ -141,7 +141,7 @@ final class Cluster implements AutoCloseable {
         try {
             c = new Cluster(size, ttl, loopWait, retryTimeout, net);
             c.extraDcs = extraDcs;
-            c.agentEtcdEndpoints = new java.util.ArrayList<>();
+            c.agentEtcdEndpoints = new ArrayList<>();
             for (String endpoint : c.etcd.endpoints()) {
                 io.vigil.cluster.HostPort hp = io.vigil.cluster.HostPort.parse(endpoint, "etcd endpoint");
                 DelayProxy proxy = new DelayProxy(net.gateway(), new java.net.InetSocketAddress(hp.host(), hp.port()),
