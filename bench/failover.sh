@@ -27,20 +27,10 @@ RUNS=${1:-3}
 [[ "$RUNS" =~ ^[0-9]+$ && "$RUNS" -ge 1 && "$RUNS" -le 100 ]] || { echo "RUNS must be 1..100" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/proc.sh"
-DIR=${VIGIL_DEMO_DIR:-/tmp/vigil-demo}
+. "$HERE/cluster.sh"
 DEMO=$HERE/../deploy/local/demo.sh
-PORTS=(5433 5434 5435)
-NODES=(node1 node2 node3)
 
 now() { date +%s.%N; }
-leader() { # prints nodeN of the node whose /primary is 200
-  for i in 0 1 2; do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$((8008 + i))/primary")" = 200 ] && { echo "${NODES[$i]}"; return 0; }
-  done
-  return 1
-}
-port_of() { case "$1" in node1) echo 5433;; node2) echo 5434;; node3) echo 5435;; esac; }
-api_of() { case "$1" in node1) echo 8008;; node2) echo 8009;; node3) echo 8010;; esac; }
 write_anywhere() { # [first port]: one insert on whichever node accepts it, that port first; prints the port it took
   local p
   for p in ${1:-} "${PORTS[@]}"; do
@@ -52,17 +42,6 @@ write_anywhere() { # [first port]: one insert on whichever node accepts it, that
 wait_write() { # bounded: 300 s
   local deadline=$(( $(date +%s) + 300 ))
   until write_anywhere >/dev/null; do [ "$(date +%s)" -lt "$deadline" ] || { echo "no write within 300 s" >&2; return 1; }; sleep 0.05; done
-}
-streaming_on() { # leader node: how many standbys stream from it (pg_stat_replication)
-  psql -h 127.0.0.1 -p "$(port_of "$1")" -U postgres -d postgres -qAtc \
-    "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null || echo 0
-}
-wait_healthy() { # one primary with both others streaming from it (bounded: 300 s)
-  local deadline=$(( $(date +%s) + 300 )) l
-  until l=$(leader) && [ "$(streaming_on "$l")" -ge 2 ]; do
-    [ "$(date +%s)" -lt "$deadline" ] || { echo "cluster not healthy within 300 s" >&2; return 1; }
-    sleep 0.2
-  done
 }
 replica_name() {
   for n in "${NODES[@]}"; do
@@ -106,13 +85,6 @@ switchover_client() { # file: the time and port of every acknowledged insert, un
   while [ ! -e "$1.stop" ] && [ "$(date +%s)" -lt "$end" ]; do
     if last=$(write_anywhere "$last"); then echo "$(now) $last" >> "$1"; fi
   done
-}
-switchover() { # leader candidate: POST /switchover (with the demo's REST password when there is one), answer 200
-  local auth=() code
-  [ -f "$DIR/rest-password" ] && auth=(-u "vigil:$(cat "$DIR/rest-password")")
-  code=$(curl -s -o "$DIR/switchover.out" -w '%{http_code}' --max-time 120 "${auth[@]}" -XPOST \
-    "http://127.0.0.1:$(api_of "$1")/switchover" -d "{\"leader\":\"$1\",\"candidate\":\"$2\"}")
-  [ "$code" = 200 ] || { echo "switchover $1 -> $2 answered $code: $(cat "$DIR/switchover.out")" >&2; return 1; }
 }
 wait_acked_on() { # file port after: until the client's log holds a write on that port after that time (bounded: 120 s)
   local deadline=$(( $(date +%s) + 120 ))

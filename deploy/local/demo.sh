@@ -7,7 +7,8 @@
 #   demo.sh start nodeN|etcd   bring it back
 #   demo.sh down [--clean]     stop everything; --clean also removes the demo directory
 # Environment: VIGIL_DEMO_DIR (default /tmp/vigil-demo); VIGIL_TTL, VIGIL_LOOP_WAIT, VIGIL_RETRY_TIMEOUT
-# seed a new cluster's timing (etcd's settings win once the cluster exists).
+# seed a new cluster's timing (etcd's settings win once the cluster exists); VIGIL_JAVA, the java
+# the agents run on (default: java on the PATH).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -16,6 +17,7 @@ PG_USER=postgres
 ETCD_PORT=2379
 ETCD_PEER_PORT=2380
 NODES=(node1 node2 node3)
+JAVA=${VIGIL_JAVA:-java}
 
 die() { echo "demo.sh: $*" >&2; exit 1; }
 
@@ -59,10 +61,17 @@ ensure_jar() {
 
 # A class-data-sharing archive of the agent's classes: agents start about 1.5 s sooner.
 ensure_cds() {
-  [ -f "$DIR/vigil.jsa" ] && [ "$DIR/vigil.jsa" -nt "$DIR/vigil.jar" ] && return 0
-  rm -f "$DIR/vigil.jsa"
-  as_pg java -XX:ArchiveClassesAtExit="$DIR/vigil.jsa" -jar "$DIR/vigil.jar" warmup >/dev/null 2>&1 \
-    || { rm -f "$DIR/vigil.jsa"; echo "note: no CDS archive (agents start without it)"; }
+  local jsa; jsa=$(cds_archive)
+  [ -f "$jsa" ] && [ "$jsa" -nt "$DIR/vigil.jar" ] && return 0
+  rm -f "$jsa"
+  as_pg "$JAVA" -XX:ArchiveClassesAtExit="$jsa" -jar "$DIR/vigil.jar" warmup >/dev/null 2>&1 \
+    || { rm -f "$jsa"; echo "note: no CDS archive (agents start without it)"; }
+}
+
+# An archive fits only the JVM that wrote it: one per java.
+cds_archive() {
+  local bin; bin=$(command -v "$JAVA") || die "no java at '$JAVA' (VIGIL_JAVA)"
+  echo "$DIR/vigil-$(basename "$(dirname "$(dirname "$(readlink -f "$bin")")")").jsa"
 }
 
 write_config() { # node
@@ -111,7 +120,8 @@ start_etcd() {
 
 java_opts() {
   echo "-Xms12m -Xmx96m -Xmn2m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -XX:-UsePerfData -XX:+UnlockDiagnosticVMOptions -XX:GuaranteedSafepointInterval=10000 -XX:AsyncDeflationInterval=10000 ${VIGIL_EXTRA_JAVA_OPTS:-}"   # as in systemd/vigil.service
-  [ -f "$DIR/vigil.jsa" ] && echo "-XX:ArchiveRelocationMode=0 -XX:SharedArchiveFile=$DIR/vigil.jsa -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off"
+  local jsa; jsa=$(cds_archive)
+  [ -f "$jsa" ] && echo "-XX:ArchiveRelocationMode=0 -XX:SharedArchiveFile=$jsa -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off"
   return 0
 }
 
@@ -123,9 +133,9 @@ start_node() { # node
     cd "$DIR/$n"
     if [ "$(id -u)" -eq 0 ]; then
       exec setpriv --reuid=$PG_USER --regid=$PG_USER --init-groups --reset-env \
-        env MALLOC_ARENA_MAX=2 nohup java $(java_opts) -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
+        env MALLOC_ARENA_MAX=2 nohup "$JAVA" $(java_opts) -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
     else
-      MALLOC_ARENA_MAX=2 exec nohup java $(java_opts) -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
+      MALLOC_ARENA_MAX=2 exec nohup "$JAVA" $(java_opts) -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
     fi
   ) >> "$DIR/$n/agent.log" 2>&1 < /dev/null &
   echo $! > "$DIR/$n/agent.pid"
