@@ -3,12 +3,12 @@
 # (deploy/local/demo.sh up), each to a random replica and until both replicas stream again; after
 # every BLOCK of them, each agent's resident memory, live heap (after a full GC, jcmd GC.run),
 # metaspace and JIT code cache.
-#   bench/switchover-memory.sh [N] [BLOCK]    N 1..1000 (default 100), BLOCK 1..N (default 20); as root
+#   bench/switchover-memory.sh [N] [BLOCK]    N 1..1000 (default 100), BLOCK 1..N (default 20, or N when smaller); as root
 #                                             or as the agents' user (jcmd attaches as that user)
 set -euo pipefail
 N=${1:-100}
-BLOCK=${2:-20}
 [[ "$N" =~ ^[0-9]+$ && "$N" -ge 1 && "$N" -le 1000 ]] || { echo "N must be 1..1000" >&2; exit 2; }
+BLOCK=${2:-$(( N < 20 ? N : 20 ))}
 [[ "$BLOCK" =~ ^[0-9]+$ && "$BLOCK" -ge 1 && "$BLOCK" -le "$N" ]] || { echo "BLOCK must be 1..N" >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/cluster.sh"
@@ -27,7 +27,7 @@ memory() { # after: one line per agent
     p=$(cat "$DIR/$n/agent.pid")
     jcmd_as_owner "$p" GC.run >/dev/null
     read -r heap meta < <(jcmd_as_owner "$p" GC.heap_info | awk '
-      /tenured generation|old gen|region size/ {for (i = 1; i < NF; i++) if ($i == "used") {v = $(i + 1); gsub(/[K,]/, "", v); h = v}}
+      /generation|garbage-first heap/ {for (i = 1; i < NF; i++) if ($i == "used") {v = $(i + 1); gsub(/[K,]/, "", v); h += v}}
       /Metaspace/ {v = $3; gsub(/[K,]/, "", v); m = v}
       END {print h, m}')
     code=$(jcmd_as_owner "$p" Compiler.codecache | awk -F'used=' '/CodeCache/ {split($2, a, "Kb"); s += a[1]} END {print s}')
@@ -44,5 +44,5 @@ for i in $(seq 1 "$N"); do
   c=$(printf '%s\n' "${NODES[@]}" | grep -vx "$l" | shuf -n 1)
   switchover "$l" "$c"
   wait_healthy
-  [ $((i % BLOCK)) -ne 0 ] && [ "$i" -ne "$N" ] || memory "$i"
+  if [ $((i % BLOCK)) -eq 0 ] || [ "$i" -eq "$N" ]; then memory "$i"; fi
 done
