@@ -3,14 +3,15 @@ DIR=${VIGIL_DEMO_DIR:-/tmp/vigil-demo}
 NODES=(node1 node2 node3)
 PORTS=(5433 5434 5435)
 
+port_of() { echo $((5432 + ${1#node})); }   # nodeN: its Postgres port
+api_of() { echo $((8007 + ${1#node})); }    # nodeN: its REST port
 leader() { # prints nodeN of the node whose /primary is 200
-  for i in 0 1 2; do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$((8008 + i))/primary")" = 200 ] && { echo "${NODES[$i]}"; return 0; }
+  local n
+  for n in "${NODES[@]}"; do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$(api_of "$n")/primary")" = 200 ] && { echo "$n"; return 0; }
   done
   return 1
 }
-port_of() { case "$1" in node1) echo 5433;; node2) echo 5434;; node3) echo 5435;; esac; }
-api_of() { case "$1" in node1) echo 8008;; node2) echo 8009;; node3) echo 8010;; esac; }
 streaming_on() { # leader node: how many standbys stream from it (pg_stat_replication)
   psql -h 127.0.0.1 -p "$(port_of "$1")" -U postgres -d postgres -qAtc \
     "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null || echo 0

@@ -40,7 +40,7 @@ wait_healthy
 printf "%6s  %-6s %8s %13s %13s %8s\n" after member rss_MB heap_live_MB metaspace_MB code_MB
 memory 0
 for i in $(seq 1 "$N"); do
-  l=$(leader)
+  l=$(leader) || { echo "no leader answers /primary before switchover $i: see $DIR/nodeN/agent.log" >&2; exit 1; }
   c=$(printf '%s\n' "${NODES[@]}" | grep -vx "$l" | shuf -n 1)
   switchover "$l" "$c"
   wait_healthy
