@@ -18,6 +18,7 @@ ETCD_PORT=2379
 ETCD_PEER_PORT=2380
 NODES=(node1 node2 node3)
 JAVA=${VIGIL_JAVA:-java}
+UNIT=$REPO/systemd/vigil.service
 
 die() { echo "demo.sh: $*" >&2; exit 1; }
 
@@ -118,24 +119,44 @@ start_etcd() {
   die "etcd did not start; see $DIR/etcd/etcd.log (is port $ETCD_PORT in use?)"
 }
 
+# The unit's JVM flags (systemd/vigil.service), so that demo agents run as installed ones; less its
+# archive (the demo writes one per java) and any flag this java lacks, as install.sh does.
+unit_flags() {
+  local f
+  for f in $(sed -n 's/^ExecStart=[^ ]* \(.*\) -jar .*/\1/p' "$UNIT"); do
+    case "$f" in
+      -XX:SharedArchiveFile=*|-Xshare:*|-XX:ArchiveRelocationMode=*) ;;
+      -XX:TrimNativeHeapInterval=*) "$JAVA" "$f" -version >/dev/null 2>&1 && echo "$f" ;;
+      *) echo "$f" ;;
+    esac
+  done
+}
+
+# The unit's environment, less its config path (the demo passes -c).
+unit_env() { sed -n 's/^Environment=//p' "$UNIT" | tr ' ' '\n' | grep -v -e '^VIGIL_CONFIG=' -e '^$'; }
+
 java_opts() {
-  echo "-Xms12m -Xmx96m -Xmn2m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=32m -XX:-UsePerfData -XX:+UnlockDiagnosticVMOptions -XX:GuaranteedSafepointInterval=10000 -XX:AsyncDeflationInterval=10000 ${VIGIL_EXTRA_JAVA_OPTS:-}"   # as in systemd/vigil.service
+  local flags; flags=$(unit_flags | tr '\n' ' ')
+  [ -n "$flags" ] || die "no 'ExecStart=java ... -jar' line in $UNIT"
+  echo "$flags ${VIGIL_EXTRA_JAVA_OPTS:-}"
   local jsa; jsa=$(cds_archive)
   [ -f "$jsa" ] && echo "-XX:ArchiveRelocationMode=0 -XX:SharedArchiveFile=$jsa -Xshare:auto -Xlog:cds=off -Xlog:cds+dynamic=off"
   return 0
 }
 
 start_node() { # node
-  local n=$1
+  local n=$1 opts envs
   alive "$DIR/$n/agent.pid" && return 0
+  opts=$(java_opts)
+  envs=$(unit_env)
   # exec all the way down, so that $! is the agent's own pid
   (
     cd "$DIR/$n"
     if [ "$(id -u)" -eq 0 ]; then
       exec setpriv --reuid=$PG_USER --regid=$PG_USER --init-groups --reset-env \
-        env MALLOC_ARENA_MAX=2 nohup "$JAVA" $(java_opts) -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
+        env $envs nohup "$JAVA" $opts -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
     else
-      MALLOC_ARENA_MAX=2 exec nohup "$JAVA" $(java_opts) -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
+      exec env $envs nohup "$JAVA" $opts -jar "$DIR/vigil.jar" agent -c "$DIR/$n/vigil.yml"
     fi
   ) >> "$DIR/$n/agent.log" 2>&1 < /dev/null &
   echo $! > "$DIR/$n/agent.pid"

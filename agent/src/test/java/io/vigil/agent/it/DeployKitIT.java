@@ -88,19 +88,66 @@ class DeployKitIT {
     }
 
     @Test
-    void installedArchiveMapsWhereItWasWritten() throws Exception {
+    void installedUnitStartsItsJavaAndMapsTheArchiveWhereItWasWritten() throws Exception {
         Path root = dir.resolve("root");
         Run install = install(root);
         assertThat(install.exit()).as(install.output()).isZero();
-        // the unit's flags with its archive: mapped at its own address, its pages stay file pages
-        List<String> cmd = new ArrayList<>(List.of(javaBin()));
-        cmd.addAll(UnitJvm.flags());
-        cmd.addAll(List.of("-XX:SharedArchiveFile=" + root.resolve("opt/vigil/vigil.jsa"), "-Xshare:on", "-Xlog:cds=info",
-                "-jar", root.resolve("opt/vigil/vigil.jar").toString(), "--version"));
+        List<String> cmd = installedCommand(root);
+        assertThat(cmd.get(0)).isEqualTo("/usr/bin/java");
+        assertThat(cmd).contains("-XX:TrimNativeHeapInterval=30000");
+        // its archive mapped at its own address: the archive's pages stay file pages
+        cmd.addAll(cmd.indexOf("-jar"), List.of("-Xshare:on", "-Xlog:cds=info"));
         Run version = run(cmd, dir);
         assertThat(version.exit()).as(version.output()).isZero();
         assertThat(version.output()).contains("Mapped dynamic region").contains("vigil ")
                 .doesNotContain("alternative address");
+    }
+
+    @Test
+    void installLeavesOutAFlagItsJavaDoesNotKnow() throws Exception {
+        // a java as before 17.0.9, which has no -XX:TrimNativeHeapInterval
+        Path oldJava = dir.resolve("old-java");
+        Files.writeString(oldJava, """
+                #!/bin/sh
+                for a in "$@"; do
+                  case "$a" in -XX:TrimNativeHeapInterval=*)
+                    echo "Unrecognized VM option '${a#-XX:}'" >&2; exit 1;;
+                  esac
+                done
+                exec %s "$@"
+                """.formatted(javaBin()));
+        Files.setPosixFilePermissions(oldJava, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path root = dir.resolve("root");
+        Run install = run(List.of("bash", REPO.resolve("systemd/install.sh").toString()), dir,
+                "VIGIL_ROOT", root.toString(), "VIGIL_JAVA", oldJava.toString());
+        assertThat(install.exit()).as(install.output()).isZero();
+        assertThat(install.output()).contains("does not know -XX:TrimNativeHeapInterval=30000");
+        List<String> cmd = installedCommand(root);
+        assertThat(cmd.get(0)).isEqualTo(oldJava.toString());
+        assertThat(cmd).noneMatch(f -> f.startsWith("-XX:TrimNativeHeapInterval"));
+        Run version = run(cmd, dir);
+        assertThat(version.exit()).as(version.output()).isZero();
+        assertThat(version.output()).contains("vigil ");
+    }
+
+    @Test
+    void installRefusesAJavaThatCannotRunTheAgent() throws Exception {
+        Run install = run(List.of("bash", REPO.resolve("systemd/install.sh").toString()), dir,
+                "VIGIL_ROOT", dir.resolve("root").toString(), "VIGIL_JAVA", "/bin/false");
+        assertThat(install.exit()).isEqualTo(1);
+        assertThat(install.output()).contains("Vigil needs java 17 or later");
+        assertThat(dir.resolve("root/etc/systemd/system/vigil.service")).doesNotExist();
+    }
+
+    /** The installed unit's ExecStart under {@code root}, asking the agent only for its version. */
+    private static List<String> installedCommand(Path root) {
+        List<String> exec = UnitJvm.execStart(root.resolve("etc/systemd/system/vigil.service"));
+        List<String> cmd = new ArrayList<>();
+        for (String w : exec.subList(0, exec.indexOf("-jar") + 2)) {
+            cmd.add(w.replace("/opt/vigil/", root.resolve("opt/vigil") + "/"));
+        }
+        cmd.add("--version");
+        return cmd;
     }
 
     @Test

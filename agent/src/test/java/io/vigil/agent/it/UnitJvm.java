@@ -28,30 +28,35 @@ final class UnitJvm {
     }
 
     static List<String> flags() {
-        List<String> words = Arrays.asList(directive("ExecStart").split("\\s+"));
-        int jar = words.indexOf("-jar");
-        if (jar < 2) throw new IllegalStateException(UNIT + ": ExecStart has no 'java ... -jar'");
-        return words.subList(1, jar).stream()
+        List<String> words = execStart(UNIT);
+        return words.subList(1, words.indexOf("-jar")).stream()
                 .filter(f -> !f.startsWith("-XX:SharedArchiveFile=") && !f.startsWith("-Xshare:"))
                 .toList();
     }
 
+    /** A unit's ExecStart command, word by word: {@code java FLAGS -jar JAR ARGS}. */
+    static List<String> execStart(Path unit) {
+        List<String> words = Arrays.asList(directive(unit, "ExecStart").split("\\s+"));
+        if (words.indexOf("-jar") < 2) throw new IllegalStateException(unit + ": ExecStart has no 'java ... -jar'");
+        return words;
+    }
+
     /** The unit's Environment= entries, without VIGIL_CONFIG (the harness passes -c). */
     static List<String> environment() {
-        return Arrays.stream(directive("Environment").split("\\s+"))
+        return Arrays.stream(directive(UNIT, "Environment").split("\\s+"))
                 .filter(e -> e.contains("=") && !e.startsWith("VIGIL_CONFIG="))
                 .toList();
     }
 
-    private static String directive(String name) {
+    private static String directive(Path unit, String name) {
         try {
-            return Files.readAllLines(UNIT).stream()
+            return Files.readAllLines(unit).stream()
                     .filter(l -> l.startsWith(name + "="))
                     .map(l -> l.substring(name.length() + 1).strip())
                     .findFirst()
-                    .orElseThrow(() -> new IllegalStateException(UNIT + " has no " + name + "= line"));
+                    .orElseThrow(() -> new IllegalStateException(unit + " has no " + name + "= line"));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + UNIT, e);
+            throw new UncheckedIOException("cannot read " + unit, e);
         }
     }
 }
