@@ -25,6 +25,7 @@ install -m 644 "$jar" "$root/opt/vigil/vigil.jar.new"
 mv -f "$root/opt/vigil/vigil.jar.new" "$root/opt/vigil/vigil.jar"   # a running agent keeps its open jar
 install -m 644 "$src"/docs/*.md "$root/opt/vigil/docs/"
 install -m 755 "$src/bin/vigil" "$root/usr/local/bin/vigil"
+sed -i "s|\${VIGIL_JAVA:-java}|\${VIGIL_JAVA:-$java_bin}|" "$root/usr/local/bin/vigil"   # the agent's java
 install -m 644 "$src/systemd/vigil.service" "$unit"
 sed -i "s|^ExecStart=[^ ]*java |ExecStart=$java_bin |" "$unit"
 # A flag this java does not know would stop the agent from starting: leave it out, and say so.

@@ -105,17 +105,19 @@ class DeployKitIT {
 
     @Test
     void installLeavesOutAFlagItsJavaDoesNotKnow() throws Exception {
-        // a java as before 17.0.9, which has no -XX:TrimNativeHeapInterval
+        // a java as before 17.0.9, which has no -XX:TrimNativeHeapInterval, and notes how it was called
         Path oldJava = dir.resolve("old-java");
+        Path calls = dir.resolve("old-java.calls");
         Files.writeString(oldJava, """
                 #!/bin/sh
+                echo "$*" >> %s
                 for a in "$@"; do
                   case "$a" in -XX:TrimNativeHeapInterval=*)
                     echo "Unrecognized VM option '${a#-XX:}'" >&2; exit 1;;
                   esac
                 done
                 exec %s "$@"
-                """.formatted(javaBin()));
+                """.formatted(calls, javaBin()));
         Files.setPosixFilePermissions(oldJava, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path root = dir.resolve("root");
         Run install = run(List.of("bash", REPO.resolve("systemd/install.sh").toString()), dir,
@@ -128,6 +130,13 @@ class DeployKitIT {
         Run version = run(cmd, dir);
         assertThat(version.exit()).as(version.output()).isZero();
         assertThat(version.output()).contains("vigil ");
+        // the installed command (and so the unit's reload) runs on the agent's java too
+        Files.delete(calls);
+        Run cli = run(List.of(root.resolve("usr/local/bin/vigil").toString(), "--version"), dir,
+                "VIGIL_JAR", root.resolve("opt/vigil/vigil.jar").toString());
+        assertThat(cli.output()).contains("vigil ");
+        assertThat(calls).as("the installed vigil command did not run the agent's java").exists();
+        assertThat(Files.readString(calls)).contains("-Xmx128m").contains("--version");
     }
 
     @Test
