@@ -24,6 +24,27 @@ nap() { # milliseconds
   printf -v frac '%03d' $(( $1 % 1000 ))
   read -r -t "$(( $1 / 1000 )).$frac" -u "$idle"
 }
+# Writers first: stop the postmaster and all its backends at once, so nothing more is acknowledged;
+# then let only the walsenders go on sending what was, until their titles ("streaming LSN") stand
+# still, for 200 ms at most (well inside the margin before the lease ends), so an asynchronous
+# replica gets every acknowledged commit the network lets through.
+stop_writers_and_drain() { # postmaster pid
+  local c title senders=() before= after i
+  kill -STOP "$1" 2>/dev/null
+  pkill -STOP -P "$1" 2>/dev/null
+  for c in $(pgrep -P "$1"); do
+    title=; read -r -d '' title < "/proc/$c/cmdline" 2>/dev/null
+    if [[ "$title" == *walsender* ]]; then senders+=("$c"); kill -CONT "$c" 2>/dev/null; fi
+  done
+  for i in {1..20}; do
+    (( ${#senders[@]} )) || return 0
+    after=
+    for c in "${senders[@]}"; do title=; read -r -d '' title < "/proc/$c/cmdline" 2>/dev/null; after+="$title|"; done
+    [ "$after" = "$before" ] && return 0
+    before=$after
+    nap 10
+  done
+}
 while [ -f "$hb" ]; do
   d= c= fresh=
   read -r d c < "$hb" 2>/dev/null
@@ -39,6 +60,7 @@ while [ -f "$hb" ]; do
   fi
   pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null)
   if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
+    stop_writers_and_drain "$pid"
     kill -QUIT "$pid" 2>/dev/null          # immediate shutdown: every backend quits at once
     pkill -KILL -P "$pid" 2>/dev/null      # and none finishes a commit meanwhile
     kill -KILL "$pid" 2>/dev/null

@@ -3,6 +3,7 @@ package io.vigil.agent.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.List;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -36,6 +37,48 @@ class SafetyIT extends ClusterTest {
         Awaitility.await("old leader rejoins as a replica").atMost(Duration.ofSeconds(60)).ignoreExceptions()
                 .until(() -> Boolean.TRUE.equals(old.inRecovery()));
         assertThat(cluster.primaries()).containsExactly(promoted);
+        cluster.awaitStreamingReplicas(promoted, 2, Duration.ofSeconds(60));
+    }
+
+    /**
+     * Asynchronous replication with the replicas behind (their walsenders stopped): the fence stops the
+     * writers at the deadline, lets the walsenders send what was acknowledged, and only then kills Postgres.
+     */
+    @Test
+    void theFenceLetsAsynchronousReplicasReceiveEveryAcknowledgedCommitBeforeStoppingAFrozenLeader() throws Exception {
+        cluster = Cluster.start(3, 6, 1, 2);
+        Cluster.Node old = cluster.awaitPrimary(Duration.ofSeconds(10));
+        cluster.awaitStreamingReplicas(old, 2, Duration.ofSeconds(30));
+        old.execute("CREATE TABLE acked (id int PRIMARY KEY)");
+        Awaitility.await("the table on both replicas").atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                .until(() -> {
+                    for (Cluster.Node n : cluster.nodes) {
+                        if (n != old && n.queryStrings("SELECT to_regclass('acked')::text").get(0) == null) return false;
+                    }
+                    return true;
+                });
+        List<String> senders = old.queryStrings("SELECT pid FROM pg_stat_replication");
+        assertThat(senders).hasSize(2);
+        senders.forEach(pid -> Processes.signal(Long.parseLong(pid), "STOP"));
+        for (int id = 1; id <= 100; id++) old.execute("INSERT INTO acked VALUES (" + id + ")");
+        for (Cluster.Node n : cluster.nodes) {
+            if (n != old) assertThat(n.queryLong("SELECT count(*) FROM acked")).as(n.name + " behind").isZero();
+        }
+
+        Processes.signal(old.agentPid(), "STOP");
+        Cluster.Node promoted;
+        try {
+            promoted = Awaitility.await("another node promoted").atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> cluster.primaries().stream().filter(n -> n != old).findFirst().orElse(null),
+                            n -> n != null);
+        } finally {
+            Processes.signal(old.agentPid(), "CONT");
+        }
+        assertThat(promoted.queryLong("SELECT count(*) FROM acked")).as("acknowledged rows on the new primary")
+                .isEqualTo(100);
+        Awaitility.await("old leader rejoins as a replica").atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                .until(() -> Boolean.TRUE.equals(old.inRecovery()));
         cluster.awaitStreamingReplicas(promoted, 2, Duration.ofSeconds(60));
     }
 
