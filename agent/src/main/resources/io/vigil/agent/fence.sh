@@ -24,17 +24,17 @@ nap() { # milliseconds
   printf -v frac '%03d' $(( $1 % 1000 ))
   read -r -t "$(( $1 / 1000 )).$frac" -u "$idle"
 }
-# Writers first: stop the postmaster and all its backends at once, so nothing more is acknowledged;
-# then let only the walsenders go on sending what was, until their titles ("streaming LSN") stand
-# still, for 200 ms at most (well inside the margin before the lease ends), so an asynchronous
-# replica gets every acknowledged commit the network lets through.
+# Writers first: stop the postmaster (no new backends) and every backend but the walsenders, with
+# builtins only, so nothing more is acknowledged; then let the walsenders send what was, until their
+# titles ("streaming LSN") stand still, for 200 ms at most (well inside the margin before the lease
+# ends), so an asynchronous replica gets every acknowledged commit the network lets through.
 stop_writers_and_drain() { # postmaster pid
-  local c title senders=() before= after i
+  local c title kids=() senders=() before= after i
   kill -STOP "$1" 2>/dev/null
-  pkill -STOP -P "$1" 2>/dev/null
-  for c in $(pgrep -P "$1"); do
+  if [ -r "/proc/$1/task/$1/children" ]; then read -r -a kids < "/proc/$1/task/$1/children"; else kids=($(pgrep -P "$1")); fi
+  for c in "${kids[@]}"; do
     title=; read -r -d '' title < "/proc/$c/cmdline" 2>/dev/null
-    if [[ "$title" == *walsender* ]]; then senders+=("$c"); kill -CONT "$c" 2>/dev/null; fi
+    if [[ "$title" == *walsender* ]]; then senders+=("$c"); kill -CONT "$c" 2>/dev/null; else kill -STOP "$c" 2>/dev/null; fi
   done
   for i in {1..20}; do
     (( ${#senders[@]} )) || return 0
