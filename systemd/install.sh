@@ -15,7 +15,7 @@ die() { echo "install.sh: $*" >&2; exit 1; }
 [ -f "$jar" ] || die "$jar is missing; build it first: mvn -q -DskipTests package"
 [ -n "$root" ] || [ "$(id -u)" -eq 0 ] || die "run as root (or set VIGIL_ROOT for a dry run)"
 id postgres >/dev/null 2>&1 || die "the OS user 'postgres' is missing; install PostgreSQL first (it creates the user)"
-[ "${java_bin#/}" != "$java_bin" ] || die "VIGIL_JAVA must be an absolute path (systemd needs one), not '$java_bin'"
+[[ "$java_bin" == /* ]] || die "VIGIL_JAVA must be an absolute path (systemd needs one), not '$java_bin'"
 [ -x "$java_bin" ] || die "no java at '$java_bin': apt-get install openjdk-17-jre-headless, or set VIGIL_JAVA to one"
 "$java_bin" -jar "$jar" --version 2>/dev/null | grep -q '^vigil ' \
   || die "'$java_bin -jar $jar --version' failed: Vigil needs java 17 or later (apt-get install openjdk-17-jre-headless, or set VIGIL_JAVA)"

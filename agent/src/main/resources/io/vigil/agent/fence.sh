@@ -28,18 +28,19 @@ nap() { # milliseconds
 # builtins only, so nothing more is acknowledged; then let the walsenders send what was, until their
 # titles ("streaming LSN") stand still, for 200 ms at most (well inside the margin before the lease
 # ends), so an asynchronous replica gets every acknowledged commit the network lets through.
+title_of() { title=; read -r -d '' title < "/proc/$1/cmdline" 2>/dev/null; }   # sets $title, no fork
 stop_writers_and_drain() { # postmaster pid
   local c title kids=() senders=() before= after i
   kill -STOP "$1" 2>/dev/null
   if [ -r "/proc/$1/task/$1/children" ]; then read -r -a kids < "/proc/$1/task/$1/children"; else kids=($(pgrep -P "$1")); fi
   for c in "${kids[@]}"; do
-    title=; read -r -d '' title < "/proc/$c/cmdline" 2>/dev/null
+    title_of "$c"
     if [[ "$title" == *walsender* ]]; then senders+=("$c"); kill -CONT "$c" 2>/dev/null; else kill -STOP "$c" 2>/dev/null; fi
   done
   for i in {1..20}; do
     (( ${#senders[@]} )) || return 0
     after=
-    for c in "${senders[@]}"; do title=; read -r -d '' title < "/proc/$c/cmdline" 2>/dev/null; after+="$title|"; done
+    for c in "${senders[@]}"; do title_of "$c"; after+="$title|"; done
     [ "$after" = "$before" ] && return 0
     before=$after
     nap 10

@@ -32,9 +32,11 @@ class DeployKitIT {
         return new Run(p.exitValue(), out);
     }
 
-    /** systemd/install.sh into {@code root} instead of / . */
-    private Run install(Path root) throws Exception {
-        return run(List.of("bash", REPO.resolve("systemd/install.sh").toString()), dir, "VIGIL_ROOT", root.toString());
+    /** systemd/install.sh into {@code root} instead of / , on the machine's java unless {@code java} is given. */
+    private Run install(Path root, String... java) throws Exception {
+        List<String> env = new ArrayList<>(List.of("VIGIL_ROOT", root.toString()));
+        if (java.length > 0) env.addAll(List.of("VIGIL_JAVA", java[0]));
+        return run(List.of("bash", REPO.resolve("systemd/install.sh").toString()), dir, env.toArray(String[]::new));
     }
 
     private static boolean installed(String tool) throws Exception {
@@ -120,8 +122,7 @@ class DeployKitIT {
                 """.formatted(calls, javaBin()));
         Files.setPosixFilePermissions(oldJava, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path root = dir.resolve("root");
-        Run install = run(List.of("bash", REPO.resolve("systemd/install.sh").toString()), dir,
-                "VIGIL_ROOT", root.toString(), "VIGIL_JAVA", oldJava.toString());
+        Run install = install(root, oldJava.toString());
         assertThat(install.exit()).as(install.output()).isZero();
         assertThat(install.output()).contains("does not know -XX:TrimNativeHeapInterval=30000");
         List<String> cmd = installedCommand(root);
@@ -141,8 +142,7 @@ class DeployKitIT {
 
     @Test
     void installRefusesAJavaThatCannotRunTheAgent() throws Exception {
-        Run install = run(List.of("bash", REPO.resolve("systemd/install.sh").toString()), dir,
-                "VIGIL_ROOT", dir.resolve("root").toString(), "VIGIL_JAVA", "/bin/false");
+        Run install = install(dir.resolve("root"), "/bin/false");
         assertThat(install.exit()).isEqualTo(1);
         assertThat(install.output()).contains("Vigil needs java 17 or later");
         assertThat(dir.resolve("root/etc/systemd/system/vigil.service")).doesNotExist();
