@@ -20,6 +20,8 @@ import java.util.Optional;
  * @param failover     a pending switchover or failover request, if any
  * @param revision     etcd revision of the read
  * @param sync         the sync key ({@link SyncState#NONE} when absent)
+ * @param stoppedLeader the leader that shut its Postgres down cleanly at {@code lastLeaderLsn} and released
+ *                     the key, as {@code status} records it until the next leader publishes; null otherwise
  */
 public record ClusterView(
         Optional<String> initialize,
@@ -32,7 +34,15 @@ public record ClusterView(
         long historyRevision,
         Optional<FailoverRequest> failover,
         long revision,
-        SyncState sync) {
+        SyncState sync,
+        String stoppedLeader) {
+
+    public ClusterView(Optional<String> initialize, Optional<LeaderKey> leader, Map<String, Member> members,
+            ClusterSettings settings, long settingsRevision, long lastLeaderLsn, List<TimelineSwitch> history,
+            long historyRevision, Optional<FailoverRequest> failover, long revision, SyncState sync) {
+        this(initialize, leader, members, settings, settingsRevision, lastLeaderLsn, history, historyRevision, failover,
+                revision, sync, null);
+    }
 
     public static ClusterView empty() {
         return new ClusterView(Optional.empty(), Optional.empty(), Map.of(), null, 0, 0, List.of(), 0, Optional.empty(), 0, SyncState.NONE);

@@ -64,6 +64,9 @@ public interface ClusterStore extends AutoCloseable {
     /** Publishes the leader's last WAL position. */
     void putStatus(long lsn);
 
+    /** Publishes the final WAL position of a leader that shut Postgres down cleanly, and its name. */
+    void putStoppedLeaderStatus(long lsn, String leader);
+
     /** Writes the cluster-wide settings only if none are stored yet. */
     boolean initializeSettings(ClusterSettings settings);
 

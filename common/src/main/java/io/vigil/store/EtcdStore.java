@@ -156,6 +156,7 @@ public final class EtcdStore implements ClusterStore {
         ClusterSettings settings = null;
         long settingsRevision = 0;
         long lastLsn = 0;
+        String stoppedLeader = null;
         List<TimelineSwitch> history = List.of();
         long historyRevision = 0;
         SyncState sync = SyncState.NONE;
@@ -177,7 +178,11 @@ public final class EtcdStore implements ClusterStore {
                         sync = SyncState.parse(n.path("leader").asText(null), n.path("sync_standby").asText(null),
                                 kvp.getModRevision());
                     }
-                    case "status" -> lastLsn = JSON.readTree(v).path("optime").asLong(0);
+                    case "status" -> {
+                        com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(v);
+                        lastLsn = n.path("optime").asLong(0);
+                        stoppedLeader = n.path("stopped_leader").asText(null);
+                    }
                     case "history" -> {
                         history = parseHistory(v);
                         historyRevision = kvp.getModRevision();
@@ -195,7 +200,7 @@ public final class EtcdStore implements ClusterStore {
             }
         }
         return new ClusterView(initialize, leader, java.util.Collections.unmodifiableMap(members), settings, settingsRevision, lastLsn, history, historyRevision, failover,
-                r.getHeader().getRevision(), sync);
+                r.getHeader().getRevision(), sync, stoppedLeader);
     }
 
     private static List<TimelineSwitch> parseHistory(String v) throws JsonProcessingException {
@@ -311,6 +316,14 @@ public final class EtcdStore implements ClusterStore {
     @Override
     public void putStatus(long lsn) {
         await(kv.put(key("status"), bytes("{\"optime\":" + lsn + "}")), "status put");
+    }
+
+    @Override
+    public void putStoppedLeaderStatus(long lsn, String leader) {
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("optime", lsn);
+        body.put("stopped_leader", leader);
+        await(kv.put(key("status"), bytes(json(body))), "status put");
     }
 
     @Override

@@ -135,6 +135,7 @@ final class ElectionRules {
      * reaches. We hold the race for it, at most ttl from when we first saw no leader, when its data
      * already reaches past ours, or when we lack WAL the last leader published (it may have it). Its
      * own answer counts first; when it does not answer in time (a JVM just started), its member key.
+     * A leader that shut down cleanly has no member key until its agent is up: {@code status} names it.
      */
     private static Optional<String> startingPeerMayBeAhead(Observation o, ClusterView view, Lsn mine) {
         Long since = o.leaderlessSinceNanos();
@@ -159,6 +160,12 @@ final class ElectionRules {
                         + " position " + new Lsn(view.lastLeaderLsn()) + " (ours " + mine
                         + "); waiting for it to report (at most ttl)");
             }
+        }
+        String stopped = view.stoppedLeader();
+        if (behindLastLeader && stopped != null && !stopped.equals(o.self()) && !view.members().containsKey(stopped)) {
+            // All nodes restarted: the leader stopped last, so only it has its final commits, and its key is gone
+            return Optional.of("the last leader " + stopped + " shut down cleanly at WAL " + new Lsn(view.lastLeaderLsn())
+                    + ", which we lack (ours " + mine + "); waiting for it to start (at most ttl)");
         }
         return Optional.empty();
     }

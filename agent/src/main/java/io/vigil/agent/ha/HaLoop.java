@@ -640,7 +640,9 @@ public final class HaLoop implements AutoCloseable {
             if (wasLeader) {
                 // Our last position: a replica that lacks it knows it must wait for us if we all start again
                 LocalPostgres stopped = pg.observe();
-                if (!stopped.running() && stopped.writeLsn() != null) store.putStatus(stopped.writeLsn().value());
+                if (!stopped.running() && stopped.writeLsn() != null) {
+                    store.putStoppedLeaderStatus(stopped.writeLsn().value(), cfg.name());
+                }
                 store.releaseLeader(cfg.name());
                 keyHolder.revoke();
                 log.info("released the leader key after a clean shutdown");

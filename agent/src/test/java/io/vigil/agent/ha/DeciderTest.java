@@ -461,6 +461,33 @@ class DeciderTest {
         }
 
         @Test
+        void replicaLackingTheFinalPositionOfACleanlyStoppedLeaderWaitsForItsAgentForAtMostTtl() {
+            // REBOOT_ALL: the leader stopped last and revoked its member key; nobody else has its last commits
+            Observation o = obs(Fixtures.withStoppedLeader(view(null, 1500, member("n2", 1)), "n1"),
+                    Fixtures.replica(1, 1000, "n1", false));
+            Observation rebooted = Fixtures.withPeers(o, new PeerStatus("n2", true, true, true, 1, new Lsn(1000)));
+            Plan fresh = Decider.decide(Fixtures.leaderlessSince(rebooted, o.nowNanos() - Fixtures.SEC));
+            assertThat(fresh.actions()).isEmpty();
+            assertThat(fresh.reason()).contains("the last leader n1 shut down cleanly at WAL", "waiting for it to start");
+            long ttl = o.settings().ttlDuration().toNanos();
+            Plan late = Decider.decide(Fixtures.leaderlessSince(rebooted, o.nowNanos() - ttl));
+            assertThat(late.contains(Action.Promote.class)).isTrue();
+        }
+
+        @Test
+        void replicaWithTheFinalPositionOfACleanlyStoppedLeaderDoesNotWaitForIt() {
+            Observation o = obs(Fixtures.withStoppedLeader(view(null, 1000), "n1"), Fixtures.replica(1, 1000, "n1", false));
+            assertThat(Decider.decide(Fixtures.leaderlessSince(o, o.nowNanos())).contains(Action.Promote.class)).isTrue();
+        }
+
+        @Test
+        void positionPublishedByALeaderThatWasNotStoppedCleanlyHoldsNoRaceForAnAbsentNode() {
+            // A leader that died leaves its published position but no name: the others need not wait for it
+            Observation o = obs(view(null, 1500), Fixtures.replica(1, 1000, "n1", false));
+            assertThat(Decider.decide(Fixtures.leaderlessSince(o, o.nowNanos())).contains(Action.Promote.class)).isTrue();
+        }
+
+        @Test
         void memberPublishedAsStoppedWithDataAheadHoldsTheRaceWhenItsApiIsSlow() {
             Member stopped = new Member("n2", "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni",
                     "stopped", "uninitialized", "0.1.0", 2000L, null, null, 1L, Tags.NONE, null, null, null);

@@ -71,6 +71,12 @@ final class Fixtures {
                 v.revision(), v.sync());
     }
 
+    /** The view as {@code status} leaves it after {@code leader} shut down cleanly at the view's last leader position. */
+    static ClusterView withStoppedLeader(ClusterView v, String leader) {
+        return new ClusterView(v.initialize(), v.leader(), v.members(), v.settings(), v.settingsRevision(), v.lastLeaderLsn(),
+                v.history(), v.historyRevision(), v.failover(), v.revision(), v.sync(), leader);
+    }
+
     /** The view with one timeline switch in its history: {@code timeline} ended at {@code lsn}. */
     static ClusterView withSwitch(ClusterView v, long timeline, long lsn) {
         return new ClusterView(v.initialize(), v.leader(), v.members(), v.settings(), v.settingsRevision(), v.lastLeaderLsn(),

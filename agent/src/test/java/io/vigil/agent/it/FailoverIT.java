@@ -193,6 +193,51 @@ class FailoverIT extends ClusterTest {
         assertThat(replica.inRecovery()).isTrue();
     }
 
+    /**
+     * All nodes stopped, replicas first, and started again with the old leader last: only it has the commits
+     * it acknowledged alone, so the others wait for it instead of promoting without them.
+     */
+    @Test
+    void afterAllNodesRestartTheCleanlyStoppedLeaderIsWaitedForAndKeepsItsLastCommits() throws Exception {
+        cluster = Cluster.start(3, 10, 1, 2);
+        Cluster.Node old = cluster.awaitPrimary(Duration.ofSeconds(30));
+        List<Cluster.Node> replicas = cluster.nodes.stream().filter(n -> n != old).toList();
+        cluster.awaitStreamingReplicas(old, 2, Duration.ofSeconds(30));
+        old.execute("CREATE TABLE kept (id int PRIMARY KEY)");
+        for (Cluster.Node r : replicas) {
+            Awaitility.await("table on " + r.name).atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                    .until(() -> r.queryLong("SELECT count(*) FROM kept") == 0);
+            r.stopAgent();
+        }
+        old.execute("INSERT INTO kept SELECT generate_series(1, 100)");
+        old.stopAgent();
+
+        for (Cluster.Node r : replicas) r.startAgent();
+        String waiting = "the last leader " + old.name + " shut down cleanly";
+        Awaitility.await("a replica waits for " + old.name + ", or one promotes").atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofMillis(100))
+                .until(() -> !cluster.primaries().isEmpty() || replicas.stream().anyMatch(r -> logContains(r, waiting)));
+        assertThat(cluster.primaries()).as("primaries before " + old.name + " is back").isEmpty();
+
+        old.startAgent();
+        Cluster.Node primary = cluster.awaitPrimary(Duration.ofSeconds(60));
+        assertThat(primary).isSameAs(old);
+        assertThat(primary.queryLong("SELECT count(*) FROM kept")).as("acknowledged rows on the primary").isEqualTo(100);
+        cluster.awaitStreamingReplicas(primary, 2, Duration.ofSeconds(60));
+        for (Cluster.Node r : replicas) {
+            Awaitility.await("every row on " + r.name).atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> r.queryLong("SELECT count(*) FROM kept") == 100);
+        }
+    }
+
+    private static boolean logContains(Cluster.Node node, String text) {
+        try {
+            return Files.readString(node.dir.resolve("agent.log")).contains(text);
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     @Test
     void crashedPostmasterOfTheLeaderIsRestartedInPlaceOnTheSameTimeline() throws Exception {
         cluster = Cluster.start(3, 6, 1, 2);
