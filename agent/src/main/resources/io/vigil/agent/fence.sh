@@ -9,10 +9,9 @@
 #   $3  the deadline the fence starts with (ms on the /proc/uptime clock)
 # It sleeps until the deadline and looks again; renewals have moved the deadline by then, so it
 # wakes about once per leader lease, and it forks nothing while it waits.
-hb=$1
-data=$2
-[[ "${3:-}" =~ ^[0-9]{1,19}$ ]] || { echo "vigil-fence: usage: fence.sh HEARTBEAT_FILE DATA_DIR DEADLINE_MS" >&2; exit 2; }
-deadline=$(( 10#$3 ))
+# `fence.sh --now DATA_DIR`: the agent's own fence (a live agent past its deadline) stops Postgres the
+# same way, at once.
+usage="vigil-fence: usage: fence.sh HEARTBEAT_FILE DATA_DIR DEADLINE_MS, or fence.sh --now DATA_DIR"
 exec {idle}<> <(:)     # a pipe that never has data: `read -t` on it sleeps without a fork
 now_ms() {
   local up
@@ -46,6 +45,27 @@ stop_writers_and_drain() { # postmaster pid
     nap 10
   done
 }
+stop_postgres() { # why
+  local pid
+  pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null)
+  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
+    stop_writers_and_drain "$pid"
+    kill -QUIT "$pid" 2>/dev/null          # immediate shutdown: every backend quits at once
+    pkill -KILL -P "$pid" 2>/dev/null      # and none finishes a commit meanwhile
+    kill -KILL "$pid" 2>/dev/null
+    echo "$(date -Is) vigil-fence: $1; Postgres (pid $pid) stopped" >&2
+  fi
+}
+if [ "${1:-}" = --now ]; then
+  [ -n "${2:-}" ] || { echo "$usage" >&2; exit 2; }
+  data=$2
+  stop_postgres "fenced by the agent at its lease deadline"
+  exit 0
+fi
+hb=$1
+data=$2
+[[ "${3:-}" =~ ^[0-9]{1,19}$ ]] || { echo "$usage" >&2; exit 2; }
+deadline=$(( 10#$3 ))
 while [ -f "$hb" ]; do
   d= c= fresh=
   read -r d c < "$hb" 2>/dev/null
@@ -59,14 +79,7 @@ while [ -f "$hb" ]; do
     if [ -z "$fresh" ] && (( ms > 50 )); then ms=50; fi   # a torn read: look again soon
     nap $ms; continue
   fi
-  pid=$(head -n 1 "$data/postmaster.pid" 2>/dev/null)
-  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
-    stop_writers_and_drain "$pid"
-    kill -QUIT "$pid" 2>/dev/null          # immediate shutdown: every backend quits at once
-    pkill -KILL -P "$pid" 2>/dev/null      # and none finishes a commit meanwhile
-    kill -KILL "$pid" 2>/dev/null
-    echo "$(date -Is) vigil-fence: the lease deadline passed without a heartbeat; Postgres (pid $pid) stopped" >&2
-  fi
+  stop_postgres "the lease deadline passed without a heartbeat"
   rm -f "$hb"
   exit 0
 done

@@ -57,6 +57,12 @@ public sealed interface Action {
     /** Stop Postgres; it comes back as a replica on a later cycle. */
     record Demote(boolean immediate) implements Action {}
 
+    /**
+     * Our lease deadline has passed: stop Postgres as the fence does (writers stopped, the walsenders let
+     * finish for 200 ms at most, then all killed); it comes back as a replica on a later cycle.
+     */
+    record StopAtLeaseDeadline() implements Action {}
+
     /** Start the existing data directory as a primary (only while holding the key). */
     record StartPrimary() implements Action {}
 

@@ -129,6 +129,13 @@ final class ActionRunner {
             events.demoted();
             return true;
         }
+        if (a instanceof Action.StopAtLeaseDeadline) {
+            lease.clear();
+            fencing.stopPostgresNow();
+            log.info("demoted at the lease deadline: Postgres stopped; it will rejoin as a replica");
+            events.demoted();
+            return true;
+        }
         if (a instanceof Action.StartPrimary s) {
             if (!lease.held()) {
                 throw new IllegalStateException("refusing to start as primary without a live leader lease");

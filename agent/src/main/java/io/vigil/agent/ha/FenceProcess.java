@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +30,7 @@ final class FenceProcess {
     private final Path dataDir;
     private final LongSupplier monotonicNanos;
     private Process process;
+    private boolean scriptWritten;
 
     FenceProcess(Path dataDir, LongSupplier monotonicNanos) {
         Path dir = dataDir.toAbsolutePath().getParent();
@@ -69,12 +71,40 @@ final class FenceProcess {
         return (deadlineMillis % 1_000_000_007L) * 48_271L % 2_147_483_647L;
     }
 
-    private void start(long deadlineMillis) throws IOException {
+    /**
+     * Stops Postgres at once the way the fence process does (writers first, then the walsenders let
+     * finish for 200 ms at most, then everything killed): the agent's own fence at the deadline.
+     * Returns whether the script ran to its end.
+     */
+    synchronized boolean stopPostgresNow() {
+        try {
+            if (!scriptWritten) writeScript();   // this jar's copy, not one an older version left
+            Process p = new ProcessBuilder(List.of("bash", script.toString(), "--now", dataDir.toString()))
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(script.resolveSibling("vigil-fence.log").toFile()))
+                    .start();
+            if (p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0) return true;
+            p.destroyForcibly();
+            log.error("the fence script did not finish; Postgres is stopped with pg_ctl instead");
+        } catch (IOException e) {
+            log.error("the fence script could not run ({}); Postgres is stopped with pg_ctl instead", e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return false;
+    }
+
+    private void writeScript() throws IOException {
         try (InputStream in = FenceProcess.class.getResourceAsStream("/io/vigil/agent/fence.sh")) {
             if (in == null) throw new IOException("fence.sh is missing from the jar");
             Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
         }
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        scriptWritten = true;
+    }
+
+    private void start(long deadlineMillis) throws IOException {
+        writeScript();
         process = new ProcessBuilder(List.of("bash", script.toString(), heartbeat.toString(), dataDir.toString(),
                 Long.toString(deadlineMillis)))
                 .redirectErrorStream(true)

@@ -117,8 +117,14 @@ final class Fencing implements AutoCloseable {
         if (clock.getAsLong() >= until - s.safetyMargin().toNanos()) {
             lease.clear();
             log.error("leader lease deadline passed without a renewal: stopping Postgres now (fence)");
-            pg.fenceStop();
+            stopPostgresNow();
             wakeLoop.run();
         }
+    }
+
+    /** The lease deadline has passed: stops Postgres as the fence process does, then with pg_ctl if it still runs. */
+    void stopPostgresNow() {
+        fenceProcess.stopPostgresNow();
+        if (pg.postmasterPid() != null) pg.fenceStop();
     }
 }

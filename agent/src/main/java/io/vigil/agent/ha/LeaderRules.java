@@ -126,7 +126,7 @@ final class LeaderRules {
         long fenceAt = o.leaderUntilNanos() - o.settings().safetyMargin().toNanos();
         if (o.leaderUntilNanos() == 0 || o.nowNanos() >= fenceAt) {
             return Plan.of("etcd is unreachable and the leader lease deadline has come: stopping writes",
-                    new Action.Demote(true));
+                    new Action.StopAtLeaseDeadline());
         }
         long leftMs = (fenceAt - o.nowNanos()) / 1_000_000;
         return Plan.waiting("etcd is unreachable: primary keeps running until its lease deadline ("

@@ -183,12 +183,12 @@ class DeciderTest {
         @Test
         void primaryDemotesOnceTheDeadlineMinusTheMarginHasCome() {
             Observation o = Fixtures.withLease(obs(null, Fixtures.primary(1, 5)), 101 * SEC);
-            assertThat(Decider.decide(o).actions()).containsExactly(new Action.Demote(true));
+            assertThat(Decider.decide(o).actions()).containsExactly(new Action.StopAtLeaseDeadline());
         }
 
         @Test
         void primaryWithoutAnyLeaseDemotes() {
-            assertThat(Decider.decide(obs(null, Fixtures.primary(1, 5))).actions()).containsExactly(new Action.Demote(true));
+            assertThat(Decider.decide(obs(null, Fixtures.primary(1, 5))).actions()).containsExactly(new Action.StopAtLeaseDeadline());
         }
 
         @Test

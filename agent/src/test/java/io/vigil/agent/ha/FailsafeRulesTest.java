@@ -14,7 +14,7 @@ class FailsafeRulesTest {
     @Test
     void confirmedPrimaryKeepsRunningWithoutEtcdPastItsOldDeadline() {
         Observation o = Fixtures.withLease(obs(null, Fixtures.primary(1, 5)), 101 * SEC);
-        assertThat(Decider.decide(o).actions()).containsExactly(new Action.Demote(true));
+        assertThat(Decider.decide(o).actions()).containsExactly(new Action.StopAtLeaseDeadline());
         Plan confirmed = Decider.decide(with(o, w -> w.failsafeConfirmed = true));
         assertThat(confirmed.actions()).isEmpty();
         assertThat(confirmed.reason()).contains("every member confirmed");

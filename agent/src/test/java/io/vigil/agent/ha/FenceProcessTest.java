@@ -78,6 +78,22 @@ class FenceProcessTest {
         assertThat(postmaster.isAlive()).isTrue();
     }
 
+    @Test
+    void stoppingNowKillsThePostmasterWithoutAHeartbeatAndSaysWhy() throws Exception {
+        assertThat(fence.stopPostgresNow()).as("the script ran to its end").isTrue();
+        assertThat(postmaster.waitFor(5, TimeUnit.SECONDS)).as("stopped at once").isTrue();
+        assertThat(Files.readString(dir.resolve("vigil-fence.log")))
+                .contains("vigil-fence: fenced by the agent at its lease deadline; Postgres (pid " + postmaster.pid() + ") stopped");
+    }
+
+    @Test
+    void stoppingNowWithoutARunningPostmasterDoesNothing() throws Exception {
+        postmaster.destroyForcibly().waitFor();
+        assertThat(fence.stopPostgresNow()).isTrue();
+        assertThat(dir.resolve("vigil-fence.log")).satisfiesAnyOf(
+                log -> assertThat(log).doesNotExist(), log -> assertThat(log).content().doesNotContain("stopped"));
+    }
+
     private static long inode(Path p) throws Exception {
         return ((Number) Files.getAttribute(p, "unix:ino")).longValue();
     }

@@ -65,7 +65,7 @@ class OperatorRulesTest {
         @Test
         void etcdOutageDoesNotDemoteThePrimary() {
             Observation o = Fixtures.withLease(obs(null, Fixtures.primary(1, 5)), 101 * SEC);
-            assertThat(Decider.decide(o).actions()).containsExactly(new Action.Demote(true));
+            assertThat(Decider.decide(o).actions()).containsExactly(new Action.StopAtLeaseDeadline());
             assertThat(Decider.decide(paused(o)).actions()).isEmpty();
         }
 

@@ -2,6 +2,7 @@ package io.vigil.agent.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import org.awaitility.Awaitility;
@@ -80,6 +81,50 @@ class SafetyIT extends ClusterTest {
         Awaitility.await("old leader rejoins as a replica").atMost(Duration.ofSeconds(60)).ignoreExceptions()
                 .until(() -> Boolean.TRUE.equals(old.inRecovery()));
         cluster.awaitStreamingReplicas(promoted, 2, Duration.ofSeconds(60));
+    }
+
+    /**
+     * A live agent cut off from etcd stops its Postgres at the deadline itself. It too stops the writers
+     * first and lets the walsenders send what was acknowledged (its fence process is frozen here, so
+     * only the agent acts).
+     */
+    @Test
+    void aLeaderThatLosesEtcdStopsItsWritersFirstSoAsynchronousReplicasReceiveEveryAcknowledgedCommit() throws Exception {
+        cluster = Cluster.start(3, 6, 1, 2);
+        Cluster.Node old = cluster.awaitPrimary(Duration.ofSeconds(10));
+        cluster.awaitStreamingReplicas(old, 2, Duration.ofSeconds(30));
+        List<Cluster.Node> replicas = cluster.nodes.stream().filter(n -> n != old).toList();
+        old.execute("CREATE TABLE acked (id int PRIMARY KEY)");
+        for (Cluster.Node r : replicas) {
+            Awaitility.await("the table on " + r.name).atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                    .until(() -> r.queryLong("SELECT count(*) FROM acked") == 0);
+        }
+        List<String> fence = Processes.output(List.of("pgrep", "-f", old.dir.resolve("vigil-fence.sh").toString()));
+        assertThat(fence).as("the leader's fence process").hasSize(1);
+        long fencePid = Long.parseLong(fence.get(0).strip());
+        List<String> senders = old.queryStrings("SELECT pid FROM pg_stat_replication");
+        assertThat(senders).hasSize(2);
+        senders.forEach(pid -> Processes.signal(Long.parseLong(pid), "STOP"));
+        for (int id = 1; id <= 100; id++) old.execute("INSERT INTO acked VALUES (" + id + ")");
+        for (Cluster.Node r : replicas) assertThat(r.queryLong("SELECT count(*) FROM acked")).as(r.name + " behind").isZero();
+
+        Processes.signal(fencePid, "STOP");
+        try {
+            cluster.etcd.stop();
+            Awaitility.await("the leader stops its Postgres at its lease deadline").atMost(Duration.ofSeconds(cluster.ttl + 10L))
+                    .pollInterval(Duration.ofMillis(100)).until(() -> old.postmasterPid() == null);
+            for (Cluster.Node r : replicas) {
+                Awaitility.await("acknowledged rows on " + r.name).atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                        .until(() -> r.queryLong("SELECT count(*) FROM acked"), n -> n == 100);
+            }
+        } finally {
+            Processes.signal(fencePid, "CONT");
+        }
+        assertThat(Files.readString(old.dir.resolve("vigil-fence.log"))).contains("fenced by the agent at its lease deadline");
+        cluster.etcd.start();
+        Cluster.Node recovered = cluster.awaitPrimary(Duration.ofSeconds(60));
+        assertThat(recovered.queryLong("SELECT count(*) FROM acked")).isEqualTo(100);
+        cluster.awaitStreamingReplicas(recovered, 2, Duration.ofSeconds(60));
     }
 
     @Test
