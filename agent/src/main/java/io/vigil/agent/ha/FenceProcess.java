@@ -27,6 +27,7 @@ final class FenceProcess {
     private static final Logger log = LoggerFactory.getLogger(FenceProcess.class);
     private final Path script;
     private final Path heartbeat;
+    private final Path output;
     private final Path dataDir;
     private final LongSupplier monotonicNanos;
     private Process process;
@@ -36,6 +37,7 @@ final class FenceProcess {
         Path dir = dataDir.toAbsolutePath().getParent();
         this.script = dir.resolve("vigil-fence.sh");
         this.heartbeat = dir.resolve("vigil-fence.deadline");
+        this.output = dir.resolve("vigil-fence.log");
         this.dataDir = dataDir;
         this.monotonicNanos = monotonicNanos;
     }
@@ -81,7 +83,7 @@ final class FenceProcess {
             if (!scriptWritten) writeScript();   // this jar's copy, not one an older version left
             Process p = new ProcessBuilder(List.of("bash", script.toString(), "--now", dataDir.toString()))
                     .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(script.resolveSibling("vigil-fence.log").toFile()))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
                     .start();
             if (p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0) return true;
             p.destroyForcibly();
@@ -108,7 +110,7 @@ final class FenceProcess {
         process = new ProcessBuilder(List.of("bash", script.toString(), heartbeat.toString(), dataDir.toString(),
                 Long.toString(deadlineMillis)))
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(script.resolveSibling("vigil-fence.log").toFile()))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
                 .start();
         log.info("fence process started (pid {}): it stops Postgres if the lease deadline passes without a heartbeat",
                 process.pid());

@@ -47,24 +47,7 @@ class SafetyIT extends ClusterTest {
      */
     @Test
     void theFenceLetsAsynchronousReplicasReceiveEveryAcknowledgedCommitBeforeStoppingAFrozenLeader() throws Exception {
-        cluster = Cluster.start(3, 6, 1, 2);
-        Cluster.Node old = cluster.awaitPrimary(Duration.ofSeconds(10));
-        cluster.awaitStreamingReplicas(old, 2, Duration.ofSeconds(30));
-        old.execute("CREATE TABLE acked (id int PRIMARY KEY)");
-        Awaitility.await("the table on both replicas").atMost(Duration.ofSeconds(10)).ignoreExceptions()
-                .until(() -> {
-                    for (Cluster.Node n : cluster.nodes) {
-                        if (n != old && n.queryStrings("SELECT to_regclass('acked')::text").get(0) == null) return false;
-                    }
-                    return true;
-                });
-        List<String> senders = old.queryStrings("SELECT pid FROM pg_stat_replication");
-        assertThat(senders).hasSize(2);
-        senders.forEach(pid -> Processes.signal(Long.parseLong(pid), "STOP"));
-        for (int id = 1; id <= 100; id++) old.execute("INSERT INTO acked VALUES (" + id + ")");
-        for (Cluster.Node n : cluster.nodes) {
-            if (n != old) assertThat(n.queryLong("SELECT count(*) FROM acked")).as(n.name + " behind").isZero();
-        }
+        Cluster.Node old = leaderWithCommitsItsReplicasLack();
 
         Processes.signal(old.agentPid(), "STOP");
         Cluster.Node promoted;
@@ -90,23 +73,11 @@ class SafetyIT extends ClusterTest {
      */
     @Test
     void aLeaderThatLosesEtcdStopsItsWritersFirstSoAsynchronousReplicasReceiveEveryAcknowledgedCommit() throws Exception {
-        cluster = Cluster.start(3, 6, 1, 2);
-        Cluster.Node old = cluster.awaitPrimary(Duration.ofSeconds(10));
-        cluster.awaitStreamingReplicas(old, 2, Duration.ofSeconds(30));
+        Cluster.Node old = leaderWithCommitsItsReplicasLack();
         List<Cluster.Node> replicas = cluster.nodes.stream().filter(n -> n != old).toList();
-        old.execute("CREATE TABLE acked (id int PRIMARY KEY)");
-        for (Cluster.Node r : replicas) {
-            Awaitility.await("the table on " + r.name).atMost(Duration.ofSeconds(10)).ignoreExceptions()
-                    .until(() -> r.queryLong("SELECT count(*) FROM acked") == 0);
-        }
         List<String> fence = Processes.output(List.of("pgrep", "-f", old.dir.resolve("vigil-fence.sh").toString()));
         assertThat(fence).as("the leader's fence process").hasSize(1);
         long fencePid = Long.parseLong(fence.get(0).strip());
-        List<String> senders = old.queryStrings("SELECT pid FROM pg_stat_replication");
-        assertThat(senders).hasSize(2);
-        senders.forEach(pid -> Processes.signal(Long.parseLong(pid), "STOP"));
-        for (int id = 1; id <= 100; id++) old.execute("INSERT INTO acked VALUES (" + id + ")");
-        for (Cluster.Node r : replicas) assertThat(r.queryLong("SELECT count(*) FROM acked")).as(r.name + " behind").isZero();
 
         Processes.signal(fencePid, "STOP");
         try {
@@ -145,5 +116,27 @@ class SafetyIT extends ClusterTest {
         Cluster.Node recovered = cluster.awaitPrimary(Duration.ofSeconds(60));
         cluster.awaitStreamingReplicas(recovered, 2, Duration.ofSeconds(60));
         assertThat(recovered.acceptsWrite()).isTrue();
+    }
+
+    /**
+     * An asynchronous cluster whose leader has acknowledged 100 rows of {@code acked} that neither replica
+     * has: both its walsenders are stopped (SIGSTOP; the fence lets them go on).
+     */
+    private Cluster.Node leaderWithCommitsItsReplicasLack() throws Exception {
+        cluster = Cluster.start(3, 6, 1, 2);
+        Cluster.Node old = cluster.awaitPrimary(Duration.ofSeconds(10));
+        cluster.awaitStreamingReplicas(old, 2, Duration.ofSeconds(30));
+        List<Cluster.Node> replicas = cluster.nodes.stream().filter(n -> n != old).toList();
+        old.execute("CREATE TABLE acked (id int PRIMARY KEY)");
+        for (Cluster.Node r : replicas) {
+            Awaitility.await("the table on " + r.name).atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                    .until(() -> r.queryLong("SELECT count(*) FROM acked") == 0);
+        }
+        List<String> senders = old.queryStrings("SELECT pid FROM pg_stat_replication");
+        assertThat(senders).hasSize(2);
+        senders.forEach(pid -> Processes.signal(Long.parseLong(pid), "STOP"));
+        for (int id = 1; id <= 100; id++) old.execute("INSERT INTO acked VALUES (" + id + ")");
+        for (Cluster.Node r : replicas) assertThat(r.queryLong("SELECT count(*) FROM acked")).as(r.name + " behind").isZero();
+        return old;
     }
 }
