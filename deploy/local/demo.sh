@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Local demo cluster: one etcd and three Vigil nodes (Postgres + agent) on loopback.
 #   demo.sh up [--haproxy]  start (or restart) the demo; returns once 1 leader + 2 streaming replicas
-#                         (--haproxy: and HAProxy on 127.0.0.1:5000 (primary) / 5001 (replicas), stats on :7000)
+#                         (--haproxy: and HAProxy on 127.0.0.1:5000 (primary) / 5001 (replicas) / 5002 (synchronous standby), stats on :7000)
 #   demo.sh status        print the cluster
 #   demo.sh stop nodeN|etcd    graceful stop of one node (a leader hands over) or of etcd
 #   demo.sh start nodeN|etcd   bring it back
@@ -226,7 +226,7 @@ any_running() {
 start_haproxy() {
   alive "$DIR/haproxy.pid" && return 0
   sed "s|/tmp/vigil-haproxy.sock|$DIR/haproxy.sock|" "$REPO/deploy/haproxy/haproxy.cfg" > "$DIR/haproxy.cfg"
-  haproxy -D -p "$DIR/haproxy.pid" -f "$DIR/haproxy.cfg" || die "haproxy did not start (ports 5000, 5001, 7000 free?)"
+  haproxy -D -p "$DIR/haproxy.pid" -f "$DIR/haproxy.cfg" || die "haproxy did not start (ports 5000, 5001, 5002, 7000 free?)"
   local leader up
   for _ in $(seq 1 150); do
     leader=""

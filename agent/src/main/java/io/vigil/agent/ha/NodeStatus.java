@@ -53,6 +53,11 @@ public record NodeStatus(
         return local.accepting() ? "running" : "starting";
     }
 
+    /** A replica named in the sync key while synchronous_mode is on (etcd's view as last read). */
+    public boolean isSynchronousStandby() {
+        return settings.synchronous() && role == NodeRole.REPLICA && cluster.map(v -> v.sync().names(name)).orElse(false);
+    }
+
     /** Bytes this replica's replayed WAL is behind the leader's last published position. */
     public long replayLagBytes() {
         long leaderLsn = cluster.map(ClusterView::lastLeaderLsn).orElse(0L);

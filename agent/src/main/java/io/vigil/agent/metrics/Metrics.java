@@ -53,11 +53,24 @@ public final class Metrics implements LoopEvents {
         gauge("vigil_pending_restart", "1 when a changed Postgres parameter waits for a restart",
                 s -> s.local().pendingRestart() ? 1 : 0);
         gauge("vigil_paused", "1 while the cluster is in maintenance mode (pause)", s -> s.settings().paused() ? 1 : 0);
-        gauge("patroni_postgres_pending_restart", "Patroni-compatible: 1 when a restart is pending",
+        gauge("patroni_pending_restart", "Patroni-compatible: 1 when a restart is pending",
                 s -> s.local().pendingRestart() ? 1 : 0);
         gauge("patroni_is_paused", "Patroni-compatible: 1 while paused", s -> s.settings().paused() ? 1 : 0);
         gauge("patroni_primary", "Patroni-compatible: 1 on the leader", s -> s.role() == NodeRole.PRIMARY ? 1 : 0);
+        gauge("patroni_master", "Patroni-compatible (older name of patroni_primary): 1 on the leader",
+                s -> s.role() == NodeRole.PRIMARY ? 1 : 0);
         gauge("patroni_replica", "Patroni-compatible: 1 on a replica", s -> s.role() == NodeRole.REPLICA ? 1 : 0);
+        gauge("patroni_sync_standby", "Patroni-compatible: 1 on a replica the sync key names (synchronous_mode)",
+                s -> s.isSynchronousStandby() ? 1 : 0);
+        gauge("patroni_standby_leader", "Patroni-compatible: always 0 (Vigil runs no standby clusters)", s -> 0);
+        gauge("patroni_cluster_unlocked", "Patroni-compatible: 1 when etcd shows no leader",
+                s -> s.cluster().map(c -> c.leader().isEmpty()).orElse(false) ? 1 : 0);
+        gauge("patroni_dcs_last_seen", "Patroni-compatible: epoch second of the last successful etcd read (0: never)",
+                NodeStatus::etcdLastSeenEpochSeconds);
+        gauge("patroni_postgres_server_version", "Patroni-compatible: server_version_num (0 when not running)",
+                s -> s.local().serverVersion() == null ? 0 : s.local().serverVersion());
+        gauge("patroni_xlog_paused", "Patroni-compatible: 1 while WAL replay is paused on this replica",
+                s -> s.local().replayPaused() ? 1 : 0);
         gauge("patroni_postgres_running", "Patroni-compatible: 1 while Postgres runs", s -> s.local().running() ? 1 : 0);
         gauge("patroni_postgres_timeline", "Patroni-compatible: timeline", s -> s.local().timeline());
         gauge("patroni_xlog_location", "Patroni-compatible: primary WAL position",

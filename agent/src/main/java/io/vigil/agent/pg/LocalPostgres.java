@@ -21,6 +21,7 @@ import java.util.List;
  * @param slots       physical replication slots present (primary only)
  * @param pendingRestart a changed parameter waits for a restart (pg_settings.pending_restart)
  * @param syncStandbyNames synchronous_standby_names in force (null when not running)
+ * @param replayPaused replica: pg_is_wal_replay_paused()
  */
 public record LocalPostgres(
         boolean hasData,
@@ -40,7 +41,19 @@ public record LocalPostgres(
         List<ReplicationRow> replication,
         List<String> slots,
         boolean pendingRestart,
-        String syncStandbyNames) {
+        String syncStandbyNames,
+        boolean replayPaused) {
+
+    /** Without replay paused (a primary, a stopped node, or a replica replaying). */
+    public LocalPostgres(boolean hasData, boolean running, boolean accepting, boolean inRecovery, long timeline,
+                         Lsn writeLsn, Lsn receiveLsn, Lsn replayLsn, boolean streaming, String upstream,
+                         String systemId, Integer serverVersion, String postmasterStartTime, Long replayLagSeconds,
+                         List<ReplicationRow> replication, List<String> slots, boolean pendingRestart,
+                         String syncStandbyNames) {
+        this(hasData, running, accepting, inRecovery, timeline, writeLsn, receiveLsn, replayLsn, streaming, upstream,
+                systemId, serverVersion, postmasterStartTime, replayLagSeconds, replication, slots, pendingRestart,
+                syncStandbyNames, false);
+    }
 
     public static LocalPostgres noData() {
         return new LocalPostgres(false, false, false, false, 0, null, null, null, false, null, null, null, null,

@@ -242,7 +242,8 @@ public final class PostgresControl implements AutoCloseable {
                     + " (SELECT timeline_id FROM pg_control_checkpoint()),"
                     + " (SELECT min_recovery_end_timeline FROM pg_control_recovery()),"
                     + " CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
-                    + "      ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::bigint END")) {
+                    + "      ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::bigint END,"
+                    + " pg_is_wal_replay_paused()")) {
                 rs.next();
                 boolean streaming = "streaming".equals(rs.getString(3));
                 long tli = Math.max(Math.max(rs.getLong(4), historyTimeline()), Math.max(rs.getLong(5), rs.getLong(6)));
@@ -252,9 +253,10 @@ public final class PostgresControl implements AutoCloseable {
                     if (replaying != null) tli = replaying;
                 }
                 Long lag = rs.getObject(7) == null ? null : rs.getLong(7);
+                boolean paused = rs.getBoolean(8);   // before slots(st), whose query closes this result set
                 return new LocalPostgres(true, true, true, true, tli, null, Lsn.parseOrNull(rs.getString(1)),
                         Lsn.parseOrNull(rs.getString(2)), streaming, upstream, sysid,
-                        version, started, lag, List.of(), slots(st), pendingRestart, syncNames);
+                        version, started, lag, List.of(), slots(st), pendingRestart, syncNames, paused);
             }
         }
     }

@@ -24,6 +24,16 @@ final class HealthChecks {
         return true;
     }
 
+    /** Patroni's /sync: a replica that passes {@link #replica} and is named in the sync key of a synchronous cluster. */
+    static boolean synchronous(NodeStatus s, long nowNanos, LagLimit lag, Map<String, String> tagFilters) {
+        return s.isSynchronousStandby() && replica(s, nowNanos, lag, tagFilters);
+    }
+
+    /** Patroni's /async: a replica that passes {@link #replica} and is not a synchronous standby (503 without etcd). */
+    static boolean asynchronous(NodeStatus s, long nowNanos, LagLimit lag, Map<String, String> tagFilters) {
+        return s.cluster().isPresent() && !s.isSynchronousStandby() && replica(s, nowNanos, lag, tagFilters);
+    }
+
     private static String tagValue(NodeStatus s, String key) {
         return switch (key) {
             case "nofailover" -> String.valueOf(s.tags().noFailover());

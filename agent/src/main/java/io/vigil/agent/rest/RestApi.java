@@ -46,6 +46,20 @@ public final class RestApi implements AutoCloseable {
             h.check(c.routes, "/replica", (s, ctx) -> HealthChecks.replica(s, clock.getAsLong(), lag(ctx), tagFilters(ctx)));
             h.check(c.routes, "/read-only", (s, ctx) -> HealthChecks.primary(s, clock.getAsLong())
                     || HealthChecks.replica(s, clock.getAsLong(), lag(ctx), tagFilters(ctx)));
+            for (String path : new String[] {"/sync", "/synchronous"}) {
+                h.check(c.routes, path, (s, ctx) -> HealthChecks.synchronous(s, clock.getAsLong(), lag(ctx), tagFilters(ctx)));
+            }
+            for (String path : new String[] {"/async", "/asynchronous"}) {
+                h.check(c.routes, path, (s, ctx) -> HealthChecks.asynchronous(s, clock.getAsLong(), lag(ctx), tagFilters(ctx)));
+            }
+            for (String path : new String[] {"/read-only-sync", "/read-only-synchronous"}) {
+                h.check(c.routes, path, (s, ctx) -> HealthChecks.primary(s, clock.getAsLong())
+                        || HealthChecks.synchronous(s, clock.getAsLong(), lag(ctx), tagFilters(ctx)));
+            }
+            // Vigil runs no standby clusters, so no node is ever a standby leader (Patroni answers 503 there too)
+            for (String path : new String[] {"/standby-leader", "/standby_leader"}) {
+                h.check(c.routes, path, (s, ctx) -> false);
+            }
             h.check(c.routes, "/health", (s, ctx) -> HealthChecks.health(s, clock.getAsLong()));
             h.check(c.routes, "/readiness", (s, ctx) -> HealthChecks.readiness(s, clock.getAsLong()));
             h.check(c.routes, "/liveness", (s, ctx) -> HealthChecks.liveness(s, clock.getAsLong()));

@@ -29,7 +29,7 @@ final class StatusJson {
             if (pg.inRecovery()) {
                 xlog.put("received_location", pg.receiveLsn() == null ? null : pg.receiveLsn().value());
                 xlog.put("replayed_location", pg.replayLsn() == null ? null : pg.replayLsn().value());
-                xlog.put("paused", false);
+                xlog.put("paused", pg.replayPaused());
             } else {
                 xlog.put("location", pg.writeLsn().value());
             }
@@ -57,6 +57,7 @@ final class StatusJson {
             }
             m.put("replication", rows);
         }
+        if (s.isSynchronousStandby()) m.put("sync_standby", true);
         if (s.etcdLastSeenEpochSeconds() > 0) m.put("dcs_last_seen", s.etcdLastSeenEpochSeconds());
         if (pg.systemId() != null) m.put("database_system_identifier", pg.systemId());
         if (s.cluster().map(c -> c.leader().isEmpty()).orElse(false)) m.put("cluster_unlocked", true);

@@ -48,6 +48,10 @@ class ReadEndpointsIT extends ClusterTest {
         assertThat(Cluster.httpStatus("GET", replica.api("/replica?lag=0"))).isEqualTo(200);
         assertThat(Cluster.httpStatus("GET", replica.api("/replica?tag_foo=bar"))).isEqualTo(503);
         assertThat(Cluster.httpStatus("GET", replica.api("/replica?lag=lots"))).isEqualTo(400);
+        // asynchronous mode: no synchronous standby, every replica is /async; nobody is a standby leader
+        assertThat(SyncModeIT.syncCodes(leader)).isEqualTo(SyncModeIT.syncCodes(503, 503, 200));
+        assertThat(SyncModeIT.syncCodes(replica)).isEqualTo(SyncModeIT.syncCodes(503, 200, 503));
+        assertThat(Cluster.httpStatus("GET", replica.api("/async?lag=lots"))).isEqualTo(400);
 
         // lag both ways: replay paused on the replica while the primary writes 2 MB
         replica.execute("SELECT pg_wal_replay_pause()");
@@ -56,9 +60,15 @@ class ReadEndpointsIT extends ClusterTest {
                 .until(() -> Cluster.httpStatus("GET", replica.api("/replica?lag=1MB")) == 503);
         assertThat(Cluster.httpStatus("GET", replica.api("/replica?lag=1GB"))).isEqualTo(200);
         assertThat(Cluster.httpStatus("GET", replica.api("/replica"))).isEqualTo(200);
+        assertThat(Cluster.httpStatus("GET", replica.api("/async?lag=1MB"))).isEqualTo(503);
+        assertThat(Cluster.httpGet(replica.api("/patroni"))).contains("\"paused\":true");
+        assertThat(replica.metric("patroni_xlog_paused")).isEqualTo(1.0);
         replica.execute("SELECT pg_wal_replay_resume()");
         Awaitility.await("lag gone").atMost(Duration.ofSeconds(15))
                 .until(() -> Cluster.httpStatus("GET", replica.api("/replica?lag=1MB")) == 200);
+        Awaitility.await("replay no longer paused").atMost(Duration.ofSeconds(10))
+                .until(() -> Cluster.httpGet(replica.api("/patroni")).contains("\"paused\":false"));
+        assertThat(replica.metric("patroni_xlog_paused")).isEqualTo(0.0);
 
         // a stopped Postgres (kept stopped by maintenance mode)
         assertThat(Cluster.http("PATCH", leader.api("/config"), "{\"pause\": true}", AUTH)[0]).isEqualTo("200");

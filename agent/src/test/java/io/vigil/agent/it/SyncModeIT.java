@@ -32,6 +32,75 @@ class SyncModeIT extends ClusterTest {
                 }, name -> name != null);
     }
 
+    private static final String[][] SYNC_PATHS = {{"/sync", "/synchronous"}, {"/async", "/asynchronous"},
+        {"/read-only-sync", "/read-only-synchronous"}, {"/standby-leader", "/standby_leader"}};
+
+    /** GET, HEAD and OPTIONS codes of the sync/async endpoints and their aliases, by path. */
+    static Map<String, Integer> syncCodes(Cluster.Node n) {
+        Map<String, Integer> out = new java.util.LinkedHashMap<>();
+        for (String[] paths : SYNC_PATHS) {
+            for (String p : paths) {
+                for (String method : new String[] {"GET", "HEAD", "OPTIONS"}) {
+                    out.put(method + " " + p, Cluster.httpStatus(method, n.api(p)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** What {@link #syncCodes(Cluster.Node)} should read: /standby-leader is 503 everywhere. */
+    static Map<String, Integer> syncCodes(int sync, int async, int readOnlySync) {
+        int[] codes = {sync, async, readOnlySync, 503};
+        Map<String, Integer> out = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < SYNC_PATHS.length; i++) {
+            for (String p : SYNC_PATHS[i]) {
+                for (String method : new String[] {"GET", "HEAD", "OPTIONS"}) out.put(method + " " + p, codes[i]);
+            }
+        }
+        return out;
+    }
+
+    /** The port of the Postgres a connection through {@code url} reached, and that it is a standby. */
+    private static int standbyPortBehind(String url) throws Exception {
+        Properties p = new Properties();
+        p.setProperty("user", "postgres");
+        p.setProperty("password", Cluster.PASSWORD);
+        try (Connection c = DriverManager.getConnection(url, p); Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT inet_server_port(), pg_is_in_recovery()")) {
+            rs.next();
+            assertThat(rs.getBoolean(2)).as("read through " + url + " reached a standby").isTrue();
+            return rs.getInt(1);
+        }
+    }
+
+    @Test
+    void syncEndpointsFollowTheSyncKeyAndHaproxyReadsFromTheSynchronousStandbyOnly() throws Exception {
+        cluster = Cluster.startWith(3, 6, 1, 2, "synchronous_mode: true", Map.of());
+        Cluster.Node primary = cluster.awaitPrimary(Duration.ofSeconds(10));
+        Cluster.Node sync = cluster.node(awaitSyncStandby(primary));
+        Cluster.Node async = cluster.nodes.stream().filter(n -> n != primary && n != sync).findFirst().orElseThrow();
+        assertThat(syncCodes(primary)).as("on the primary").isEqualTo(syncCodes(503, 503, 200));
+        assertThat(syncCodes(sync)).as("on the synchronous standby").isEqualTo(syncCodes(200, 503, 200));
+        assertThat(syncCodes(async)).as("on the other replica").isEqualTo(syncCodes(503, 200, 503));
+        assertThat(Cluster.httpStatus("GET", sync.api("/sync?tag_zone=eu"))).isEqualTo(503);
+        assertThat(Cluster.httpGet(sync.api("/patroni"))).contains("\"sync_standby\":true");
+        assertThat(Cluster.httpGet(async.api("/patroni"))).doesNotContain("sync_standby");
+        assertThat(sync.metric("patroni_sync_standby")).isEqualTo(1.0);
+        assertThat(async.metric("patroni_sync_standby")).isEqualTo(0.0);
+
+        try (HaproxyServer haproxy = new HaproxyServer(cluster)) {
+            haproxy.awaitRoutesTo("sync", sync);
+            assertThat(standbyPortBehind(haproxy.syncUrl())).isEqualTo(sync.pgPort);
+            // the synchronous standby dies: the leader names the other, and the endpoints and HAProxy follow the key
+            sync.killAgent();
+            sync.killPostmaster();
+            assertThat(awaitSyncStandby(primary)).isEqualTo(async.name);
+            haproxy.awaitRoutesTo("sync", async);
+            assertThat(standbyPortBehind(haproxy.syncUrl())).isEqualTo(async.pgPort);
+            assertThat(syncCodes(async)).as("on the new synchronous standby").isEqualTo(syncCodes(200, 503, 200));
+        }
+    }
+
     @Test
     void killingThePrimaryNodeTenTimesLosesNoAcknowledgedCommit() throws Exception {
         cluster = Cluster.startWith(3, 6, 1, 2, "synchronous_mode: true", Map.of());

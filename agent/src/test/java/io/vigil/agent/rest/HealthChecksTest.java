@@ -63,6 +63,45 @@ class HealthChecksTest {
         assertThat(HealthChecks.primary(r, 101 * SEC)).isFalse();
     }
 
+    private static final ClusterSettings SYNCHRONOUS = new ClusterSettings(30, 10, 10, 1_048_576L, null, null, null, null,
+            true, null, null, null, null, null);
+
+    /** A replica named {@code name} in a cluster whose sync key names {@code syncStandby}. */
+    private static NodeStatus replicaOf(String name, ClusterSettings settings, String syncStandby, boolean etcdSeen) {
+        LocalPostgres pg = new LocalPostgres(true, true, true, true, 1, null, new Lsn(1000), new Lsn(1000), true,
+                "n1", "1", 150018, null, 0L, List.of(), List.of(), false, null);
+        ClusterView v = new ClusterView(Optional.of("1"), Optional.empty(), Map.of(), settings, 1, 1000, List.of(), 0,
+                Optional.empty(), 1, io.vigil.cluster.SyncState.parse("n1", syncStandby, 7));
+        return new NodeStatus("s", name, NodeRole.REPLICA, false, pg, etcdSeen ? Optional.of(v) : Optional.empty(),
+                settings, Tags.NONE, "", List.of(), null, 100 * SEC, 0, 0, null);
+    }
+
+    @Test
+    void syncAndAsyncFollowTheSyncKeyInSynchronousModeOnly() {
+        NodeStatus named = replicaOf("n2", SYNCHRONOUS, "n2", true);
+        NodeStatus other = replicaOf("n3", SYNCHRONOUS, "n2", true);
+        assertThat(named.isSynchronousStandby()).isTrue();
+        assertThat(HealthChecks.synchronous(named, 101 * SEC, null, Map.of())).isTrue();
+        assertThat(HealthChecks.asynchronous(named, 101 * SEC, null, Map.of())).isFalse();
+        assertThat(HealthChecks.synchronous(other, 101 * SEC, null, Map.of())).isFalse();
+        assertThat(HealthChecks.asynchronous(other, 101 * SEC, null, Map.of())).isTrue();
+        // a sync key left over from synchronous mode names nobody once the mode is off
+        NodeStatus modeOff = replicaOf("n2", SETTINGS, "n2", true);
+        assertThat(HealthChecks.synchronous(modeOff, 101 * SEC, null, Map.of())).isFalse();
+        assertThat(HealthChecks.asynchronous(modeOff, 101 * SEC, null, Map.of())).isTrue();
+    }
+
+    @Test
+    void syncAndAsyncApplyTheReplicaChecksAndNeedEtcd() {
+        NodeStatus named = replicaOf("n2", SYNCHRONOUS, "n2", true);
+        assertThat(HealthChecks.synchronous(named, 101 * SEC, null, Map.of("zone", "eu"))).isFalse();
+        assertThat(HealthChecks.synchronous(named, 10_000 * SEC, null, Map.of())).as("stuck loop").isFalse();
+        NodeStatus noEtcd = replicaOf("n2", SYNCHRONOUS, "n2", false);
+        assertThat(HealthChecks.synchronous(noEtcd, 101 * SEC, null, Map.of())).isFalse();
+        assertThat(HealthChecks.asynchronous(noEtcd, 101 * SEC, null, Map.of())).isFalse();
+        assertThat(HealthChecks.asynchronous(primary(100 * SEC, 120 * SEC), 101 * SEC, null, Map.of())).isFalse();
+    }
+
     @ParameterizedTest
     @CsvSource({"1048576,1048576,", "16MB,16777216,", "1 kB,1024,", "10s,,10", "2min,,120"})
     void lagParsesSizesAndDurations(String text, Long bytes, Long seconds) {
