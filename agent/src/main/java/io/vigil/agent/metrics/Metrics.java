@@ -53,6 +53,8 @@ public final class Metrics implements LoopEvents {
         gauge("vigil_pending_restart", "1 when a changed Postgres parameter waits for a restart",
                 s -> s.local().pendingRestart() ? 1 : 0);
         gauge("vigil_paused", "1 while the cluster is in maintenance mode (pause)", s -> s.settings().paused() ? 1 : 0);
+        gauge("vigil_synchronous_mode", "1 while the cluster runs with synchronous_mode",
+                s -> s.settings().synchronous() ? 1 : 0);
         gauge("patroni_pending_restart", "Patroni-compatible: 1 when a restart is pending",
                 s -> s.local().pendingRestart() ? 1 : 0);
         gauge("patroni_is_paused", "Patroni-compatible: 1 while paused", s -> s.settings().paused() ? 1 : 0);
