@@ -50,4 +50,9 @@ public record SyncState(String leader, Set<String> members, long modRevision) {
     public boolean names(String member) {
         return members.contains(member);
     }
+
+    /** {@code member} is a synchronous standby in effect: named here while synchronous_mode is on. */
+    public boolean namesInSynchronousMode(io.vigil.config.ClusterSettings s, String member) {
+        return s.synchronous() && names(member);
+    }
 }

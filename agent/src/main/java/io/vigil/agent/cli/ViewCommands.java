@@ -49,7 +49,7 @@ public final class ViewCommands {
             r.put("Cluster", scope);
             r.put("Member", m.name());
             r.put("Host", m.connUrl() == null ? null : m.host() + ":" + m.port());
-            r.put("Role", isLeader ? "Leader" : s.synchronous() && v.sync().names(m.name()) ? "Sync Standby" : "Replica");
+            r.put("Role", isLeader ? "Leader" : v.sync().namesInSynchronousMode(s, m.name()) ? "Sync Standby" : "Replica");
             r.put("State", m.state());
             r.put("TL", m.timeline());
             if (!isLeader) {

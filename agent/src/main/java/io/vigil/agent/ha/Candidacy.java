@@ -24,7 +24,7 @@ public final class Candidacy {
         if (!"replica".equals(m.role()) || !("streaming".equals(m.state()) || "running".equals(m.state()))) {
             return m.name() + " is not a healthy replica (role " + m.role() + ", state " + m.state() + ")";
         }
-        if (s.synchronous() && v.sync().names(m.name())) return null;
+        if (v.sync().namesInSynchronousMode(s, m.name())) return null;
         long lag = lag(v, leader, m);
         long max = s.maximumLagOnFailover();
         if (lag > max) {

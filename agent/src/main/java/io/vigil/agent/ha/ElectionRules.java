@@ -78,7 +78,7 @@ final class ElectionRules {
         }
         String notSync = view.sync().promotionBlocker(o.settings(), o.self());
         if (notSync != null) return Optional.of(notSync);
-        boolean namedSync = o.settings().synchronous() && view.sync().names(o.self());
+        boolean namedSync = view.sync().namesInSynchronousMode(o.settings(), o.self());
         Lsn mine = o.local().walPosition();
         long maxLag = o.settings().maximumLagOnFailover();
         if (o.settings().checkTimeline() && !view.history().isEmpty()) {

@@ -55,7 +55,7 @@ public record NodeStatus(
 
     /** A replica named in the sync key while synchronous_mode is on (etcd's view as last read). */
     public boolean isSynchronousStandby() {
-        return settings.synchronous() && role == NodeRole.REPLICA && cluster.map(v -> v.sync().names(name)).orElse(false);
+        return role == NodeRole.REPLICA && cluster.map(v -> v.sync().namesInSynchronousMode(settings, name)).orElse(false);
     }
 
     /** Bytes this replica's replayed WAL is behind the leader's last published position. */

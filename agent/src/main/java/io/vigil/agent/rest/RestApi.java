@@ -40,29 +40,23 @@ public final class RestApi implements AutoCloseable {
                 c.jetty.modifyServer(server -> server.setConnectors(new org.eclipse.jetty.server.Connector[] {
                     tlsConnector(server, keys, cfg)}));
             }
-            for (String path : new String[] {"/", "/primary", "/leader", "/master", "/read-write"}) {
-                h.check(c.routes, path, (s, ctx) -> HealthChecks.primary(s, clock.getAsLong()));
-            }
-            h.check(c.routes, "/replica", (s, ctx) -> HealthChecks.replica(s, clock.getAsLong(), lag(ctx), tagFilters(ctx)));
-            h.check(c.routes, "/read-only", (s, ctx) -> HealthChecks.primary(s, clock.getAsLong())
-                    || HealthChecks.replica(s, clock.getAsLong(), lag(ctx), tagFilters(ctx)));
-            for (String path : new String[] {"/sync", "/synchronous"}) {
-                h.check(c.routes, path, (s, ctx) -> HealthChecks.synchronous(s, clock.getAsLong(), lag(ctx), tagFilters(ctx)));
-            }
-            for (String path : new String[] {"/async", "/asynchronous"}) {
-                h.check(c.routes, path, (s, ctx) -> HealthChecks.asynchronous(s, clock.getAsLong(), lag(ctx), tagFilters(ctx)));
-            }
-            for (String path : new String[] {"/read-only-sync", "/read-only-synchronous"}) {
-                h.check(c.routes, path, (s, ctx) -> HealthChecks.primary(s, clock.getAsLong())
-                        || HealthChecks.synchronous(s, clock.getAsLong(), lag(ctx), tagFilters(ctx)));
-            }
+            h.check(c.routes, (s, ctx) -> HealthChecks.primary(s, clock.getAsLong()),
+                    "/", "/primary", "/leader", "/master", "/read-write");
+            h.check(c.routes, (s, ctx) -> HealthChecks.replica(s, clock.getAsLong(), lag(ctx), tagFilters(ctx)), "/replica");
+            h.check(c.routes, (s, ctx) -> HealthChecks.primary(s, clock.getAsLong())
+                    || HealthChecks.replica(s, clock.getAsLong(), lag(ctx), tagFilters(ctx)), "/read-only");
+            h.check(c.routes, (s, ctx) -> HealthChecks.synchronous(s, clock.getAsLong(), lag(ctx), tagFilters(ctx)),
+                    "/sync", "/synchronous");
+            h.check(c.routes, (s, ctx) -> HealthChecks.asynchronous(s, clock.getAsLong(), lag(ctx), tagFilters(ctx)),
+                    "/async", "/asynchronous");
+            h.check(c.routes, (s, ctx) -> HealthChecks.primary(s, clock.getAsLong())
+                    || HealthChecks.synchronous(s, clock.getAsLong(), lag(ctx), tagFilters(ctx)),
+                    "/read-only-sync", "/read-only-synchronous");
             // Vigil runs no standby clusters, so no node is ever a standby leader (Patroni answers 503 there too)
-            for (String path : new String[] {"/standby-leader", "/standby_leader"}) {
-                h.check(c.routes, path, (s, ctx) -> false);
-            }
-            h.check(c.routes, "/health", (s, ctx) -> HealthChecks.health(s, clock.getAsLong()));
-            h.check(c.routes, "/readiness", (s, ctx) -> HealthChecks.readiness(s, clock.getAsLong()));
-            h.check(c.routes, "/liveness", (s, ctx) -> HealthChecks.liveness(s, clock.getAsLong()));
+            h.check(c.routes, (s, ctx) -> false, "/standby-leader", "/standby_leader");
+            h.check(c.routes, (s, ctx) -> HealthChecks.health(s, clock.getAsLong()), "/health");
+            h.check(c.routes, (s, ctx) -> HealthChecks.readiness(s, clock.getAsLong()), "/readiness");
+            h.check(c.routes, (s, ctx) -> HealthChecks.liveness(s, clock.getAsLong()), "/liveness");
             c.routes.get("/patroni", ctx -> h.json(ctx, 200, StatusJson.node(h.current())));
             c.routes.get("/status", ctx -> h.json(ctx, 200, StatusJson.node(h.current())));
             c.routes.get("/cluster", ctx -> h.json(ctx, 200, StatusJson.cluster(h.current())));
@@ -249,8 +243,8 @@ public final class RestApi implements AutoCloseable {
             boolean test(NodeStatus s, Context ctx);
         }
 
-        /** GET answers status JSON with 200/503; HEAD and OPTIONS the same code with no body. */
-        void check(io.javalin.config.RoutesConfig routes, String path, Check check) {
+        /** On each path, GET answers status JSON with 200/503; HEAD and OPTIONS the same code with no body. */
+        void check(io.javalin.config.RoutesConfig routes, Check check, String... paths) {
             io.javalin.http.Handler handler = ctx -> {
                 NodeStatus s = current();
                 int code = check.test(s, ctx) ? 200 : 503;
@@ -260,9 +254,11 @@ public final class RestApi implements AutoCloseable {
                     ctx.status(code);
                 }
             };
-            routes.get(path, handler);
-            routes.head(path, handler);
-            routes.options(path, handler);
+            for (String path : paths) {
+                routes.get(path, handler);
+                routes.head(path, handler);
+                routes.options(path, handler);
+            }
         }
 
         void json(Context ctx, int code, Object body) {

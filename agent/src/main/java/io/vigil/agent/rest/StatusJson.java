@@ -103,7 +103,7 @@ final class StatusJson {
                 Map<String, Object> m = new LinkedHashMap<>();
                 boolean isLeader = mem.name().equals(leader);
                 m.put("name", mem.name());
-                boolean sync = s.settings().synchronous() && view.sync().names(mem.name());
+                boolean sync = view.sync().namesInSynchronousMode(s.settings(), mem.name());
                 m.put("role", isLeader ? "leader" : sync ? "sync_standby" : "replica");
                 m.put("state", mem.state());
                 m.put("api_url", mem.apiUrl());

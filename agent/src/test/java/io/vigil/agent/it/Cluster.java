@@ -228,6 +228,14 @@ final class Cluster implements AutoCloseable {
         return nodes.stream().filter(n -> n.name.equals(name)).findFirst().orElseThrow();
     }
 
+    /** The login of the Postgres superuser every test node has; callers add their timeouts. */
+    static Properties superuser() {
+        Properties p = new Properties();
+        p.setProperty("user", "postgres");
+        p.setProperty("password", PASSWORD);
+        return p;
+    }
+
     static String httpGet(String url) {
         try {
             return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).build(),
@@ -469,9 +477,7 @@ final class Cluster implements AutoCloseable {
         }
 
         Connection connect() throws SQLException {
-            Properties p = new Properties();
-            p.setProperty("user", "postgres");
-            p.setProperty("password", PASSWORD);
+            Properties p = superuser();
             p.setProperty("connectTimeout", "2");
             p.setProperty("socketTimeout", "5");
             return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + pgPort + "/postgres", p);

@@ -70,9 +70,7 @@ final class SplitBrainProbe implements AutoCloseable {
         try {
             Connection c = connections.get(n.name);
             if (c == null) {
-                Properties p = new Properties();
-                p.setProperty("user", "postgres");
-                p.setProperty("password", Cluster.PASSWORD);
+                Properties p = Cluster.superuser();
                 p.setProperty("connectTimeout", "1");
                 p.setProperty("socketTimeout", "1");
                 p.setProperty("loginTimeout", "1");

@@ -35,26 +35,28 @@ class SyncModeIT extends ClusterTest {
     private static final String[][] SYNC_PATHS = {{"/sync", "/synchronous"}, {"/async", "/asynchronous"},
         {"/read-only-sync", "/read-only-synchronous"}, {"/standby-leader", "/standby_leader"}};
 
-    /** GET, HEAD and OPTIONS codes of the sync/async endpoints and their aliases, by path. */
+    /** GET, HEAD and OPTIONS codes of the sync/async endpoints and their aliases, by "METHOD path". */
     static Map<String, Integer> syncCodes(Cluster.Node n) {
-        Map<String, Integer> out = new java.util.LinkedHashMap<>();
-        for (String[] paths : SYNC_PATHS) {
-            for (String p : paths) {
-                for (String method : new String[] {"GET", "HEAD", "OPTIONS"}) {
-                    out.put(method + " " + p, Cluster.httpStatus(method, n.api(p)));
-                }
-            }
-        }
-        return out;
+        return syncProbes((method, path, group) -> Cluster.httpStatus(method, n.api(path)));
     }
 
     /** What {@link #syncCodes(Cluster.Node)} should read: /standby-leader is 503 everywhere. */
     static Map<String, Integer> syncCodes(int sync, int async, int readOnlySync) {
         int[] codes = {sync, async, readOnlySync, 503};
+        return syncProbes((method, path, group) -> codes[group]);
+    }
+
+    private interface Probe {
+        int code(String method, String path, int group);
+    }
+
+    private static Map<String, Integer> syncProbes(Probe probe) {
         Map<String, Integer> out = new java.util.LinkedHashMap<>();
-        for (int i = 0; i < SYNC_PATHS.length; i++) {
-            for (String p : SYNC_PATHS[i]) {
-                for (String method : new String[] {"GET", "HEAD", "OPTIONS"}) out.put(method + " " + p, codes[i]);
+        for (int group = 0; group < SYNC_PATHS.length; group++) {
+            for (String path : SYNC_PATHS[group]) {
+                for (String method : new String[] {"GET", "HEAD", "OPTIONS"}) {
+                    out.put(method + " " + path, probe.code(method, path, group));
+                }
             }
         }
         return out;
@@ -62,10 +64,7 @@ class SyncModeIT extends ClusterTest {
 
     /** The port of the Postgres a connection through {@code url} reached, and that it is a standby. */
     private static int standbyPortBehind(String url) throws Exception {
-        Properties p = new Properties();
-        p.setProperty("user", "postgres");
-        p.setProperty("password", Cluster.PASSWORD);
-        try (Connection c = DriverManager.getConnection(url, p); Statement st = c.createStatement();
+        try (Connection c = DriverManager.getConnection(url, Cluster.superuser()); Statement st = c.createStatement();
              java.sql.ResultSet rs = st.executeQuery("SELECT inet_server_port(), pg_is_in_recovery()")) {
             rs.next();
             assertThat(rs.getBoolean(2)).as("read through " + url + " reached a standby").isTrue();
@@ -156,9 +155,7 @@ class SyncModeIT extends ClusterTest {
             r.killAgent();
             r.killPostmaster();
         }
-        Properties p = new Properties();
-        p.setProperty("user", "postgres");
-        p.setProperty("password", Cluster.PASSWORD);
+        Properties p = Cluster.superuser();
         CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
             try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + primary.pgPort + "/postgres", p);
                  Statement st = c.createStatement()) {

@@ -43,9 +43,7 @@ final class Writer implements AutoCloseable {
     }
 
     private void run() {
-        Properties p = new Properties();
-        p.setProperty("user", "postgres");
-        p.setProperty("password", Cluster.PASSWORD);
+        Properties p = Cluster.superuser();
         long end = System.nanoTime() + maxMillis * 1_000_000L;
         long id = 0;
         Connection c = null;

@@ -32,10 +32,6 @@ class MetricNamesTest {
     private static final Set<String> NOT_EXPORTED = Set.of("patroni_version", "patroni_postmaster_start_time",
             "patroni_xlog_replayed_timestamp", "patroni_failsafe_mode_is_active");
 
-    private static String scrape(io.vigil.agent.ha.NodeStatus status) {
-        return new Metrics("s", "n", () -> status, System::nanoTime).scrape();
-    }
-
     private static Set<String> names(String text, String prefix) {
         Set<String> out = new TreeSet<>();
         Matcher m = Pattern.compile("(?m)^(" + prefix + "[a-z_]+)\\{").matcher(text);
@@ -51,7 +47,7 @@ class MetricNamesTest {
         var status = new io.vigil.agent.ha.NodeStatus("s", "n", io.vigil.agent.ha.NodeRole.REPLICA, false, pg,
                 java.util.Optional.empty(), io.vigil.config.ClusterSettings.defaults(), io.vigil.cluster.Tags.NONE, "",
                 java.util.List.of(), null, System.nanoTime(), 0, 1_795_708_031L, null);
-        String text = scrape(status);
+        String text = new Metrics("s", "n", () -> status, System::nanoTime).scrape();
         Set<String> expected = new TreeSet<>(PATRONI_3_0_2);
         expected.removeAll(NOT_EXPORTED);
         assertThat(names(text, "patroni_")).isEqualTo(expected);
@@ -78,9 +74,7 @@ class MetricNamesTest {
         metrics.handedOver();
         metrics.etcdCall(java.time.Duration.ofMillis(1), true);
         String text = metrics.scrape();
-        Set<String> exported = new TreeSet<>();
-        Matcher m = Pattern.compile("(?m)^(vigil_[a-z_]+)").matcher(text);
-        while (m.find()) exported.add(m.group(1));
+        Set<String> exported = names(text, "vigil_");
         Set<String> used = new TreeSet<>(referenced(REPO.resolve("deploy/prometheus/vigil-alerts.yml")));
         used.addAll(referenced(REPO.resolve("deploy/grafana/vigil.json")));
         used.remove("vigil_ha_loop_seconds");   // a histogram: its _bucket/_sum/_count series are checked below
