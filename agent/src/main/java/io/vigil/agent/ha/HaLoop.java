@@ -586,7 +586,7 @@ public final class HaLoop implements AutoCloseable {
         }
         status.set(new NodeStatus(cfg.scope(), cfg.name(), role, holdsKey, local, o.cluster(), settings, tags,
                 plan.reason(), names(plan), error, clock.getAsLong(), lease.untilNanos(), etcdLastSeenEpoch,
-                scheduledRestart.get()));
+                scheduledRestart.get(), o.failsafeConfirmed() || o.failsafeLeader() != null));
     }
 
     private Member member(LocalPostgres local, boolean leader) {

@@ -14,6 +14,8 @@ import java.util.Optional;
  * @param cycleEndedNanos  monotonic time the last cycle ended
  * @param etcdLastSeenEpochSeconds wall-clock second of the last successful etcd read (0: never)
  * @param scheduledRestart a restart the operator scheduled, or null
+ * @param failsafeActive   failsafe_mode keeps a primary running without etcd: as its leader, every member
+ *                         confirmed it this cycle; as a member, the leader asked within ttl (Patroni's meaning)
  */
 public record NodeStatus(
         String scope,
@@ -30,20 +32,21 @@ public record NodeStatus(
         long cycleEndedNanos,
         long leaderUntilNanos,
         long etcdLastSeenEpochSeconds,
-        HaLoop.ScheduledRestart scheduledRestart) {
+        HaLoop.ScheduledRestart scheduledRestart,
+        boolean failsafeActive) {
 
     /** This status with the lease deadline as it is now (renewals beside the loop move it between cycles). */
     public NodeStatus withLeaderUntil(long untilNanos) {
         if (untilNanos == leaderUntilNanos) return this;
         return new NodeStatus(scope, name, role, holdsKey, local, cluster, settings, tags, decision, actions, lastError,
-                cycleEndedNanos, untilNanos, etcdLastSeenEpochSeconds, scheduledRestart);
+                cycleEndedNanos, untilNanos, etcdLastSeenEpochSeconds, scheduledRestart, failsafeActive);
     }
 
     /** This status with a fresher etcd view (for checks that must not act on a stale one). */
     public NodeStatus withCluster(ClusterView fresh) {
         return new NodeStatus(scope, name, role, holdsKey, local, Optional.of(fresh),
                 fresh.settings() == null ? settings : fresh.settings(), tags, decision, actions, lastError,
-                cycleEndedNanos, leaderUntilNanos, etcdLastSeenEpochSeconds, scheduledRestart);
+                cycleEndedNanos, leaderUntilNanos, etcdLastSeenEpochSeconds, scheduledRestart, failsafeActive);
     }
 
     /** The Patroni-style state word: running, starting, stopped or uninitialized. */

@@ -73,6 +73,15 @@ public final class Metrics implements LoopEvents {
                 s -> s.local().serverVersion() == null ? 0 : s.local().serverVersion());
         gauge("patroni_xlog_paused", "Patroni-compatible: 1 while WAL replay is paused on this replica",
                 s -> s.local().replayPaused() ? 1 : 0);
+        gauge("patroni_version", "Patroni-compatible: this agent's version (Vigil's), two digits a part: 0.1.0 is 100",
+                s -> VERSION_NUMBER);
+        gauge("patroni_postmaster_start_time", "Patroni-compatible: epoch seconds Postgres started at (0 when not running)",
+                s -> epochSeconds(s.local().postmasterStartTime()));
+        gauge("patroni_xlog_replayed_timestamp",
+                "Patroni-compatible: commit time of the last replayed transaction, epoch seconds (0 if none)",
+                s -> epochSeconds(s.local().lastReplayed()));
+        gauge("patroni_failsafe_mode_is_active", "Patroni-compatible: 1 while failsafe_mode keeps the primary without etcd",
+                s -> s.failsafeActive() ? 1 : 0);
         gauge("patroni_postgres_running", "Patroni-compatible: 1 while Postgres runs", s -> s.local().running() ? 1 : 0);
         gauge("patroni_postgres_timeline", "Patroni-compatible: timeline", s -> s.local().timeline());
         gauge("patroni_xlog_location", "Patroni-compatible: primary WAL position",
@@ -96,6 +105,22 @@ public final class Metrics implements LoopEvents {
                 .description("on the leader: bytes each replica's replayed WAL is behind").register(registry);
         lagSeconds = MultiGauge.builder("vigil_replication_lag_seconds")
                 .description("on the leader: replay lag of each replica, seconds").register(registry);
+    }
+
+    /** Patroni's padded semver: 3.0.2 is 030002, so 0.1.0 is 000100. */
+    static final double VERSION_NUMBER = versionNumber(io.vigil.agent.ha.HaLoop.VERSION);
+
+    static double versionNumber(String version) {
+        long n = 0;
+        for (String part : version.split("[.-]", 4)) {
+            if (!part.matches("\\d+")) break;   // 1.2.0-rc1: the digits before the suffix
+            n = n * 100 + Long.parseLong(part);
+        }
+        return n;
+    }
+
+    private static double epochSeconds(java.time.Instant t) {
+        return t == null ? 0 : t.getEpochSecond() + t.getNano() / 1e9;
     }
 
     private void gauge(String name, String help, java.util.function.ToDoubleFunction<NodeStatus> f) {

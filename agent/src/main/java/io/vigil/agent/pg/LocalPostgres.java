@@ -1,6 +1,7 @@
 package io.vigil.agent.pg;
 
 import io.vigil.cluster.Lsn;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -21,7 +22,9 @@ import java.util.List;
  * @param slots       physical replication slots present (primary only)
  * @param pendingRestart a changed parameter waits for a restart (pg_settings.pending_restart)
  * @param syncStandbyNames synchronous_standby_names in force (null when not running)
+ * @param postmasterStartTime pg_postmaster_start_time(), or null when not running
  * @param replayPaused replica: pg_is_wal_replay_paused()
+ * @param lastReplayed replica: pg_last_xact_replay_timestamp(), or null (nothing replayed since start)
  */
 public record LocalPostgres(
         boolean hasData,
@@ -36,23 +39,24 @@ public record LocalPostgres(
         String upstream,
         String systemId,
         Integer serverVersion,
-        String postmasterStartTime,
+        Instant postmasterStartTime,
         Long replayLagSeconds,
         List<ReplicationRow> replication,
         List<String> slots,
         boolean pendingRestart,
         String syncStandbyNames,
-        boolean replayPaused) {
+        boolean replayPaused,
+        Instant lastReplayed) {
 
-    /** Without replay paused (a primary, a stopped node, or a replica replaying). */
+    /** Without replay state (a primary, a stopped node, or a replica replaying nothing yet). */
     public LocalPostgres(boolean hasData, boolean running, boolean accepting, boolean inRecovery, long timeline,
                          Lsn writeLsn, Lsn receiveLsn, Lsn replayLsn, boolean streaming, String upstream,
-                         String systemId, Integer serverVersion, String postmasterStartTime, Long replayLagSeconds,
+                         String systemId, Integer serverVersion, Instant postmasterStartTime, Long replayLagSeconds,
                          List<ReplicationRow> replication, List<String> slots, boolean pendingRestart,
                          String syncStandbyNames) {
         this(hasData, running, accepting, inRecovery, timeline, writeLsn, receiveLsn, replayLsn, streaming, upstream,
                 systemId, serverVersion, postmasterStartTime, replayLagSeconds, replication, slots, pendingRestart,
-                syncStandbyNames, false);
+                syncStandbyNames, false, null);
     }
 
     public static LocalPostgres noData() {

@@ -6,6 +6,10 @@ import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Member;
 import io.vigil.cluster.TimelineSwitch;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,12 +20,21 @@ final class StatusJson {
     private StatusJson() {
     }
 
+    private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss");
+
+    /** A time as Patroni prints one (Python's str of a datetime, in UTC): 2026-11-26 15:46:51.623095+00:00. */
+    static String timestamp(Instant t) {
+        OffsetDateTime utc = t.atOffset(ZoneOffset.UTC);
+        int micros = utc.getNano() / 1000;
+        return SECONDS.format(utc) + (micros == 0 ? "" : String.format(".%06d", micros)) + "+00:00";
+    }
+
     /** GET /patroni: this node. */
     static Map<String, Object> node(NodeStatus s) {
         LocalPostgres pg = s.local();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("state", s.state());
-        if (pg.postmasterStartTime() != null) m.put("postmaster_start_time", pg.postmasterStartTime());
+        if (pg.postmasterStartTime() != null) m.put("postmaster_start_time", timestamp(pg.postmasterStartTime()));
         m.put("role", roleWord(s));
         if (pg.serverVersion() != null) m.put("server_version", pg.serverVersion());
         Map<String, Object> xlog = new LinkedHashMap<>();
@@ -29,6 +42,7 @@ final class StatusJson {
             if (pg.inRecovery()) {
                 xlog.put("received_location", pg.receiveLsn() == null ? null : pg.receiveLsn().value());
                 xlog.put("replayed_location", pg.replayLsn() == null ? null : pg.replayLsn().value());
+                xlog.put("replayed_timestamp", pg.lastReplayed() == null ? null : timestamp(pg.lastReplayed()));
                 xlog.put("paused", pg.replayPaused());
             } else {
                 xlog.put("location", pg.writeLsn().value());
@@ -61,6 +75,7 @@ final class StatusJson {
         if (s.etcdLastSeenEpochSeconds() > 0) m.put("dcs_last_seen", s.etcdLastSeenEpochSeconds());
         if (pg.systemId() != null) m.put("database_system_identifier", pg.systemId());
         if (s.cluster().map(c -> c.leader().isEmpty()).orElse(false)) m.put("cluster_unlocked", true);
+        if (s.failsafeActive()) m.put("failsafe_mode_is_active", true);
         if (pg.pendingRestart()) m.put("pending_restart", true);
         if (s.settings().paused()) m.put("pause", true);
         if (s.scheduledRestart() != null) {

@@ -16,8 +16,13 @@ class FailsafeIT extends ClusterTest {
         Cluster.Node leader = cluster.awaitPrimary(Duration.ofSeconds(10));
         leader.execute("CREATE TABLE t (v int)");
         assertThat(Cluster.httpStatus("GET", leader.api("/failsafe"))).isEqualTo(200);
+        Cluster.Node member = cluster.nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
+        assertThat(leader.metric("patroni_failsafe_mode_is_active")).isEqualTo(0.0);
 
         cluster.etcd.stop();
+        Awaitility.await("failsafe shown active by the leader and a member").atMost(Duration.ofSeconds(10))
+                .until(() -> leader.metric("patroni_failsafe_mode_is_active") == 1.0
+                        && Cluster.httpGet(member.api("/patroni")).contains("\"failsafe_mode_is_active\":true"));
         Awaitility.await("writes accepted for 2 x ttl without etcd").during(Duration.ofSeconds(12))
                 .atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(500))
                 .until(() -> leader.acceptsWrite() && cluster.primaries().size() == 1);
@@ -26,6 +31,9 @@ class FailsafeIT extends ClusterTest {
         cluster.awaitStreamingReplicas(leader, 2, Duration.ofSeconds(30));
         Awaitility.await("leader key taken back").atMost(Duration.ofSeconds(20))
                 .until(() -> Cluster.httpStatus("GET", leader.api("/primary")) == 200);
+        Awaitility.await("failsafe no longer active on the leader").atMost(Duration.ofSeconds(10))
+                .until(() -> leader.metric("patroni_failsafe_mode_is_active") == 0.0
+                        && !Cluster.httpGet(leader.api("/patroni")).contains("failsafe_mode_is_active"));
 
         // Without etcd and with one member gone, confirmation fails: the primary stops at its deadline.
         Cluster.Node replica = cluster.nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();

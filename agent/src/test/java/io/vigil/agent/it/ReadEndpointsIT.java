@@ -32,6 +32,17 @@ class ReadEndpointsIT extends ClusterTest {
         return m;
     }
 
+    /** A timestamptz as Python's str() prints it in UTC (Patroni's JSON), computed by Postgres itself. */
+    private static String pythonTime(Cluster.Node n, String expr) throws Exception {
+        return n.queryStrings("SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+                + " || CASE WHEN extract(microseconds FROM t)::int % 1000000 = 0 THEN ''"
+                + " ELSE to_char(t AT TIME ZONE 'UTC', '.US') END || '+00:00' FROM (SELECT " + expr + " AS t) x").get(0);
+    }
+
+    private static double epoch(Cluster.Node n, String expr) throws Exception {
+        return Double.parseDouble(n.queryStrings("SELECT extract(epoch FROM " + expr + ")::text").get(0));
+    }
+
     @Test
     void healthEndpointsAnswerByRoleLagAndState() throws Exception {
         cluster = Cluster.start(2, 6, 1, 2);
@@ -69,6 +80,23 @@ class ReadEndpointsIT extends ClusterTest {
         Awaitility.await("replay no longer paused").atMost(Duration.ofSeconds(10))
                 .until(() -> Cluster.httpGet(replica.api("/patroni")).contains("\"paused\":false"));
         assertThat(replica.metric("patroni_xlog_paused")).isEqualTo(0.0);
+
+        // Patroni's times: as Python prints them in /patroni, epoch seconds in /metrics; the filler was replayed
+        for (Cluster.Node n : cluster.nodes) {
+            Awaitility.await(n.name + "'s postmaster start time").atMost(Duration.ofSeconds(10)).until(() ->
+                    Cluster.httpGet(n.api("/patroni")).contains("\"postmaster_start_time\":\""
+                            + pythonTime(n, "pg_postmaster_start_time()") + "\""));
+            assertThat(n.metric("patroni_postmaster_start_time"))
+                    .isCloseTo(epoch(n, "pg_postmaster_start_time()"), org.assertj.core.data.Offset.offset(1e-5));
+        }
+        Awaitility.await("replica's last replayed commit").atMost(Duration.ofSeconds(10)).until(() ->
+                Cluster.httpGet(replica.api("/patroni")).contains("\"replayed_timestamp\":\""
+                        + pythonTime(replica, "pg_last_xact_replay_timestamp()") + "\""));
+        assertThat(replica.metric("patroni_xlog_replayed_timestamp"))
+                .isCloseTo(epoch(replica, "pg_last_xact_replay_timestamp()"), org.assertj.core.data.Offset.offset(1e-5));
+        assertThat(leader.metric("patroni_xlog_replayed_timestamp")).isEqualTo(0.0);
+        assertThat(leader.metric("patroni_failsafe_mode_is_active")).isEqualTo(0.0);
+        assertThat(leader.metric("patroni_version")).isEqualTo(100.0);
 
         // a stopped Postgres (kept stopped by maintenance mode)
         assertThat(Cluster.http("PATCH", leader.api("/config"), "{\"pause\": true}", AUTH)[0]).isEqualTo("200");

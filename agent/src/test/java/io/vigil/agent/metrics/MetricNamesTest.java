@@ -21,7 +21,7 @@ class MetricNamesTest {
         return names;
     }
 
-    /** Patroni 3.0.2's /metrics, by name; Vigil leaves out the four at the end (docs/architecture.md). */
+    /** Patroni 3.0.2's /metrics, by name. */
     private static final Set<String> PATRONI_3_0_2 = Set.of("patroni_postgres_running", "patroni_master",
             "patroni_primary", "patroni_xlog_location", "patroni_standby_leader", "patroni_replica",
             "patroni_sync_standby", "patroni_xlog_received_location", "patroni_xlog_replayed_location",
@@ -29,8 +29,6 @@ class MetricNamesTest {
             "patroni_postgres_timeline", "patroni_dcs_last_seen", "patroni_pending_restart", "patroni_is_paused",
             "patroni_version", "patroni_postmaster_start_time", "patroni_xlog_replayed_timestamp",
             "patroni_failsafe_mode_is_active");
-    private static final Set<String> NOT_EXPORTED = Set.of("patroni_version", "patroni_postmaster_start_time",
-            "patroni_xlog_replayed_timestamp", "patroni_failsafe_mode_is_active");
 
     private static Set<String> names(String text, String prefix) {
         Set<String> out = new TreeSet<>();
@@ -40,22 +38,27 @@ class MetricNamesTest {
     }
 
     @Test
-    void patronisMetricNamesAreExportedButForTheDocumentedFour() {
+    void everyOneOfPatronisMetricNamesIsExported() {
         var pg = new io.vigil.agent.pg.LocalPostgres(true, true, true, true, 1, null, new io.vigil.cluster.Lsn(100),
-                new io.vigil.cluster.Lsn(90), true, "n1", "1", 150018, null, 0L, java.util.List.of(), java.util.List.of(),
-                true, null, true);
+                new io.vigil.cluster.Lsn(90), true, "n1", "1", 150018, java.time.Instant.parse("2026-11-26T15:46:51.623095Z"),
+                0L, java.util.List.of(), java.util.List.of(), true, null, true,
+                java.time.Instant.parse("2026-11-26T15:47:01.5Z"));
         var status = new io.vigil.agent.ha.NodeStatus("s", "n", io.vigil.agent.ha.NodeRole.REPLICA, false, pg,
                 java.util.Optional.empty(), io.vigil.config.ClusterSettings.defaults(), io.vigil.cluster.Tags.NONE, "",
-                java.util.List.of(), null, System.nanoTime(), 0, 1_795_708_031L, null);
+                java.util.List.of(), null, System.nanoTime(), 0, 1_795_708_031L, null, true);
         String text = new Metrics("s", "n", () -> status, System::nanoTime).scrape();
-        Set<String> expected = new TreeSet<>(PATRONI_3_0_2);
-        expected.removeAll(NOT_EXPORTED);
-        assertThat(names(text, "patroni_")).isEqualTo(expected);
+        assertThat(names(text, "patroni_")).isEqualTo(PATRONI_3_0_2);
         assertThat(text).contains("patroni_xlog_paused{name=\"n\",scope=\"s\"} 1.0")
                 .contains("patroni_pending_restart{name=\"n\",scope=\"s\"} 1.0")
                 .contains("patroni_postgres_server_version{name=\"n\",scope=\"s\"} 150018.0")
                 .contains("patroni_xlog_replayed_location{name=\"n\",scope=\"s\"} 90.0");
-        assertThat(text).containsPattern("patroni_dcs_last_seen\\{name=\"n\",scope=\"s\"} 1\\.795708031E9");
+        assertThat(text).containsPattern("patroni_dcs_last_seen\\{name=\"n\",scope=\"s\"} 1\\.795708031E9")
+                .containsPattern("patroni_postmaster_start_time\\{name=\"n\",scope=\"s\"} 1\\.79570801162309[0-9]*E9")
+                .containsPattern("patroni_xlog_replayed_timestamp\\{name=\"n\",scope=\"s\"} 1\\.7957080215E9")
+                .contains("patroni_failsafe_mode_is_active{name=\"n\",scope=\"s\"} 1.0")
+                .contains("patroni_version{name=\"n\",scope=\"s\"} 100.0");
+        assertThat(Metrics.versionNumber("3.0.2")).isEqualTo(30002);
+        assertThat(Metrics.versionNumber("1.12.0-rc1")).isEqualTo(11200);
     }
 
     @Test
@@ -66,7 +69,7 @@ class MetricNamesTest {
                 null, false, null, "1", 150018, null, null, java.util.List.of(row), java.util.List.of(), false, "");
         var status = new io.vigil.agent.ha.NodeStatus("s", "n", io.vigil.agent.ha.NodeRole.PRIMARY, true, pg,
                 java.util.Optional.empty(), io.vigil.config.ClusterSettings.defaults(), io.vigil.cluster.Tags.NONE, "",
-                java.util.List.of(), null, System.nanoTime(), 0, 0, null);
+                java.util.List.of(), null, System.nanoTime(), 0, 0, null, false);
         Metrics metrics = new Metrics("s", "n", () -> status, System::nanoTime);
         metrics.cycle(java.time.Duration.ofMillis(5), true);
         metrics.promoted();

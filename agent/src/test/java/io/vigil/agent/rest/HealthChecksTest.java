@@ -25,7 +25,7 @@ class HealthChecksTest {
         LocalPostgres pg = new LocalPostgres(true, true, true, false, 1, new Lsn(100), null, null, false, null, "1",
                 150018, null, null, List.of(), List.of(), false, null);
         return new NodeStatus("s", "n1", NodeRole.PRIMARY, true, pg, Optional.empty(), SETTINGS, Tags.NONE, "", List.of(),
-                null, cycleEnded, leaderUntil, 0, null);
+                null, cycleEnded, leaderUntil, 0, null, false);
     }
 
     private static NodeStatus replica(long replayLsn, long leaderLsn, Tags tags) {
@@ -33,7 +33,7 @@ class HealthChecksTest {
                 "n1", "1", 150018, null, 0L, List.of(), List.of(), false, null);
         ClusterView v = new ClusterView(Optional.of("1"), Optional.empty(), Map.of(), SETTINGS, 1, leaderLsn, List.of(), 0, Optional.empty(), 1, io.vigil.cluster.SyncState.NONE);
         return new NodeStatus("s", "n2", NodeRole.REPLICA, false, pg, Optional.of(v), SETTINGS, tags, "", List.of(),
-                null, 100 * SEC, 0, 0, null);
+                null, 100 * SEC, 0, 0, null, false);
     }
 
     @Test
@@ -73,7 +73,7 @@ class HealthChecksTest {
         ClusterView v = new ClusterView(Optional.of("1"), Optional.empty(), Map.of(), settings, 1, 1000, List.of(), 0,
                 Optional.empty(), 1, io.vigil.cluster.SyncState.parse("n1", syncStandby, 7));
         return new NodeStatus("s", name, NodeRole.REPLICA, false, pg, etcdSeen ? Optional.of(v) : Optional.empty(),
-                settings, Tags.NONE, "", List.of(), null, 100 * SEC, 0, 0, null);
+                settings, Tags.NONE, "", List.of(), null, 100 * SEC, 0, 0, null, false);
     }
 
     @Test

@@ -39,7 +39,7 @@ class SwitchoverCheckTest {
         ClusterView v = new ClusterView(Optional.of("1"), Optional.of(new LeaderKey("n1", 1, 1)), members, SETTINGS, 1,
                 10_000_000, List.of(), 0, pending, 1, io.vigil.cluster.SyncState.NONE);
         return new NodeStatus("s", "n2", NodeRole.REPLICA, false, LocalPostgres.noData(), Optional.of(v), SETTINGS,
-                Tags.NONE, "", List.of(), null, 0, 0, 0, null);
+                Tags.NONE, "", List.of(), null, 0, 0, 0, null, false);
     }
 
     @ParameterizedTest
