@@ -63,8 +63,17 @@ public record NodeStatus(
 
     /** Bytes this replica's replayed WAL is behind the leader's last published position. */
     public long replayLagBytes() {
+        return bytesBehindLeader(local.replayLsn());
+    }
+
+    /** Bytes this replica's received (flushed) WAL is behind the leader's last published position. */
+    public long receiveLagBytes() {
+        return bytesBehindLeader(local.receiveLsn());
+    }
+
+    private long bytesBehindLeader(io.vigil.cluster.Lsn lsn) {
         long leaderLsn = cluster.map(ClusterView::lastLeaderLsn).orElse(0L);
-        if (local.replayLsn() == null || leaderLsn == 0) return 0;
-        return Math.max(0, leaderLsn - local.replayLsn().value());
+        if (lsn == null || leaderLsn == 0) return 0;
+        return Math.max(0, leaderLsn - lsn.value());
     }
 }

@@ -50,11 +50,15 @@ final class HealthChecks {
         return s.local().running() && s.local().accepting() && liveness(s, nowNanos);
     }
 
-    /** Leader, or a replica streaming within maximum_lag_on_failover. */
-    static boolean readiness(NodeStatus s, long nowNanos) {
+    /**
+     * Leader, or a replica streaming within {@code lag} (default maximum_lag_on_failover); with
+     * {@code receivedOnly} (Patroni's mode=write) the bytes count from received WAL, not replayed.
+     */
+    static boolean readiness(NodeStatus s, long nowNanos, LagLimit lag, boolean receivedOnly) {
         if (primary(s, nowNanos)) return true;
-        return liveness(s, nowNanos) && s.role() == NodeRole.REPLICA && s.local().streaming()
-                && s.replayLagBytes() <= s.settings().maximumLagOnFailover();
+        if (!liveness(s, nowNanos) || s.role() != NodeRole.REPLICA || !s.local().streaming()) return false;
+        LagLimit limit = lag != null ? lag : new LagLimit(s.settings().maximumLagOnFailover(), null);
+        return !limit.exceeded(receivedOnly ? s.receiveLagBytes() : s.replayLagBytes(), s.local().replayLagSeconds());
     }
 
     /** The loop finished a cycle within loop_wait + 2 × retry_timeout (what the loop may take at worst). */

@@ -55,7 +55,8 @@ public final class RestApi implements AutoCloseable {
             // Vigil runs no standby clusters, so no node is ever a standby leader (Patroni answers 503 there too)
             h.check(c.routes, (s, ctx) -> false, "/standby-leader", "/standby_leader");
             h.check(c.routes, (s, ctx) -> HealthChecks.health(s, clock.getAsLong()), "/health");
-            h.check(c.routes, (s, ctx) -> HealthChecks.readiness(s, clock.getAsLong()), "/readiness");
+            h.check(c.routes, (s, ctx) -> HealthChecks.readiness(s, clock.getAsLong(), lag(ctx), receivedOnly(ctx)),
+                    "/readiness");
             h.check(c.routes, (s, ctx) -> HealthChecks.liveness(s, clock.getAsLong()), "/liveness");
             c.routes.get("/patroni", ctx -> h.json(ctx, 200, StatusJson.node(h.current())));
             c.routes.get("/status", ctx -> h.json(ctx, 200, StatusJson.node(h.current())));
@@ -180,6 +181,14 @@ public final class RestApi implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new BadRequest(e.getMessage());
         }
+    }
+
+    /** /readiness?mode=: apply (the default, replayed WAL) or write (received WAL), as Patroni's. */
+    static boolean receivedOnly(Context ctx) {
+        String mode = ctx.queryParam("mode");
+        if (mode == null || mode.equals("apply")) return false;
+        if (mode.equals("write")) return true;
+        throw new BadRequest("mode '" + mode + "' is unknown; use apply (replayed WAL) or write (received WAL)");
     }
 
     static Map<String, String> tagFilters(Context ctx) {

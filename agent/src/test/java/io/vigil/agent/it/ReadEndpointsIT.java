@@ -72,6 +72,13 @@ class ReadEndpointsIT extends ClusterTest {
         assertThat(Cluster.httpStatus("GET", replica.api("/replica?lag=1GB"))).isEqualTo(200);
         assertThat(Cluster.httpStatus("GET", replica.api("/replica"))).isEqualTo(200);
         assertThat(Cluster.httpStatus("GET", replica.api("/async?lag=1MB"))).isEqualTo(503);
+        // /readiness: replayed WAL past maximum_lag_on_failover (1 MB), all of it received (Patroni's mode=write)
+        assertThat(Cluster.httpStatus("GET", replica.api("/readiness"))).isEqualTo(503);
+        assertThat(Cluster.httpStatus("GET", replica.api("/readiness?lag=1GB"))).isEqualTo(200);
+        Awaitility.await("received WAL within 1 MB").atMost(Duration.ofSeconds(10))
+                .until(() -> Cluster.httpStatus("GET", replica.api("/readiness?mode=write")) == 200);
+        assertThat(Cluster.http("GET", replica.api("/readiness?mode=bogus"), null, null))
+                .containsExactly("400", "{\"error\":\"mode 'bogus' is unknown; use apply (replayed WAL) or write (received WAL)\"}");
         assertThat(Cluster.httpGet(replica.api("/patroni"))).contains("\"paused\":true");
         assertThat(replica.metric("patroni_xlog_paused")).isEqualTo(1.0);
         replica.execute("SELECT pg_wal_replay_resume()");

@@ -63,6 +63,25 @@ class HealthChecksTest {
         assertThat(HealthChecks.primary(r, 101 * SEC)).isFalse();
     }
 
+    @Test
+    void readinessMeasuresReplayedWalOrReceivedWithModeWrite() {
+        // received all of the leader's WAL, replay paused 2 MB behind (maximum_lag_on_failover: 1 MB)
+        long leaderLsn = 1000 + 2 * 1048576;
+        LocalPostgres pg = new LocalPostgres(true, true, true, true, 1, null, new Lsn(leaderLsn), new Lsn(1000), true,
+                "n1", "1", 150018, null, 5L, List.of(), List.of(), false, null);
+        ClusterView v = new ClusterView(Optional.of("1"), Optional.empty(), Map.of(), SETTINGS, 1, leaderLsn, List.of(), 0,
+                Optional.empty(), 1, io.vigil.cluster.SyncState.NONE);
+        NodeStatus r = new NodeStatus("s", "n2", NodeRole.REPLICA, false, pg, Optional.of(v), SETTINGS, Tags.NONE, "",
+                List.of(), null, 100 * SEC, 0, 0, null, false);
+        assertThat(HealthChecks.readiness(r, 101 * SEC, null, false)).isFalse();
+        assertThat(HealthChecks.readiness(r, 101 * SEC, null, true)).isTrue();
+        assertThat(HealthChecks.readiness(r, 101 * SEC, LagLimit.parse("4MB"), false)).isTrue();
+        assertThat(HealthChecks.readiness(r, 101 * SEC, LagLimit.parse("10s"), false)).isTrue();
+        assertThat(HealthChecks.readiness(r, 101 * SEC, LagLimit.parse("2s"), false)).isFalse();
+        assertThat(HealthChecks.readiness(replica(1000, 1000, Tags.NONE), 101 * SEC, null, false)).isTrue();
+        assertThat(HealthChecks.readiness(primary(100 * SEC, 120 * SEC), 101 * SEC, LagLimit.parse("0"), false)).isTrue();
+    }
+
     private static final ClusterSettings SYNCHRONOUS = new ClusterSettings(30, 10, 10, 1_048_576L, null, null, null, null,
             true, null, null, null, null, null);
 
