@@ -2,6 +2,7 @@ package io.vigil.agent.ha;
 
 import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.Lsn;
 import io.vigil.cluster.Tags;
 import io.vigil.config.ClusterSettings;
 import java.util.List;
@@ -71,7 +72,7 @@ public record NodeStatus(
         return bytesBehindLeader(local.receiveLsn());
     }
 
-    private long bytesBehindLeader(io.vigil.cluster.Lsn lsn) {
+    private long bytesBehindLeader(Lsn lsn) {
         long leaderLsn = cluster.map(ClusterView::lastLeaderLsn).orElse(0L);
         if (lsn == null || leaderLsn == 0) return 0;
         return Math.max(0, leaderLsn - lsn.value());

@@ -4,8 +4,6 @@ import io.vigil.cluster.HostPort;
 import io.vigil.cluster.Lsn;
 import io.vigil.config.AgentConfig;
 import java.io.IOException;
-import java.math.BigDecimal;
-import java.math.RoundingMode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -17,8 +15,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -215,13 +213,13 @@ public final class PostgresControl implements AutoCloseable {
             boolean pendingRestart;
             String syncNames;
             try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery(), current_setting('server_version_num')::int,"
-                    + " extract(epoch FROM pg_postmaster_start_time())::text, (SELECT system_identifier::text FROM pg_control_system()),"
+                    + " pg_postmaster_start_time(), (SELECT system_identifier::text FROM pg_control_system()),"
                     + " EXISTS (SELECT 1 FROM pg_settings WHERE pending_restart),"
                     + " current_setting('synchronous_standby_names')")) {
                 rs.next();
                 inRecovery = rs.getBoolean(1);
                 version = rs.getInt(2);
-                started = epoch(rs.getString(3));
+                started = instant(rs, 3);
                 sysid = rs.getString(4);
                 pendingRestart = rs.getBoolean(5);
                 syncNames = rs.getString(6);
@@ -247,7 +245,7 @@ public final class PostgresControl implements AutoCloseable {
                     + " (SELECT min_recovery_end_timeline FROM pg_control_recovery()),"
                     + " CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
                     + "      ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::bigint END,"
-                    + " pg_is_wal_replay_paused(), extract(epoch FROM pg_last_xact_replay_timestamp())::text")) {
+                    + " pg_is_wal_replay_paused(), pg_last_xact_replay_timestamp()")) {
                 rs.next();
                 boolean streaming = "streaming".equals(rs.getString(3));
                 long tli = Math.max(Math.max(rs.getLong(4), historyTimeline()), Math.max(rs.getLong(5), rs.getLong(6)));
@@ -258,7 +256,7 @@ public final class PostgresControl implements AutoCloseable {
                 }
                 Long lag = rs.getObject(7) == null ? null : rs.getLong(7);
                 boolean paused = rs.getBoolean(8);   // before slots(st), whose query closes this result set
-                Instant replayed = epoch(rs.getString(9));
+                Instant replayed = instant(rs, 9);
                 return new LocalPostgres(true, true, true, true, tli, null, Lsn.parseOrNull(rs.getString(1)),
                         Lsn.parseOrNull(rs.getString(2)), streaming, upstream, sysid,
                         version, started, lag, List.of(), slots(st), pendingRestart, syncNames, paused, replayed);
@@ -271,13 +269,6 @@ public final class PostgresControl implements AutoCloseable {
      * is allowed. That is the last replayed record's timeline, so while replay stands still (a standby
      * that does not stream) the answer is kept instead of a new replication login every cycle.
      */
-    /** An epoch from extract(epoch FROM ...)::text (exact to the microsecond), or null. */
-    static Instant epoch(String seconds) {
-        if (seconds == null) return null;
-        BigDecimal micros = new BigDecimal(seconds).movePointRight(6).setScale(0, RoundingMode.HALF_EVEN);
-        return Instant.EPOCH.plus(micros.longValueExact(), ChronoUnit.MICROS);
-    }
-
     private Long replayTimeline(Instant postmasterStarted, String replayLsn) {
         ReplayTimeline last = lastReplayTimeline;
         if (last != null && java.util.Objects.equals(last.postmasterStarted(), postmasterStarted)
@@ -303,6 +294,12 @@ public final class PostgresControl implements AutoCloseable {
             log.debug("IDENTIFY_SYSTEM on the local standby failed: {}", e.getMessage());
             return null;
         }
+    }
+
+    /** A timestamptz column (microseconds kept), or null. */
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
+        OffsetDateTime t = rs.getObject(column, OffsetDateTime.class);
+        return t == null ? null : t.toInstant();
     }
 
     private static List<LocalPostgres.ReplicationRow> replicationRows(Statement st) throws SQLException {
