@@ -58,7 +58,7 @@ final class LoopHandle implements LoopControl {
     }
 
     @Override
-    public CompletableFuture<String> editConfig(String body, boolean replace, long ifRevision) {
+    public CompletableFuture<io.vigil.config.ConfigEdit.Applied> editConfig(String body, boolean replace, long ifRevision) {
         return started().editConfig(body, replace, ifRevision);
     }
 }

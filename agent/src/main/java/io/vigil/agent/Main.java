@@ -11,6 +11,8 @@ import io.vigil.config.ConfigLoader;
 import io.vigil.store.EtcdStore;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -83,14 +85,38 @@ public final class Main implements Callable<Integer> {
 
         @Override
         public Integer call() {
+            AgentConfig cfg;
             try {
-                AgentConfig cfg = loadConfig(config, false);
-                System.out.println(config + ": valid (scope " + cfg.scope() + ", node " + cfg.name() + ")");
-                return 0;
+                cfg = loadConfig(config, false);
             } catch (ConfigException e) {
                 System.err.println("invalid configuration:\n" + e.getMessage());
                 return 1;
             }
+            if (!java.nio.file.Files.isExecutable(cfg.binDir().resolve("postgres"))) {
+                System.out.println(config + ": valid (scope " + cfg.scope() + ", node " + cfg.name() + "); parameter"
+                        + " values not checked: no postgres in postgresql.bin_dir " + cfg.binDir() + " on this host");
+                return 0;
+            }
+            List<String> refused = new java.util.ArrayList<>();
+            try {
+                PostgresControl pg = new PostgresControl(cfg);
+                pg.parameterProblems(cfg.localParameters()).forEach((name, why) -> refused.add("postgresql.parameters."
+                        + name + " = '" + cfg.localParameters().get(name) + "' is refused: " + why));
+                Map<String, Object> seed = cfg.bootstrapSettings().postgresql().parameters();
+                pg.parameterProblems(seed).forEach((name, why) -> refused.add("bootstrap.dcs.postgresql.parameters."
+                        + name + " = '" + seed.get(name) + "' is refused: " + why));
+            } catch (io.vigil.agent.pg.PostgresException e) {
+                System.err.println("invalid configuration:\n" + e.getMessage() + " (postgresql.bin_dir " + cfg.binDir()
+                        + ")");
+                return 1;
+            }
+            if (!refused.isEmpty()) {
+                System.err.println("invalid configuration:\n" + String.join("\n", refused));
+                return 1;
+            }
+            System.out.println(config + ": valid (scope " + cfg.scope() + ", node " + cfg.name() + "; Postgres takes"
+                    + " every parameter value)");
+            return 0;
         }
     }
 

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
  * What an agent publishes about its node in {@code members/<name>} every loop.
- * Field names follow Patroni's member key where the concept is the same.
+ * Field names follow Patroni's member key where the concept is the same. {@code refusedParameters}:
+ * cluster-wide Postgres parameter values this node's Postgres refuses, so it keeps others (by name:
+ * what it keeps and why); null when none.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -24,7 +26,16 @@ public record Member(
         @JsonProperty("tags") Tags tags,
         @JsonProperty("upstream") String upstream,
         @JsonProperty("pending_restart") Boolean pendingRestart,
-        @JsonProperty("watchdog_failed") Boolean watchdogFailed) {
+        @JsonProperty("watchdog_failed") Boolean watchdogFailed,
+        @JsonProperty("refused_parameters") java.util.Map<String, String> refusedParameters) {
+
+    /** Without refused parameters. */
+    public Member(String name, String connUrl, String apiUrl, String state, String role, String version,
+                  Long xlogLocation, Long receiveLsn, Long replayLsn, Long timeline, Tags tags, String upstream,
+                  Boolean pendingRestart, Boolean watchdogFailed) {
+        this(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn, timeline, tags, upstream,
+                pendingRestart, watchdogFailed, null);
+    }
 
     public Tags tagsOrNone() {
         return tags == null ? Tags.NONE : tags;

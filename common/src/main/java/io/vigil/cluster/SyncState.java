@@ -10,21 +10,36 @@ import java.util.TreeSet;
  * may promote.
  *
  * @param modRevision etcd mod revision of the key, for compare-and-set (0: absent)
+ * @param noStandbySince when {@code members} is empty: when the leader wrote so (ISO-8601), or null
  */
-public record SyncState(String leader, Set<String> members, long modRevision) {
+public record SyncState(String leader, Set<String> members, long modRevision, String noStandbySince) {
     public SyncState {
         members = Set.copyOf(members);
+        if (!members.isEmpty()) noStandbySince = null;
+    }
+
+    public SyncState(String leader, Set<String> members, long modRevision) {
+        this(leader, members, modRevision, null);
     }
 
     public static final SyncState NONE = new SyncState(null, Set.of(), 0);
 
-    /** Patroni's form: {"leader": "pg1", "sync_standby": "pg2,pg3"}. */
-    public static SyncState parse(String leader, String syncStandby, long modRevision) {
+    /** Patroni's form: {"leader": "pg1", "sync_standby": "pg2,pg3"}, and Vigil's "no_sync_standby_since". */
+    public static SyncState parse(String leader, String syncStandby, long modRevision, String noStandbySince) {
         Set<String> m = new TreeSet<>();
         if (syncStandby != null) {
             for (String s : syncStandby.split(",")) if (!s.isBlank()) m.add(s.strip());
         }
-        return new SyncState(leader, m, modRevision);
+        return new SyncState(leader, m, modRevision, noStandbySince);
+    }
+
+    public static SyncState parse(String leader, String syncStandby, long modRevision) {
+        return parse(leader, syncStandby, modRevision, null);
+    }
+
+    /** In synchronous mode, a leader that runs without a synchronous standby: only it may promote. */
+    public boolean leaderRunsAlone() {
+        return leader != null && members.isEmpty();
     }
 
     public String syncStandbyText() {
@@ -40,9 +55,10 @@ public record SyncState(String leader, Set<String> members, long modRevision) {
     public String promotionBlocker(io.vigil.config.ClusterSettings s, String member) {
         if (!s.synchronous() || leader == null || member.equals(leader)) return null;
         if (members.isEmpty()) {
-            return "not the leader that wrote the sync key: " + leader + " ran without a synchronous standby, so"
-                    + " only it holds every acknowledged commit (to promote another node anyway, switch"
-                    + " synchronous_mode off and accept losing them)";
+            return "not the leader that wrote the sync key: " + leader + " ran without a synchronous standby"
+                    + (noStandbySince == null ? "" : " since " + noStandbySince) + ", so only it holds every"
+                    + " acknowledged commit (to promote another node anyway, switch synchronous_mode off and accept"
+                    + " losing them)";
         }
         return names(member) ? null : "not a synchronous standby (the sync key names " + String.join(",", members) + ")";
     }

@@ -25,6 +25,10 @@ public final class ConfigEdit {
     public record Result(String json, ClusterSettings settings) {
     }
 
+    /** An edit written to etcd: the stored JSON and what changed in the settings in force. */
+    public record Applied(String json, List<String> changes) {
+    }
+
     /** The stored settings changed since the revision the edit was based on. */
     public static final class Conflict extends RuntimeException {
         public Conflict(String message) {
@@ -100,6 +104,30 @@ public final class ConfigEdit {
             return new Result(STRICT.writeValueAsString(edited), parsed);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * What an edit changed in the settings in force (defaults filled in), one "key: old -> new" per
+     * dotted key; a PUT that leaves a key out sends it back to its default, and this names it.
+     */
+    public static List<String> changes(ClusterSettings before, ClusterSettings after) {
+        java.util.Map<String, String> a = new java.util.TreeMap<>();
+        java.util.Map<String, String> b = new java.util.TreeMap<>();
+        flatten("", STRICT.valueToTree(before), a);
+        flatten("", STRICT.valueToTree(after), b);
+        java.util.Set<String> keys = new java.util.TreeSet<>(a.keySet());
+        keys.addAll(b.keySet());
+        return keys.stream().filter(k -> !java.util.Objects.equals(a.get(k), b.get(k)))
+                .map(k -> k + ": " + a.getOrDefault(k, "(none)") + " -> " + b.getOrDefault(k, "(none)")).toList();
+    }
+
+    private static void flatten(String prefix, JsonNode n, java.util.Map<String, String> out) {
+        if (n.isObject()) {
+            n.fields().forEachRemaining(e -> flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(),
+                    e.getValue(), out));
+        } else if (!n.isNull()) {
+            out.put(prefix, n.isTextual() ? n.asText() : n.toString());
         }
     }
 

@@ -72,7 +72,7 @@ public interface ClusterStore extends AutoCloseable {
 
     /**
      * Writes the sync key (leader, synchronous members) only if its mod revision is still
-     * {@code expectedModRevision} (0: only if absent).
+     * {@code expectedModRevision} (0: only if absent). With no members it also records since when.
      */
     boolean writeSync(String leader, java.util.Set<String> members, long expectedModRevision);
 

@@ -176,7 +176,7 @@ public final class EtcdStore implements ClusterStore {
                     case "sync" -> {
                         com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(v);
                         sync = SyncState.parse(n.path("leader").asText(null), n.path("sync_standby").asText(null),
-                                kvp.getModRevision());
+                                kvp.getModRevision(), n.path("no_sync_standby_since").asText(null));
                     }
                     case "status" -> {
                         com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(v);
@@ -217,7 +217,8 @@ public final class EtcdStore implements ClusterStore {
 
     private static Member withName(Member m, String name) {
         return new Member(name, m.connUrl(), m.apiUrl(), m.state(), m.role(), m.version(), m.xlogLocation(),
-                m.receiveLsn(), m.replayLsn(), m.timeline(), m.tags(), m.upstream(), m.pendingRestart(), m.watchdogFailed());
+                m.receiveLsn(), m.replayLsn(), m.timeline(), m.tags(), m.upstream(), m.pendingRestart(), m.watchdogFailed(),
+                m.refusedParameters());
     }
 
     @Override
@@ -339,6 +340,10 @@ public final class EtcdStore implements ClusterStore {
         Map<String, Object> body = new java.util.LinkedHashMap<>();
         body.put("leader", leader);
         body.put("sync_standby", new SyncState(leader, members, 0).syncStandbyText());
+        if (members.isEmpty()) {
+            body.put("no_sync_standby_since", java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC)
+                    .truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString());
+        }
         return await(kv.txn().If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedModRevision)))
                 .Then(Op.put(k, bytes(json(body)), PutOption.DEFAULT)).commit(), "sync write").isSucceeded();
     }

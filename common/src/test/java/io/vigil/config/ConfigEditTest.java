@@ -70,4 +70,14 @@ class ConfigEditTest {
         assertThat(r.settings().postgresql().parameters()).isEmpty();
         assertThat(r.settings().ttl()).isEqualTo(20);
     }
+
+    @Test
+    void changesNameEveryKeyAPutSendsBackToItsDefault() {
+        ClusterSettings before = ConfigEdit.patch("{}", "{\"ttl\": 20, \"loop_wait\": 5, \"retry_timeout\": 5,"
+                + " \"postgresql\": {\"parameters\": {\"work_mem\": \"7MB\"}}}").settings();
+        ClusterSettings after = ConfigEdit.replace("{\"loop_wait\": 5, \"postgresql\": {\"parameters\": {}}}").settings();
+        assertThat(ConfigEdit.changes(before, after)).containsExactly("postgresql.parameters.work_mem: 7MB -> (none)",
+                "retry_timeout: 5 -> 10", "ttl: 20 -> 30");
+        assertThat(ConfigEdit.changes(after, after)).isEmpty();
+    }
 }

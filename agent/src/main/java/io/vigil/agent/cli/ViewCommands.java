@@ -60,6 +60,9 @@ public final class ViewCommands {
                 r.put("Tags", JSON.convertValue(m.tags(), Map.class));
             }
             if (Boolean.TRUE.equals(m.pendingRestart())) r.put("Pending restart", "*");
+            if (m.refusedParameters() != null && !m.refusedParameters().isEmpty()) {
+                r.put("Refused parameters", m.refusedParameters());
+            }
             if (!isLeader) {
                 String why = Candidacy.whyNot(s, v, leader, m);
                 if (why != null) r.put("Not a candidate", why);
@@ -126,6 +129,17 @@ public final class ViewCommands {
                 .map(s -> " (" + s + ")").orElse("")));
         if (leader == null) sb.append(" No leader: the cluster is electing one, or no member may take over\n");
         if (settings(v).paused()) sb.append(" Maintenance mode: on\n");
+        for (Map<String, Object> r : rows) {
+            if (r.get("Refused parameters") instanceof Map<?, ?> refused) {
+                refused.forEach((name, why) -> sb.append(' ').append(r.get("Member")).append(" keeps its own value of ")
+                        .append(name).append(": ").append(why).append('\n'));
+            }
+        }
+        if (settings(v).synchronous() && v.sync().leaderRunsAlone()) {
+            sb.append(" Synchronous mode: ").append(v.sync().leader()).append(" runs without a synchronous standby")
+                    .append(v.sync().noStandbySince() == null ? "" : " since " + v.sync().noStandbySince())
+                    .append("; only it may be promoted\n");
+        }
         v.failover().filter(f -> f.scheduledAt() != null).ifPresent(f -> sb.append(" Switchover scheduled at: ")
                 .append(f.scheduledAt()).append("\n                    from: ").append(f.leader())
                 .append("\n                      to: ").append(f.member()).append('\n'));

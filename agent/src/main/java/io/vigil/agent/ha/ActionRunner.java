@@ -34,11 +34,12 @@ final class ActionRunner {
     private final FailedAttempts attempts;
     private final LoopEvents events;
     private final Supplier<ClusterSettings> settings;
+    private final Supplier<Map<String, Object>> clusterParameters;
     private final LongSupplier clock;
 
     ActionRunner(AgentConfig cfg, ClusterStore store, PostgresControl pg, LeaderLease lease, LeaderKeyHolder keyHolder,
                  Fencing fencing, FailedAttempts attempts, LoopEvents events, Supplier<ClusterSettings> settings,
-                 LongSupplier clock) {
+                 Supplier<Map<String, Object>> clusterParameters, LongSupplier clock) {
         this.cfg = cfg;
         this.store = store;
         this.pg = pg;
@@ -48,13 +49,14 @@ final class ActionRunner {
         this.attempts = attempts;
         this.events = events;
         this.settings = settings;
+        this.clusterParameters = clusterParameters;
         this.clock = clock;
     }
 
     /** Carries out {@code a}; false when a compare-and-set in etcd was lost (the rest of the plan is dropped). */
     boolean run(Action a, Observation o) {
         ClusterSettings settings = this.settings.get();
-        Map<String, Object> params = settings.postgresql().parameters();
+        Map<String, Object> params = clusterParameters.get();   // less any value this node's Postgres refuses
         Duration startTimeout = Duration.ofSeconds(Math.max(60, settings.primaryStartTimeout()));
         if (a instanceof Action.ClaimInitialize c) {
             boolean won = keyHolder.claimInitialize();
@@ -204,9 +206,12 @@ final class ActionRunner {
             return ok;
         }
         if (a instanceof Action.SetSyncStandbys w) {
-            pg.files().setSyncStandbyNames(SyncRules.format(w.members()));
-            pg.follow(params, null, null);
-            log.info("synchronous_standby_names = '{}'", pg.files().syncStandbyNames());
+            String names = SyncRules.format(w.members());
+            if (!pg.setSyncStandbyNames(params, names, settings.retryTimeoutDuration())) {
+                log.warn("synchronous_standby_names = '{}' written and reloaded, but not yet in force", names);
+            } else {
+                log.info("synchronous_standby_names = '{}'", names);
+            }
             return true;
         }
         if (a instanceof Action.ClearFailover c) {

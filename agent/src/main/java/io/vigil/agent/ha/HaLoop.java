@@ -34,6 +34,8 @@ import org.slf4j.LoggerFactory;
 public final class HaLoop implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HaLoop.class);
     public static final String VERSION = "0.1.0";
+    /** Cycles that may follow one another at once before the loop waits loop_wait anyway. */
+    private static final int MAX_CYCLES_AT_ONCE = 10;
 
     private final AgentConfig cfg;
     private final ClusterStore store;
@@ -83,7 +85,10 @@ public final class HaLoop implements AutoCloseable {
     private ClusterView lastView;
     private volatile String failsafeHeardFrom;
     private volatile long failsafeHeardNanos;
-    private final SyncConfirmations syncConfirmations = new SyncConfirmations();
+    private final SyncStandbyWatch syncWatch;
+    private final ParameterGuard parameterGuard = new ParameterGuard();
+    /** The cluster-wide Postgres parameters this node writes: the guard's pick of the settings' ones. */
+    private volatile Map<String, Object> clusterParameters = Map.of();
 
     private record PendingCommand(NodeCommand command, CompletableFuture<CommandOutcome> done) {
     }
@@ -113,8 +118,9 @@ public final class HaLoop implements AutoCloseable {
                 () -> cfg.watchdog().marginSeconds(settings.ttl()), this::wakeUp);
         this.fencing = new Fencing(cfg, lease, keyHolder, () -> settings, pg, clock, this::wakeUp);
         this.postmasterMonitor = new PostmasterMonitor(pg, clock, () -> acting, this::wakeUp);
+        this.syncWatch = new SyncStandbyWatch(pg.replicationWatch(), clock, this::wakeUp);
         this.actions = new ActionRunner(cfg, store, pg, lease, keyHolder, fencing, attempts, events, () -> settings,
-                clock);
+                () -> clusterParameters, clock);
     }
 
     public NodeStatus status() {
@@ -126,6 +132,7 @@ public final class HaLoop implements AutoCloseable {
         thread = new Thread(this::run, "vigil-ha-loop");
         thread.start();
         postmasterMonitor.start();
+        syncWatch.start();
         fencing.start();
     }
 
@@ -191,7 +198,8 @@ public final class HaLoop implements AutoCloseable {
      * Completes with the stored JSON, or with {@link io.vigil.config.ConfigException} (invalid),
      * {@link io.vigil.config.ConfigEdit.Conflict} (changed meanwhile) or {@link StoreException}.
      */
-    public CompletableFuture<String> editConfig(String body, boolean replace, long ifRevision) {
+    public CompletableFuture<io.vigil.config.ConfigEdit.Applied> editConfig(String body, boolean replace,
+                                                                          long ifRevision) {
         return inLoop(() -> {
             ClusterStore.StoredSettings stored = store.readSettings();
             if (stored.modRevision() == 0) {
@@ -203,13 +211,43 @@ public final class HaLoop implements AutoCloseable {
             }
             io.vigil.config.ConfigEdit.Result edit = replace ? io.vigil.config.ConfigEdit.replace(body)
                     : io.vigil.config.ConfigEdit.patch(stored.json(), body);
+            refuseBadParameterValues(stored.json(), edit.settings());
             if (!store.replaceSettings(edit.json(), stored.modRevision())) {
                 throw new io.vigil.config.ConfigEdit.Conflict("the cluster config changed concurrently; read it again");
             }
+            List<String> changes = io.vigil.config.ConfigEdit.changes(settingsOf(stored.json()), edit.settings());
             settings = edit.settings();
-            log.info("cluster config {} over the REST API: {}", replace ? "replaced" : "patched", edit.json());
-            return edit.json();
+            log.info("cluster config {} over the REST API; changed: {}", replace ? "replaced" : "patched",
+                    changes.isEmpty() ? "nothing" : String.join("; ", changes));
+            return new io.vigil.config.ConfigEdit.Applied(edit.json(), changes);
         });
+    }
+
+    /** The stored settings; the defaults when they cannot be read. */
+    private static ClusterSettings settingsOf(String storedJson) {
+        try {
+            return ClusterSettings.fromJson(storedJson);
+        } catch (RuntimeException e) {
+            return ClusterSettings.defaults();
+        }
+    }
+
+    /**
+     * Refuses an edit whose new or changed Postgres parameter values this node's Postgres would refuse
+     * (type, range, unit, enum value, syntax: the server's own check), naming each one and what it takes.
+     */
+    private void refuseBadParameterValues(String storedJson, ClusterSettings edited) {
+        Map<String, Object> before = settingsOf(storedJson).postgresql().parameters();
+        Map<String, Object> changed = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : edited.postgresql().parameters().entrySet()) {
+            if (!java.util.Objects.equals(before.get(e.getKey()), e.getValue())) changed.put(e.getKey(), e.getValue());
+        }
+        Map<String, String> refused = changed.isEmpty() ? Map.of() : pg.parameterProblems(changed);
+        if (refused.isEmpty()) return;
+        List<String> lines = new ArrayList<>();
+        refused.forEach((name, why) -> lines.add("postgresql.parameters." + name + " = '" + changed.get(name)
+                + "' is refused: " + why));
+        throw new io.vigil.config.ConfigException(String.join("\n", lines) + "\nnothing was changed");
     }
 
     /**
@@ -230,6 +268,7 @@ public final class HaLoop implements AutoCloseable {
     }
 
     private void run() {
+        int atOnce = 0;
         while (!stopping) {
             boolean again;
             try {
@@ -244,6 +283,12 @@ public final class HaLoop implements AutoCloseable {
                 return;
             }
             if (stopping) break;
+            atOnce = again ? atOnce + 1 : 0;
+            if (atOnce > MAX_CYCLES_AT_ONCE) {
+                log.warn("{} cycles in a row acted without settling; waiting loop_wait before the next", atOnce - 1);
+                atOnce = 0;
+                again = false;
+            }
             try {
                 long waitMs = again ? 0 : settings.loopWaitDuration().toMillis();
                 if (wake.tryAcquire(waitMs, TimeUnit.MILLISECONDS)) {
@@ -317,7 +362,7 @@ public final class HaLoop implements AutoCloseable {
         }
         publish(o, plan, error);
         if (pc != null) answer(pc, plan, error, allDone);
-        return allDone && plan.actions().stream().anyMatch(HaLoop::changesLocalState);
+        return allDone && plan.actions().stream().anyMatch(HaLoop::nextCycleAtOnce);
     }
 
     /** The operator's command for this cycle: a submitted one, else a scheduled restart that is due. */
@@ -385,9 +430,18 @@ public final class HaLoop implements AutoCloseable {
         return null;
     }
 
+    /** The cluster-wide parameter values this node's Postgres refuses: what it keeps instead, and why (null: none). */
+    private Map<String, String> refusedParameters() {
+        if (parameterGuard.refused().isEmpty()) return null;
+        Map<String, String> out = new java.util.TreeMap<>();
+        parameterGuard.refused().forEach((name, r) -> out.put(name, "'" + r.wanted() + "' refused, keeping "
+                + (r.kept() == null ? "the server default" : "'" + r.kept() + "'") + ": " + r.problem()));
+        return out;
+    }
+
     /** The Postgres parameters vigil.conf should carry now (cluster-wide, this node's own, synchronous_standby_names). */
     private Map<String, Object> effectiveParameters() {
-        Map<String, Object> p = new java.util.LinkedHashMap<>(settings.postgresql().parameters());
+        Map<String, Object> p = new java.util.LinkedHashMap<>(clusterParameters);
         p.putAll(pg.files().localParameters());
         if (pg.files().syncStandbyNames() != null) p.put("synchronous_standby_names", pg.files().syncStandbyNames());
         return p;
@@ -438,10 +492,10 @@ public final class HaLoop implements AutoCloseable {
                 || a instanceof Action.StartReplica || a instanceof Action.Promote || a instanceof Action.RestartPostgres;
     }
 
-    private static boolean changesLocalState(Action a) {
+    /** Actions after which the next cycle follows at once: the state moved, or a sync step leads to the next. */
+    private static boolean nextCycleAtOnce(Action a) {
         return !(a instanceof Action.RenewLeader || a instanceof Action.PublishLeaderPosition
-                || a instanceof Action.SyncSlots || a instanceof Action.ReloadPostgres || a instanceof Action.WriteSync
-                || a instanceof Action.SetSyncStandbys);
+                || a instanceof Action.SyncSlots || a instanceof Action.ReloadPostgres);
     }
 
     /** Actions after which the cycle's look at Postgres still holds. */
@@ -473,6 +527,7 @@ public final class HaLoop implements AutoCloseable {
             etcdCallDone(readStarted, true);
             view = Optional.empty();
         }
+        clusterParameters = parameterGuard.apply(settings.postgresql().parameters(), pg::parameterProblems);
         long pgStarted = clock.getAsLong();
         LocalPostgres local = pg.observe();
         long now = clock.getAsLong();
@@ -509,7 +564,7 @@ public final class HaLoop implements AutoCloseable {
         String failsafeLeader = failsafeHeardFrom != null
                 && now - failsafeHeardNanos < settings.ttlDuration().toNanos() ? failsafeHeardFrom : null;
         manageSyncStandbyNames(view, local);
-        java.util.Set<String> syncConfirmed = syncConfirmations.confirmed(view, local);
+        java.util.Set<String> syncConfirmed = lease.held() && local.isRunningPrimary() ? syncWatch.confirmed() : java.util.Set.of();
         boolean parametersStale = !effectiveParameters().equals(appliedParameters);
         return new Observation(cfg.name(), tags, settings, view, local, peerStatus, now, wallClock.getAsLong(),
                 lease.untilNanos(), downSinceNanos, notStreamingSinceNanos, attempts.rejoinFailed(view),
@@ -544,7 +599,12 @@ public final class HaLoop implements AutoCloseable {
     // ---------------------------------------------------------------- act
 
     private boolean execute(Action a, Observation o) {
-        boolean ok = actions.run(a, o);
+        boolean ok;
+        try {
+            ok = actions.run(a, o);
+        } finally {
+            if (a instanceof Action.SetSyncStandbys) syncWatch.namesChanged();   // even half done
+        }
         if (ok && WRITES_CONF.contains(a.getClass())) appliedParameters = effectiveParameters();
         return ok;
     }
@@ -584,9 +644,13 @@ public final class HaLoop implements AutoCloseable {
                 log.warn("could not publish member key: {}", e.getMessage());
             }
         }
+        boolean leadsSynchronously = holdsKey && local.isRunningPrimary() && settings.synchronous() && o.cluster().isPresent();
+        syncWatch.target(leadsSynchronously
+                ? SyncStandbyWatch.Target.of(o.cluster().get(), cfg.name(), local.syncStandbyNames(), settings) : null);
         status.set(new NodeStatus(cfg.scope(), cfg.name(), role, holdsKey, local, o.cluster(), settings, tags,
                 plan.reason(), names(plan), error, clock.getAsLong(), lease.untilNanos(), etcdLastSeenEpoch,
-                scheduledRestart.get(), o.failsafeConfirmed() || o.failsafeLeader() != null));
+                scheduledRestart.get(), o.failsafeConfirmed() || o.failsafeLeader() != null,
+                java.util.Objects.requireNonNullElse(refusedParameters(), Map.of())));
     }
 
     private Member member(LocalPostgres local, boolean leader) {
@@ -604,7 +668,7 @@ public final class HaLoop implements AutoCloseable {
                 local.replayLsn() == null ? null : local.replayLsn().value(),
                 local.timeline() == 0 ? null : local.timeline(), tags,
                 local.isRunningReplica() ? local.upstream() : null, local.pendingRestart() ? Boolean.TRUE : null,
-                fencing.watchdogProblem() != null ? Boolean.TRUE : null);
+                fencing.watchdogProblem() != null ? Boolean.TRUE : null, refusedParameters());
     }
 
     // ---------------------------------------------------------------- side threads
@@ -624,6 +688,7 @@ public final class HaLoop implements AutoCloseable {
         wakeUp();
         fencing.close();
         postmasterMonitor.close();
+        syncWatch.close();
         if (thread != null) {
             try {
                 thread.join(Duration.ofSeconds(90).toMillis());

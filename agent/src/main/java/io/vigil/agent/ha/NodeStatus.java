@@ -6,6 +6,7 @@ import io.vigil.cluster.Lsn;
 import io.vigil.cluster.Tags;
 import io.vigil.config.ClusterSettings;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -17,6 +18,7 @@ import java.util.Optional;
  * @param scheduledRestart a restart the operator scheduled, or null
  * @param failsafeActive   failsafe_mode keeps a primary running without etcd: as its leader, every member
  *                         confirmed it this cycle; as a member, the leader asked within ttl (Patroni's meaning)
+ * @param refusedParameters cluster-wide parameter values this node's Postgres refuses: what it keeps and why
  */
 public record NodeStatus(
         String scope,
@@ -34,20 +36,31 @@ public record NodeStatus(
         long leaderUntilNanos,
         long etcdLastSeenEpochSeconds,
         HaLoop.ScheduledRestart scheduledRestart,
-        boolean failsafeActive) {
+        boolean failsafeActive,
+        Map<String, String> refusedParameters) {
+
+    /** With no refused parameters. */
+    public NodeStatus(String scope, String name, NodeRole role, boolean holdsKey, LocalPostgres local,
+                      Optional<ClusterView> cluster, ClusterSettings settings, Tags tags, String decision,
+                      List<String> actions, String lastError, long cycleEndedNanos, long leaderUntilNanos,
+                      long etcdLastSeenEpochSeconds, HaLoop.ScheduledRestart scheduledRestart, boolean failsafeActive) {
+        this(scope, name, role, holdsKey, local, cluster, settings, tags, decision, actions, lastError, cycleEndedNanos,
+                leaderUntilNanos, etcdLastSeenEpochSeconds, scheduledRestart, failsafeActive, Map.of());
+    }
 
     /** This status with the lease deadline as it is now (renewals beside the loop move it between cycles). */
     public NodeStatus withLeaderUntil(long untilNanos) {
         if (untilNanos == leaderUntilNanos) return this;
         return new NodeStatus(scope, name, role, holdsKey, local, cluster, settings, tags, decision, actions, lastError,
-                cycleEndedNanos, untilNanos, etcdLastSeenEpochSeconds, scheduledRestart, failsafeActive);
+                cycleEndedNanos, untilNanos, etcdLastSeenEpochSeconds, scheduledRestart, failsafeActive, refusedParameters);
     }
 
     /** This status with a fresher etcd view (for checks that must not act on a stale one). */
     public NodeStatus withCluster(ClusterView fresh) {
         return new NodeStatus(scope, name, role, holdsKey, local, Optional.of(fresh),
                 fresh.settings() == null ? settings : fresh.settings(), tags, decision, actions, lastError,
-                cycleEndedNanos, leaderUntilNanos, etcdLastSeenEpochSeconds, scheduledRestart, failsafeActive);
+                cycleEndedNanos, leaderUntilNanos, etcdLastSeenEpochSeconds, scheduledRestart, failsafeActive,
+                refusedParameters);
     }
 
     /** The Patroni-style state word: running, starting, stopped or uninitialized. */

@@ -55,6 +55,11 @@ public final class Metrics implements LoopEvents {
         gauge("vigil_paused", "1 while the cluster is in maintenance mode (pause)", s -> s.settings().paused() ? 1 : 0);
         gauge("vigil_synchronous_mode", "1 while the cluster runs with synchronous_mode",
                 s -> s.settings().synchronous() ? 1 : 0);
+        gauge("vigil_no_sync_standby_seconds", "on the leader in synchronous_mode: seconds it has run without a"
+                + " synchronous standby named in the sync key (0: it has one)", Metrics::noSyncStandbySeconds);
+        gauge("vigil_loop_wait_seconds", "loop_wait in force", s -> s.settings().loopWait());
+        gauge("vigil_parameters_refused", "cluster-wide Postgres parameter values this node's Postgres refuses (it keeps"
+                + " the last good value instead)", s -> s.refusedParameters().size());
         gauge("patroni_pending_restart", "Patroni-compatible: 1 when a restart is pending",
                 s -> s.local().pendingRestart() ? 1 : 0);
         gauge("patroni_is_paused", "Patroni-compatible: 1 while paused", s -> s.settings().paused() ? 1 : 0);
@@ -105,6 +110,20 @@ public final class Metrics implements LoopEvents {
                 .description("on the leader: bytes each replica's replayed WAL is behind").register(registry);
         lagSeconds = MultiGauge.builder("vigil_replication_lag_seconds")
                 .description("on the leader: replay lag of each replica, seconds").register(registry);
+    }
+
+    static double noSyncStandbySeconds(NodeStatus s) {
+        var sync = s.cluster().map(io.vigil.cluster.ClusterView::sync).orElse(null);
+        if (s.role() != NodeRole.PRIMARY || !s.settings().synchronous() || sync == null || !sync.leaderRunsAlone()
+                || !s.name().equals(sync.leader()) || sync.noStandbySince() == null) {
+            return 0;
+        }
+        try {
+            java.time.Instant since = java.time.OffsetDateTime.parse(sync.noStandbySince()).toInstant();
+            return Math.max(0, java.time.Duration.between(since, java.time.Instant.now()).toMillis() / 1000.0);
+        } catch (java.time.format.DateTimeParseException e) {
+            return 0;
+        }
     }
 
     /** Patroni's padded semver: 3.0.2 is 030002, so 0.1.0 is 000100. */

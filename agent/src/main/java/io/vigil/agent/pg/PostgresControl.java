@@ -37,6 +37,7 @@ public final class PostgresControl implements AutoCloseable {
     /** Directories whose contents the running or last bootstrap wrote (they were absent or empty before it). */
     private List<BootstrapDir> bootstrapDirs = List.of();
     private Connection conn;
+    private ParameterCheck parameterCheck;
     /** The last IDENTIFY_SYSTEM answer: it can change only when replay moves or Postgres restarts. */
     private ReplayTimeline lastReplayTimeline;
 
@@ -187,6 +188,15 @@ public final class PostgresControl implements AutoCloseable {
             throw e;
         }
         return c;
+    }
+
+    /** A second connection for the leader's look at its standbys ({@link ReplicationWatch}), socket timeout 2 s. */
+    public ReplicationWatch replicationWatch() {
+        return new ReplicationWatch(() -> {
+            Connection c = superuserConnection(localAddress(), 2, "vigil-sync-watch");
+            c.setAutoCommit(true);
+            return c;
+        });
     }
 
     private Connection connection() throws SQLException {
@@ -598,6 +608,59 @@ public final class PostgresControl implements AutoCloseable {
         files.writeManagedConf(clusterParameters, upstreamName, upstream);
         check(runner.run(List.of(bin("pg_ctl"), "reload", "-D", dataDir().toString()), Duration.ofSeconds(10), null),
                 "pg_ctl reload");
+    }
+
+    /**
+     * On a running primary: writes synchronous_standby_names ({@code null}: Vigil no longer sets it),
+     * reloads, and waits (at most {@code within}) until this agent's own session runs with it, so that
+     * the next look sees what is in force. False when that did not happen in time.
+     */
+    public boolean setSyncStandbyNames(Map<String, Object> clusterParameters, String names, Duration within) {
+        files.setSyncStandbyNames(names);
+        files.writeManagedConf(clusterParameters, null, null);
+        try (Statement st = connection().createStatement()) {
+            st.execute("SELECT pg_reload_conf()");   // no pg_ctl to fork
+        } catch (SQLException e) {
+            closeConnection();
+            follow(clusterParameters, null, null);
+        }
+        String wanted = names == null ? String.valueOf(clusterParameters.getOrDefault("synchronous_standby_names", ""))
+                : names;
+        long deadline = System.nanoTime() + within.toNanos();
+        while (System.nanoTime() - deadline < 0) {
+            try (Statement st = connection().createStatement();
+                 ResultSet rs = st.executeQuery("SELECT current_setting('synchronous_standby_names')")) {
+                rs.next();
+                if (wanted.equals(rs.getString(1))) return true;
+            } catch (SQLException e) {
+                closeConnection();
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(5_000_000L);   // the postmaster relays the reload
+        }
+        return false;
+    }
+
+    /**
+     * What this node's Postgres would refuse among {@code parameters}, by name (empty: it takes them
+     * all), in the server's own words plus what each parameter accepts.
+     */
+    public Map<String, String> parameterProblems(Map<String, Object> parameters) {
+        if (parameterCheck == null) parameterCheck = ParameterCheck.forNode(cfg, runner);
+        return parameterCheck.problems(parameters, parameterUnits());
+    }
+
+    /** pg_settings' unit of each parameter that has one ("" for the rest); empty when Postgres does not answer. */
+    private Map<String, String> parameterUnits() {
+        if (postmasterPid() == null) return Map.of();
+        Map<String, String> units = new java.util.HashMap<>();
+        try (Statement st = connection().createStatement();
+             ResultSet rs = st.executeQuery("SELECT name, coalesce(unit, '') FROM pg_settings")) {
+            while (rs.next()) units.put(rs.getString(1), rs.getString(2));
+        } catch (SQLException e) {
+            closeConnection();
+            return Map.of();
+        }
+        return units;
     }
 
     /** pg_rewind against the leader. Postgres must be stopped. */

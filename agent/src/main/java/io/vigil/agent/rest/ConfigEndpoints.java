@@ -30,8 +30,11 @@ final class ConfigEndpoints {
     private void edit(Context ctx, boolean replace) throws Exception {
         long ifRevision = ifMatch(ctx.header("If-Match"));
         try {
-            String stored = loop.editConfig(ctx.body(), replace, ifRevision).get(60, TimeUnit.SECONDS);
-            ctx.status(200).contentType("application/json").result(stored);
+            ConfigEdit.Applied applied = loop.editConfig(ctx.body(), replace, ifRevision).get(60, TimeUnit.SECONDS);
+            // a PUT sends every key it leaves out back to its default: the header names what changed
+            ctx.header("X-Vigil-Changed", applied.changes().isEmpty() ? "nothing"
+                    : String.join("; ", applied.changes()).replaceAll("[^\\x20-\\x7e]", "?"));
+            ctx.status(200).contentType("application/json").result(applied.json());
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof ConfigException) throw new RestApi.BadRequest(cause.getMessage());
@@ -40,6 +43,9 @@ final class ConfigEndpoints {
                 return;
             }
             if (cause instanceof StoreException) throw new RestApi.NotReady("etcd: " + cause.getMessage());
+            if (cause instanceof io.vigil.agent.pg.PostgresException) {
+                throw new RestApi.NotReady(cause.getMessage() + "; nothing was changed: send the edit to another member");
+            }
             throw e;
         }
     }

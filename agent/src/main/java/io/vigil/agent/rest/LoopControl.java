@@ -27,7 +27,7 @@ public interface LoopControl {
     boolean cancelScheduledRestart();
 
     /** PATCH (merge) or PUT (replace) of the cluster config; see HaLoop#editConfig. */
-    CompletableFuture<String> editConfig(String body, boolean replace, long ifRevision);
+    CompletableFuture<io.vigil.config.ConfigEdit.Applied> editConfig(String body, boolean replace, long ifRevision);
 
     /** POST /failsafe from {@code leader}: null when accepted, else why not. */
     String acceptFailsafe(String leader);

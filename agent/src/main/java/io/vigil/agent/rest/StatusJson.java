@@ -77,6 +77,7 @@ final class StatusJson {
         if (s.cluster().map(c -> c.leader().isEmpty()).orElse(false)) m.put("cluster_unlocked", true);
         if (s.failsafeActive()) m.put("failsafe_mode_is_active", true);
         if (pg.pendingRestart()) m.put("pending_restart", true);
+        if (!s.refusedParameters().isEmpty()) m.put("refused_parameters", s.refusedParameters());
         if (s.settings().paused()) m.put("pause", true);
         if (s.scheduledRestart() != null) {
             Map<String, Object> sr = new LinkedHashMap<>();
@@ -147,6 +148,11 @@ final class StatusJson {
         if (s.settings().paused()) out.put("pause", true);
         if (view != null && s.settings().synchronous()) {
             out.put("synchronous_standbys", new java.util.TreeSet<>(view.sync().members()));
+            if (view.sync().leaderRunsAlone()) {
+                out.put("no_sync_standby", view.sync().leader() + " runs without a synchronous standby"
+                        + (view.sync().noStandbySince() == null ? "" : " since " + view.sync().noStandbySince())
+                        + "; only it may be promoted");
+            }
         }
         if (view != null) {
             view.failover().filter(f -> f.scheduledAt() != null).ifPresent(f -> {

@@ -71,4 +71,18 @@ class CliLogicTest {
         String table = ViewCommands.pretty("demo", v, rows, false);
         assertThat(table).startsWith("+ Cluster: demo (1) ").contains("| n2     | 127.0.0.1:5432 | Leader ");
     }
+
+    @Test
+    void listSaysSinceWhenTheLeaderRunsWithoutASynchronousStandby() {
+        ClusterView v = view("n2", member("n1", "replica", "streaming", 100), member("n2", "primary", "running", 100));
+        ClusterView alone = new ClusterView(v.initialize(), v.leader(), v.members(),
+                ClusterSettings.fromJson("{\"synchronous_mode\": true}"), 1, 100, List.of(), 0, Optional.empty(), 1,
+                new SyncState("n2", java.util.Set.of(), 4, "2026-12-03T09:36:09.725Z"));
+        List<Map<String, Object>> rows = ViewCommands.rows("demo", alone);
+        assertThat(ViewCommands.pretty("demo", alone, rows, false)).contains(
+                " Synchronous mode: n2 runs without a synchronous standby since 2026-12-03T09:36:09.725Z;"
+                        + " only it may be promoted");
+        assertThat(String.valueOf(rows.get(1).get("Not a candidate"))).contains("since 2026-12-03T09:36:09.725Z");
+        assertThat(ViewCommands.pretty("demo", v, ViewCommands.rows("demo", v), false)).doesNotContain("Synchronous mode");
+    }
 }

@@ -1,70 +1,93 @@
 package io.vigil.agent.ha;
 
-import static io.vigil.agent.ha.Fixtures.lead;
-import static io.vigil.agent.ha.Fixtures.member;
-import static io.vigil.agent.ha.Fixtures.view;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vigil.agent.pg.LocalPostgres;
-import io.vigil.cluster.ClusterView;
+import io.vigil.agent.pg.ReplicationWatch;
 import io.vigil.cluster.Lsn;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class SyncConfirmationsTest {
-    private static final Optional<ClusterView> CLUSTER = Optional.of(view("me", 0, lead("me", 1), member("n2", 1),
-            member("Node-3", 1)));
+    private static final Map<String, String> MEMBERS = Map.of("n2", "n2", "node_3", "Node-3");
+    private static final long SETTLED = SyncConfirmations.SETTLE_NANOS;
 
     private final SyncConfirmations confirmations = new SyncConfirmations();
 
-    /** A primary whose WAL is written up to {@code writeLsn}, with standbys given as slot:syncState:flushLsn. */
-    private static LocalPostgres primaryAt(long writeLsn, String... standbys) {
-        List<LocalPostgres.ReplicationRow> rows = new ArrayList<>();
+    /** A look at a primary written up to {@code writeLsn}, with standbys given as slot:syncState:flushLsn. */
+    private static ReplicationWatch.Look look(long writeLsn, boolean checkpointerIdle, String names, String... standbys) {
+        List<ReplicationWatch.Standby> rows = new ArrayList<>();
         for (String s : standbys) {
             String[] p = s.split(":");
-            rows.add(new LocalPostgres.ReplicationRow("replicator", p[0], "127.0.0.1", "streaming", p[1], 1,
-                    new Lsn(writeLsn), new Lsn(Long.parseLong(p[2])), new Lsn(Long.parseLong(p[2])), 0.0));
+            rows.add(new ReplicationWatch.Standby(p[0], "streaming", p[1], new Lsn(Long.parseLong(p[2]))));
         }
-        return new LocalPostgres(true, true, true, false, 1, new Lsn(writeLsn), null, null, false, null,
-                Fixtures.SYSID, 150018, null, null, rows, List.of(), false, "n2");
+        return new ReplicationWatch.Look(rows, new Lsn(writeLsn), checkpointerIdle, names);
+    }
+
+    private static ReplicationWatch.Look look(long writeLsn, String... standbys) {
+        return look(writeLsn, true, "FIRST 1 (\"n2\")", standbys);
     }
 
     @Test
-    void aSynchronousStandbyIsConfirmedOnlyOnceItHasFlushedPastItsMark() {
-        assertThat(confirmations.confirmed(CLUSTER, primaryAt(1000, "n2:sync:1000"))).as("first seen: marked at 1000")
-                .isEmpty();
-        assertThat(confirmations.confirmed(CLUSTER, primaryAt(1200, "n2:sync:900"))).isEmpty();
-        assertThat(confirmations.confirmed(CLUSTER, primaryAt(1300, "n2:sync:1000"))).containsExactly("n2");
+    void aStandbyIsMarkedAfterTheSettleTimeAndConfirmedOnceFlushedPastTheMark() {
+        assertThat(confirmations.update(look(1000, "n2:sync:1000"), MEMBERS, 0)).as("first sight").isEmpty();
+        assertThat(confirmations.update(look(1100, "n2:sync:1100"), MEMBERS, SETTLED - 1))
+                .as("too soon for a mark").isEmpty();
+        assertThat(confirmations.update(look(1200, "n2:sync:1100"), MEMBERS, SETTLED)).as("marked at 1200").isEmpty();
+        assertThat(confirmations.update(look(1300, "n2:sync:1150"), MEMBERS, SETTLED + 1)).isEmpty();
+        assertThat(confirmations.update(look(1300, "n2:sync:1200"), MEMBERS, SETTLED + 2)).containsExactly("n2");
+    }
+
+    @Test
+    void noMarkWhileTheCheckpointerMayNotHaveTakenTheChange() {
+        confirmations.update(look(1000, "n2:sync:1000"), MEMBERS, 0);
+        confirmations.update(look(1100, false, "FIRST 1 (\"n2\")", "n2:sync:1100"), MEMBERS, SETTLED);
+        assertThat(confirmations.update(look(1200, false, "FIRST 1 (\"n2\")", "n2:sync:5000"), MEMBERS, 2 * SETTLED))
+                .as("checkpointer busy in an fsync: no mark yet").isEmpty();
+        confirmations.update(look(1300, "n2:sync:1200"), MEMBERS, 3 * SETTLED);
+        assertThat(confirmations.update(look(1300, "n2:sync:1300"), MEMBERS, 4 * SETTLED)).containsExactly("n2");
     }
 
     @Test
     void quorumCountsAsSynchronousAndSlotNamesMapBackToMembers() {
-        confirmations.confirmed(CLUSTER, primaryAt(500, "node_3:quorum:400"));
-        assertThat(confirmations.confirmed(CLUSTER, primaryAt(600, "node_3:quorum:550"))).containsExactly("Node-3");
+        confirmations.update(look(500, "node_3:quorum:400"), MEMBERS, 0);
+        confirmations.update(look(600, "node_3:quorum:500"), MEMBERS, SETTLED);
+        assertThat(confirmations.update(look(700, "node_3:quorum:600"), MEMBERS, SETTLED + 1)).containsExactly("Node-3");
     }
 
     @Test
     void asynchronousStandbysAndStrangersAreNeverConfirmed() {
-        confirmations.confirmed(CLUSTER, primaryAt(100, "n2:async:100", "stranger:sync:100"));
-        assertThat(confirmations.confirmed(CLUSTER, primaryAt(200, "n2:async:200", "stranger:sync:200"))).isEmpty();
+        for (int i = 0; i < 4; i++) {
+            assertThat(confirmations.update(look(100, "n2:async:100", "stranger:sync:100"), MEMBERS, i * SETTLED))
+                    .isEmpty();
+        }
     }
 
     @Test
     void aStandbyThatStopsBeingSynchronousMustProveItselfAgain() {
-        confirmations.confirmed(CLUSTER, primaryAt(1000, "n2:sync:1000"));
-        confirmations.confirmed(CLUSTER, primaryAt(2000, "n2:async:1500"));
-        assertThat(confirmations.confirmed(CLUSTER, primaryAt(3000, "n2:sync:2500")))
-                .as("a new mark at 3000").isEmpty();
-        assertThat(confirmations.confirmed(CLUSTER, primaryAt(3100, "n2:sync:3000"))).containsExactly("n2");
+        confirmations.update(look(1000, "n2:sync:1000"), MEMBERS, 0);
+        confirmations.update(look(1000, "n2:sync:1000"), MEMBERS, SETTLED);
+        assertThat(confirmations.update(look(1000, "n2:sync:1000"), MEMBERS, SETTLED + 1)).containsExactly("n2");
+        confirmations.update(look(2000, "n2:async:1500"), MEMBERS, SETTLED + 2);
+        assertThat(confirmations.update(look(3000, "n2:sync:3000"), MEMBERS, SETTLED + 3)).as("a first sight again")
+                .isEmpty();
     }
 
     @Test
-    void withoutEtcdOrAsAReplicaNothingIsConfirmedAndTheMarksAreForgotten() {
-        confirmations.confirmed(CLUSTER, primaryAt(1000, "n2:sync:1000"));
-        assertThat(confirmations.confirmed(Optional.empty(), primaryAt(2000, "n2:sync:2000"))).isEmpty();
-        assertThat(confirmations.confirmed(CLUSTER, primaryAt(2000, "n2:sync:2000"))).as("marked afresh").isEmpty();
-        assertThat(confirmations.confirmed(CLUSTER, Fixtures.replica(1, 100, "me", true))).isEmpty();
+    void newSynchronousStandbyNamesStartEveryStandbyOver() {
+        confirmations.update(look(1000, "n2:sync:1000"), MEMBERS, 0);
+        confirmations.update(look(1000, "n2:sync:1000"), MEMBERS, SETTLED);
+        assertThat(confirmations.update(look(1000, "n2:sync:1000"), MEMBERS, SETTLED + 1)).containsExactly("n2");
+        ReplicationWatch.Look widened = look(5000, true, "FIRST 2 (\"n2\", \"node_3\")", "n2:sync:4000");
+        assertThat(confirmations.update(widened, MEMBERS, SETTLED + 2)).as("the old mark no longer counts").isEmpty();
+    }
+
+    @Test
+    void resetForgetsMarks() {
+        confirmations.update(look(1000, "n2:sync:1000"), MEMBERS, 0);
+        confirmations.update(look(1000, "n2:sync:1000"), MEMBERS, SETTLED);
+        confirmations.reset();
+        assertThat(confirmations.update(look(1000, "n2:sync:1000"), MEMBERS, SETTLED + 1)).isEmpty();
     }
 }

@@ -268,6 +268,14 @@ class SyncRulesTest {
         }
 
         @Test
+        void theReasonSaysSinceWhenTheLeaderRanWithoutASynchronousStandby() {
+            Observation o = with(obs(leaderless(new SyncState("old", Set.of(), 3, "2026-12-03T09:36:09.725Z")),
+                    Fixtures.replica(1, 1000, "old", false)), w -> w.settings = SYNC);
+            assertThat(Decider.decide(o).reason())
+                    .contains("old ran without a synchronous standby since 2026-12-03T09:36:09.725Z");
+        }
+
+        @Test
         void withoutASyncKeyYetAnyHealthyReplicaMayPromote() {
             Observation o = with(obs(leaderless(SyncState.NONE), Fixtures.replica(1, 1000, "old", false)),
                     w -> w.settings = SYNC);

@@ -4,12 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
+import io.vigil.agent.it.VigilCommand.Run;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
@@ -17,20 +13,8 @@ import org.junit.jupiter.api.Test;
 class CliIT extends ClusterTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private record Run(int exit, String out, String err) {
-    }
-
     private Run vigil(String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", System.getProperty("vigil.jar", "target/vigil.jar")));
-        cmd.addAll(List.of(args));
-        cmd.add("-c");
-        cmd.add(cluster.nodes.get(0).config().toString());
-        Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        var out = p.getInputStream().readAllBytes();
-        var err = p.getErrorStream().readAllBytes();
-        assertThat(p.waitFor(180, TimeUnit.SECONDS)).isTrue();
-        return new Run(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+        return VigilCommand.run(cluster, args);
     }
 
     @Test
