@@ -5,6 +5,7 @@ import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.SyncState;
 import io.vigil.config.AgentConfig;
 import io.vigil.config.ClusterSettings;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -17,20 +18,25 @@ import org.slf4j.LoggerFactory;
 /**
  * The leader's eye on its standbys in synchronous mode, on a thread beside the HA loop, so that a
  * synchronous standby is chosen and named within a fraction of a second instead of whole cycles.
- * It looks at pg_stat_replication every {@link #SETTLED_MS} ms while the sync key names
- * synchronous_node_count confirmed standbys. Otherwise it looks every {@link #UNSETTLED_MS} ms, and
- * for retry_timeout after a change (a promotion, a standby that connects or leaves, new
- * synchronous_standby_names) every {@link #SHORT_MS} ms, or {@link #CONFIRMING_MS} ms while a standby
- * Postgres waits for is not yet confirmed. It confirms standbys ({@link SyncConfirmations}) and wakes
- * the loop when one is confirmed, or when a standby connects, leaves, changes its sync state or
- * crosses maximum_lag_on_syncnode.
+ * While a standby Postgres waits for is being confirmed (at most retry_timeout after a change) it
+ * looks at pg_stat_replication every {@link #CONFIRMING_MS} ms. Otherwise it reads the walsenders'
+ * process titles, without asking Postgres, every {@link #TITLES_MS} ms ({@link #SETTLED_TITLES_MS}
+ * ms while the sync key names enough confirmed standbys and every walsender streams), and looks
+ * again when they change (a standby connects, leaves, or changes state), or after
+ * {@link #WAIT_MAX_MS} ms at the latest.
+ * It confirms standbys ({@link SyncConfirmations}) and wakes the loop when one is confirmed, or when
+ * a standby connects, leaves, changes its sync state or crosses maximum_lag_on_syncnode.
  */
 final class SyncStandbyWatch implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SyncStandbyWatch.class);
     static final long CONFIRMING_MS = 50;
-    static final long SHORT_MS = 100;
-    static final long UNSETTLED_MS = 500;
-    static final long SETTLED_MS = 1_000;
+    static final long TITLES_MS = 200;
+    static final long SETTLED_TITLES_MS = 1_000;
+    /** The longest between two looks; also between looks where the kernel shows no process children. */
+    static final long WAIT_MAX_MS = 10_000;
+    private static final long NO_TITLES_MS = 1_000;
+    /** Not leading in synchronous mode: {@link #target} wakes the thread. */
+    private static final long IDLE_MS = 60_000;
 
     /**
      * What the loop saw last: this node leads a running primary in synchronous mode.
@@ -61,6 +67,7 @@ final class SyncStandbyWatch implements AutoCloseable {
     private volatile Target target;
     private volatile Set<String> confirmed = Set.of();
     private volatile boolean closed;
+    private volatile boolean poked;
     /** Bumped by {@link #namesChanged}: a look begun before it is not counted. Guarded by this. */
     private long generation;
     /** The generation the confirmations were taken under; the watch thread's. */
@@ -85,9 +92,10 @@ final class SyncStandbyWatch implements AutoCloseable {
     void target(Target t) {
         Target before = target;
         target = t;
-        if (before == null && t != null) {
-            fastUntilNanos = clock.getAsLong() + t.fastNanos();
-            LockSupport.unpark(thread);
+        if (before == null && t != null) fastUntilNanos = clock.getAsLong() + t.fastNanos();
+        if (before == null || t == null ? before != t : !before.waitedFor().equals(t.waitedFor())
+                || !before.named().equals(t.named()) || before.count() != t.count() || before.maxLag() != t.maxLag()) {
+            poke();   // what to confirm or how often to look changed
         }
     }
 
@@ -99,6 +107,12 @@ final class SyncStandbyWatch implements AutoCloseable {
         }
         Target t = target;
         fastUntilNanos = clock.getAsLong() + (t == null ? 0 : t.fastNanos());
+        poke();
+    }
+
+    /** Ends the thread's pause: it looks again at once. */
+    private void poke() {
+        poked = true;
         LockSupport.unpark(thread);
     }
 
@@ -109,25 +123,25 @@ final class SyncStandbyWatch implements AutoCloseable {
 
     private void run() {
         while (!closed) {
-            long pause;
             try {
-                pause = lookOnce();
+                lookAndWait();
             } catch (RuntimeException e) {
                 log.warn("synchronous standby watch: {}", e.toString());
-                pause = SETTLED_MS;
+                LockSupport.parkNanos(WAIT_MAX_MS * 1_000_000L);
             }
-            LockSupport.parkNanos(pause * 1_000_000L);
         }
         pg.close();
     }
 
-    /** One look; returns the pause before the next, in ms. */
-    private long lookOnce() {
+    /** One look, then the pause before the next. */
+    private void lookAndWait() {
+        poked = false;
         Target t = target;
         if (t == null) {
             forget();
             pg.close();
-            return SETTLED_MS;
+            LockSupport.parkNanos(IDLE_MS * 1_000_000L);
+            return;
         }
         long gen;
         synchronized (this) {
@@ -140,12 +154,13 @@ final class SyncStandbyWatch implements AutoCloseable {
         ReplicationWatch.Look look = pg.look();
         if (look == null) {
             forget();
-            return SHORT_MS;
+            LockSupport.parkNanos(CONFIRMING_MS * 2_000_000L);
+            return;
         }
         Set<String> now = confirmations.update(look, t.memberBySlot(), clock.getAsLong());
         boolean newlyConfirmed;
         synchronized (this) {
-            if (gen != generation) return 0;   // the names changed during this look
+            if (gen != generation) return;   // the names changed during this look
             newlyConfirmed = !confirmed.containsAll(now);
             confirmed = Set.copyOf(now);
         }
@@ -157,17 +172,44 @@ final class SyncStandbyWatch implements AutoCloseable {
             if (changed) fastUntilNanos = clock.getAsLong() + t.fastNanos();
             wakeLoop.run();
         }
-        return pauseMs(t, now, clock.getAsLong() - fastUntilNanos < 0);
+        if (confirming(t, now, clock.getAsLong() - fastUntilNanos < 0)) {
+            LockSupport.parkNanos(CONFIRMING_MS * 1_000_000L);
+        } else {
+            awaitWalSenderChange(settled(t, now));
+        }
     }
 
-    /** The pause before the next look, in ms; {@code fast}: within retry_timeout of a change. */
-    static long pauseMs(Target t, Set<String> confirmed, boolean fast) {
-        boolean unconfirmed = t.waitedFor().stream().anyMatch(m -> t.memberBySlot().containsValue(m)
-                && !confirmed.contains(m));
-        boolean unsettled = unconfirmed || t.named().size() < t.count();
-        if (!unsettled) return SETTLED_MS;
-        if (!fast) return UNSETTLED_MS;
-        return unconfirmed ? CONFIRMING_MS : SHORT_MS;
+    /**
+     * Until the walsenders' titles change, a poke, or {@link #WAIT_MAX_MS}: read every
+     * {@link #TITLES_MS} ms, or every {@link #SETTLED_TITLES_MS} ms once {@code settled} and every
+     * walsender streams (each wake-up costs CPU even when nothing changed).
+     */
+    private void awaitWalSenderChange(boolean settled) {
+        String before = pg.walSenders();
+        if (before == null) {
+            LockSupport.parkNanos(NO_TITLES_MS * 1_000_000L);
+            return;
+        }
+        boolean streaming = before.isEmpty() || Arrays.stream(before.split(",")).allMatch(w -> w.endsWith(":streaming"));
+        long every = settled && streaming ? SETTLED_TITLES_MS : TITLES_MS;
+        long until = clock.getAsLong() + WAIT_MAX_MS * 1_000_000L;
+        while (!closed && !poked && clock.getAsLong() - until < 0) {
+            LockSupport.parkNanos(every * 1_000_000L);
+            if (!before.equals(pg.walSenders())) return;
+        }
+    }
+
+    /** The sync key names synchronous_node_count members, each confirmed. */
+    static boolean settled(Target t, Set<String> confirmed) {
+        return t.named().size() >= t.count() && confirmed.containsAll(t.named());
+    }
+
+    /**
+     * Whether to look again in {@link #CONFIRMING_MS} ms rather than wait for the walsenders: a member
+     * Postgres waits for is not confirmed yet, within retry_timeout of a change ({@code fast}).
+     */
+    static boolean confirming(Target t, Set<String> confirmed, boolean fast) {
+        return fast && t.waitedFor().stream().anyMatch(m -> t.memberBySlot().containsValue(m) && !confirmed.contains(m));
     }
 
     /** What the loop decides on: each member standby's state, sync state and whether it is too far behind. */
@@ -192,5 +234,6 @@ final class SyncStandbyWatch implements AutoCloseable {
     public void close() {
         closed = true;
         LockSupport.unpark(thread);
+        pg.close();
     }
 }

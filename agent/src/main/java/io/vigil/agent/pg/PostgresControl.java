@@ -196,7 +196,7 @@ public final class PostgresControl implements AutoCloseable {
             Connection c = superuserConnection(localAddress(), 2, "vigil-sync-watch");
             c.setAutoCommit(true);
             return c;
-        });
+        }, this::postmasterPid);
     }
 
     private Connection connection() throws SQLException {

@@ -7,10 +7,12 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
- * A connection of its own to the local primary for a quick look at its standbys, many times a
- * second if need be (the HA loop's connection stays the loop's). One thread uses it.
+ * The leader's watch of its standbys: a quick look over a connection of its own (the HA loop's
+ * stays the loop's), and the walsenders' process titles, read without asking Postgres. One thread
+ * uses it; {@link #close} may come from another.
  */
 public final class ReplicationWatch implements AutoCloseable {
     /** Opens a connection to the local Postgres. */
@@ -41,21 +43,25 @@ public final class ReplicationWatch implements AutoCloseable {
             + " FROM (SELECT 1) AS one LEFT JOIN pg_stat_replication r ON true";
 
     private final Connector connector;
+    private final Supplier<Long> postmasterPid;
+    private final WalSenderTitles titles = new WalSenderTitles();
+    private Long postmaster;
     private Connection conn;
 
-    ReplicationWatch(Connector connector) {
+    ReplicationWatch(Connector connector, Supplier<Long> postmasterPid) {
         this.connector = connector;
+        this.postmasterPid = postmasterPid;
     }
 
     /** A look at the standbys; null when Postgres is not a running primary or does not answer. */
     public Look look() {
         try {
-            if (conn == null || conn.isClosed()) conn = connector.open();
             List<Standby> standbys = new ArrayList<>();
             Lsn write = null;
             String checkpointer = null;
             String names = null;
-            try (Statement st = conn.createStatement(); ResultSet rs = st.executeQuery(LOOK)) {
+            try (Statement st = connection().createStatement();
+                 ResultSet rs = st.executeQuery(LOOK)) {
                 while (rs.next()) {
                     write = Lsn.parseOrNull(rs.getString(5));
                     checkpointer = rs.getString(6);
@@ -75,14 +81,27 @@ public final class ReplicationWatch implements AutoCloseable {
         }
     }
 
+    /** "pid:state" of each walsender, from their process titles; null when that cannot be read. */
+    public String walSenders() {
+        if (postmaster == null) postmaster = postmasterPid.get();   // kept while its children file reads
+        String senders = postmaster == null ? null : titles.read(postmaster);
+        if (senders == null) postmaster = null;
+        return senders;
+    }
+
+    private Connection connection() throws SQLException {
+        if (conn == null || conn.isClosed()) conn = connector.open();
+        return conn;
+    }
+
     @Override
     public void close() {
         Connection c = conn;
         conn = null;
         if (c == null) return;
         try {
-            c.close();
-        } catch (SQLException ignored) {
+            c.abort(Runnable::run);   // also ends a look blocked in another thread
+        } catch (SQLException | RuntimeException ignored) {
             // gone anyway
         }
     }

@@ -17,18 +17,23 @@ class SyncStandbyWatchTest {
     }
 
     @Test
-    void looksFastOnlyWhileSomethingIsUnsettledAndRecent() {
+    void looksAgainSoonOnlyWhileAStandbyIsBeingConfirmedAfterAChange() {
         var settled = target(Set.of("n2"), Set.of("n2"), -1);
-        assertThat(SyncStandbyWatch.pauseMs(settled, Set.of("n2"), true)).isEqualTo(SyncStandbyWatch.SETTLED_MS);
+        assertThat(SyncStandbyWatch.confirming(settled, Set.of("n2"), true)).isFalse();
         var confirming = target(Set.of("n2"), Set.of(), -1);
-        assertThat(SyncStandbyWatch.pauseMs(confirming, Set.of(), true)).isEqualTo(SyncStandbyWatch.CONFIRMING_MS);
-        assertThat(SyncStandbyWatch.pauseMs(confirming, Set.of(), false)).isEqualTo(SyncStandbyWatch.UNSETTLED_MS);
-        var nobody = target(Set.of(), Set.of(), -1);
-        assertThat(SyncStandbyWatch.pauseMs(nobody, Set.of(), true)).isEqualTo(SyncStandbyWatch.SHORT_MS);
-        assertThat(SyncStandbyWatch.pauseMs(nobody, Set.of(), false)).isEqualTo(SyncStandbyWatch.UNSETTLED_MS);
+        assertThat(SyncStandbyWatch.confirming(confirming, Set.of(), true)).isTrue();
+        assertThat(SyncStandbyWatch.confirming(confirming, Set.of(), false)).as("long after the change").isFalse();
+        assertThat(SyncStandbyWatch.confirming(confirming, Set.of("n2"), true)).isFalse();
         var anyStandby = target(Set.of("*"), Set.of(), -1);
-        assertThat(SyncStandbyWatch.pauseMs(anyStandby, Set.of(), true)).as("'*' names no member to confirm")
-                .isEqualTo(SyncStandbyWatch.SHORT_MS);
+        assertThat(SyncStandbyWatch.confirming(anyStandby, Set.of(), true)).as("'*' names no member to confirm")
+                .isFalse();
+    }
+
+    @Test
+    void settledOnceTheKeyNamesEnoughConfirmedStandbys() {
+        assertThat(SyncStandbyWatch.settled(target(Set.of("n2"), Set.of("n2"), -1), Set.of("n2"))).isTrue();
+        assertThat(SyncStandbyWatch.settled(target(Set.of("n2"), Set.of("n2"), -1), Set.of())).isFalse();
+        assertThat(SyncStandbyWatch.settled(target(Set.of(), Set.of(), -1), Set.of())).isFalse();
     }
 
     @Test
