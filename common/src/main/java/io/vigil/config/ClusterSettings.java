@@ -130,28 +130,13 @@ public record ClusterSettings(
         return Duration.ofSeconds(retryTimeout);
     }
 
-    /**
-     * How long before the lease deadline a leader must have stopped accepting writes: a quarter of
-     * ttl, at most 2 s.
-     */
-    public Duration safetyMargin() {
-        return Duration.ofMillis(Math.min(2000, ttl * 1000L / 4));
+    /** Every duration derived from ttl, loop_wait and retry_timeout, with the watchdog's margin (0: none). */
+    public Timing timing(int watchdogMarginSeconds) {
+        return Timing.of(this, watchdogMarginSeconds);
     }
 
-    /**
-     * The etcd lease the leader key lives on, renewed every second beside the loop: long enough to
-     * ride out {@code retry_timeout} of etcd trouble, plus {@link #RENEWAL_SLACK_SECONDS}, and still
-     * stop writes a margin (the larger of {@link #safetyMargin()} and the watchdog's) before it ends;
-     * never longer than ttl. A dead leader's key goes after this, not after ttl.
-     */
-    public int leaderLeaseSeconds(int watchdogMarginSeconds) {
-        int margin = Math.max((int) Math.ceil(safetyMargin().toMillis() / 1000.0), watchdogMarginSeconds);
-        return (int) Math.min(ttl, (long) retryTimeout + RENEWAL_SLACK_SECONDS + margin);
+    /** The derived durations where the watchdog's margin plays no part (all but the leader lease). */
+    public Timing timing() {
+        return timing(0);
     }
-
-    /**
-     * After etcd trouble ends, the time a leader has to renew: the attempt under way when it ended
-     * (renewals beside the loop give up after 1 s), then one that reaches etcd again.
-     */
-    public static final int RENEWAL_SLACK_SECONDS = 2;
 }

@@ -27,12 +27,30 @@ class LeaderLeaseTest {
             "12,  2,  5, 7, 12"})     // capped by ttl
     void leaderLeaseRidesOutRetryTimeoutAndTheMarginWithinTtl(int ttl, int loopWait, int retry, int watchdogMargin,
                                                              int expected) {
-        assertThat(timing(ttl, loopWait, retry).leaderLeaseSeconds(watchdogMargin)).isEqualTo(expected);
+        assertThat(timing(ttl, loopWait, retry).timing(watchdogMargin).leaderLease().toSeconds()).isEqualTo(expected);
     }
 
     @ParameterizedTest(name = "watchdog {0} with safety_margin {1}: margin {2} s at ttl 30")
     @CsvSource({"OFF, 5, 0", "AUTOMATIC, 5, 5", "REQUIRED, 0, 0", "AUTOMATIC, -1, 15"})
     void watchdogMarginCountsOnlyWhenTheWatchdogIsUsed(WatchdogSettings.Mode mode, int margin, int expected) {
         assertThat(new WatchdogSettings(mode, Path.of("/dev/watchdog"), margin).marginSeconds(30)).isEqualTo(expected);
+    }
+
+    @ParameterizedTest(name = "ttl {0}, loop_wait {1}, retry_timeout {2}: margin {3} ms, loop silence {4} s, watchdog gap {5} s")
+    @CsvSource({
+            "30, 10, 10, 2000, 16, 1",   // renewals beside the loop outlast a whole loop_wait
+            "10,  2,  3, 2000,  3, 1",
+            " 6,  1,  2, 1500,  0, 1",
+            "40, 10, 10, 2000, 26, 1",
+            "20, 10,  2, 2000, 14, 1",
+            "12,  9,  2, 2000,  6, 3"})  // the watchdog may go unfed loop_wait - silence
+    void everyDurationDerivedFromTtlComesFromOneTiming(int ttl, int loopWait, int retry, long marginMs, long silence,
+                                                       long gap) {
+        Timing t = timing(ttl, loopWait, retry).timing();
+        assertThat(t.safetyMargin().toMillis()).isEqualTo(marginMs);
+        assertThat(t.loopSilence().toSeconds()).isEqualTo(silence);
+        assertThat(t.watchdogGap().toSeconds()).isEqualTo(gap);
+        assertThat(t.leaderLease().plus(t.loopSilence())).isEqualTo(t.ttl());
+        assertThat(t.failedPrimaryCooldown()).isEqualTo(t.ttl().multipliedBy(2));
     }
 }

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The act step: carries out one {@link Action} of a plan against Postgres and etcd, and records in
- * {@link FailedAttempts} what failed for the next cycles' decisions.
+ * the loop's memory what failed, for the next cycles' decisions.
  */
 final class ActionRunner {
     private static final Logger log = LoggerFactory.getLogger(ActionRunner.class);
@@ -31,14 +31,14 @@ final class ActionRunner {
     private final LeaderLease lease;
     private final LeaderKeyHolder keyHolder;
     private final Fencing fencing;
-    private final FailedAttempts attempts;
+    private final Lessons lessons;
     private final LoopEvents events;
     private final Supplier<ClusterSettings> settings;
     private final Supplier<Map<String, Object>> clusterParameters;
     private final LongSupplier clock;
 
     ActionRunner(AgentConfig cfg, ClusterStore store, PostgresControl pg, LeaderLease lease, LeaderKeyHolder keyHolder,
-                 Fencing fencing, FailedAttempts attempts, LoopEvents events, Supplier<ClusterSettings> settings,
+                 Fencing fencing, Lessons lessons, LoopEvents events, Supplier<ClusterSettings> settings,
                  Supplier<Map<String, Object>> clusterParameters, LongSupplier clock) {
         this.cfg = cfg;
         this.store = store;
@@ -46,184 +46,268 @@ final class ActionRunner {
         this.lease = lease;
         this.keyHolder = keyHolder;
         this.fencing = fencing;
-        this.attempts = attempts;
+        this.lessons = lessons;
         this.events = events;
         this.settings = settings;
         this.clusterParameters = clusterParameters;
         this.clock = clock;
+        registerHandlers();
+    }
+
+    /** Where what acting learned goes: the loop's {@link Memory}. */
+    interface Lessons {
+        void record(java.util.function.UnaryOperator<FailedAttempts> change);
     }
 
     /** Carries out {@code a}; false when a compare-and-set in etcd was lost (the rest of the plan is dropped). */
     boolean run(Action a, Observation o) {
-        ClusterSettings settings = this.settings.get();
-        Map<String, Object> params = clusterParameters.get();   // less any value this node's Postgres refuses
-        Duration startTimeout = Duration.ofSeconds(Math.max(60, settings.primaryStartTimeout()));
-        if (a instanceof Action.ClaimInitialize c) {
-            boolean won = keyHolder.claimInitialize();
-            if (won) {
-                store.initializeSettings(cfg.bootstrapSettings());
-            }
-            return won;
-        }
-        if (a instanceof Action.InitializeDatabase i) {
-            // the bootstrap's own commits never wait for a standby; synchronous mode starts after it
-            fencing.requireWatchdog();
-            pg.files().setSyncStandbyNames(null);
-            try {
-                String sysid = pg.bootstrap(params);
-                store.completeInitialize(sysid);
-                log.info("bootstrapped cluster {} (system identifier {})", cfg.scope(), sysid);
-            } catch (RuntimeException e) {
-                attempts.bootstrapFailed(cfg.scope(), clock.getAsLong());
-                abandonBootstrap();
-                throw e;
-            }
-            attempts.bootstrapDone();
-            return true;
-        }
-        if (a instanceof Action.AdoptExistingData d) {
+        return handler(a.getClass()).run(a, o);
+    }
+
+    /** One handler per kind of action; {@code ActionRunnerTest} checks that every kind has one. */
+    private interface Handler<A extends Action> {
+        boolean run(A action, Observation o);
+    }
+
+    private final Map<Class<? extends Action>, Handler<? extends Action>> handlers = new java.util.HashMap<>();
+
+    private <A extends Action> void on(Class<A> type, Handler<A> h) {
+        handlers.put(type, h);
+    }
+
+    @SuppressWarnings("unchecked")
+    private Handler<Action> handler(Class<? extends Action> type) {
+        Handler<Action> h = (Handler<Action>) handlers.get(type);
+        if (h == null) throw new IllegalStateException("no handler for " + type.getSimpleName());
+        return h;
+    }
+
+    /** The kinds of action this runner carries out. */
+    java.util.Set<Class<? extends Action>> handled() {
+        return java.util.Set.copyOf(handlers.keySet());
+    }
+
+    private void registerHandlers() {
+        on(Action.ClaimInitialize.class, this::claimInitialize);
+        on(Action.InitializeDatabase.class, this::initializeDatabase);
+        on(Action.AdoptExistingData.class, this::adoptExistingData);
+        on(Action.AcquireLeader.class, this::acquireLeader);
+        on(Action.RenewLeader.class, this::renewLeader);
+        on(Action.ReleaseLeader.class, this::releaseLeader);
+        on(Action.PublishLeaderPosition.class, this::publishLeaderPosition);
+        on(Action.SyncSlots.class, this::syncSlots);
+        on(Action.Promote.class, this::promote);
+        on(Action.Demote.class, this::demote);
+        on(Action.StopAtLeaseDeadline.class, this::stopAtLeaseDeadline);
+        on(Action.StartPrimary.class, this::startPrimary);
+        on(Action.StartReplica.class, this::startReplica);
+        on(Action.Follow.class, this::follow);
+        on(Action.Rewind.class, this::rewind);
+        on(Action.Reclone.class, this::reclone);
+        on(Action.HandOver.class, this::handOver);
+        on(Action.RestartPostgres.class, this::restartPostgres);
+        on(Action.ReloadPostgres.class, this::reloadPostgres);
+        on(Action.WriteSync.class, this::writeSync);
+        on(Action.SetSyncStandbys.class, this::setSyncStandbys);
+        on(Action.ClearFailover.class, this::clearFailover);
+        on(Action.Clone.class, this::cloneAndStart);
+    }
+
+    /** The cluster-wide Postgres parameters, less any value this node's Postgres refuses. */
+    private Map<String, Object> params() {
+        return clusterParameters.get();
+    }
+
+    private Duration startTimeout() {
+        return Duration.ofSeconds(Math.max(60, settings.get().primaryStartTimeout()));
+    }
+
+    private boolean claimInitialize(Action.ClaimInitialize c, Observation o) {
+        boolean won = keyHolder.claimInitialize();
+        if (won) {
             store.initializeSettings(cfg.bootstrapSettings());
-            return store.completeInitialize(d.systemId());
         }
-        if (a instanceof Action.AcquireLeader l) {
-            return keyHolder.acquire();
+        return won;
+    }
+
+    private boolean initializeDatabase(Action.InitializeDatabase i, Observation o) {
+        // the bootstrap's own commits never wait for a standby; synchronous mode starts after it
+        fencing.requireWatchdog();
+        pg.files().setSyncStandbyNames(null);
+        try {
+            String sysid = pg.bootstrap(params());
+            store.completeInitialize(sysid);
+            log.info("bootstrapped cluster {} (system identifier {})", cfg.scope(), sysid);
+        } catch (RuntimeException e) {
+            lessons.record(a -> a.bootstrapFailed(cfg.scope(), clock.getAsLong()));
+            abandonBootstrap();
+            throw e;
         }
-        if (a instanceof Action.RenewLeader r) {
-            boolean ours = keyHolder.renew();
-            if (!ours) lease.clear();
-            return ours;
+        lessons.record(a -> a.bootstrapDone());
+        return true;
+    }
+
+    private boolean adoptExistingData(Action.AdoptExistingData d, Observation o) {
+        store.initializeSettings(cfg.bootstrapSettings());
+        return store.completeInitialize(d.systemId());
+    }
+
+    private boolean acquireLeader(Action.AcquireLeader l, Observation o) {
+        return keyHolder.acquire();
+    }
+
+    private boolean renewLeader(Action.RenewLeader r, Observation o) {
+        boolean ours = keyHolder.renew();
+        if (!ours) lease.clear();
+        return ours;
+    }
+
+    private boolean releaseLeader(Action.ReleaseLeader r, Observation o) {
+        if (o.downSinceNanos() != null) lessons.record(a -> a.failedAsPrimary(clock.getAsLong()));
+        lease.clear();
+        store.releaseLeader(cfg.name());
+        return true;
+    }
+
+    private boolean publishLeaderPosition(Action.PublishLeaderPosition p, Observation o) {
+        store.putStatus(p.lsn());
+        return true;
+    }
+
+    private boolean syncSlots(Action.SyncSlots s, Observation o) {
+        pg.syncSlots(s.toCreate(o.local().slots()), s.toDrop(o.local().slots()));
+        return true;
+    }
+
+    private boolean promote(Action.Promote p, Observation o) {
+        fencing.requireWatchdog();
+        try {
+            pg.promote(Duration.ofSeconds(60));
+        } catch (RuntimeException e) {
+            lessons.record(a -> a.failedAsPrimary(clock.getAsLong()));
+            throw e;
         }
-        if (a instanceof Action.ReleaseLeader r) {
-            if (o.downSinceNanos() != null) attempts.failedAsPrimary(clock.getAsLong());
-            lease.clear();
-            store.releaseLeader(cfg.name());
-            return true;
+        // The end-of-recovery checkpoint writes the new timeline to pg_control; pg_rewind reads it there.
+        // Until then a former primary would be told "same timeline, no rewind required" and diverge.
+        pg.checkpoint();
+        log.info("promoted: this node is now the primary");
+        events.promoted();
+        recordPromotion(p, o);
+        return true;
+    }
+
+    private boolean demote(Action.Demote d, Observation o) {
+        lease.clear();
+        pg.stop(d.immediate() ? PostgresControl.StopMode.IMMEDIATE : PostgresControl.StopMode.FAST,
+                Duration.ofSeconds(60));
+        log.info("demoted: Postgres stopped; it will rejoin as a replica");
+        events.demoted();
+        return true;
+    }
+
+    private boolean stopAtLeaseDeadline(Action.StopAtLeaseDeadline a, Observation o) {
+        lease.clear();
+        fencing.stopPostgresNow();
+        log.info("demoted at the lease deadline: Postgres stopped; it will rejoin as a replica");
+        events.demoted();
+        return true;
+    }
+
+    private boolean startPrimary(Action.StartPrimary s, Observation o) {
+        if (!lease.held()) {
+            throw new IllegalStateException("refusing to start as primary without a live leader lease");
         }
-        if (a instanceof Action.PublishLeaderPosition p) {
-            store.putStatus(p.lsn());
-            return true;
+        fencing.requireWatchdog();
+        pg.start(params(), false, null, null, startTimeout());
+        return true;
+    }
+
+    private boolean startReplica(Action.StartReplica s, Observation o) {
+        String leader = s.upstream() == null ? null : s.upstream().name();
+        try {
+            pg.start(params(), true, leader, address(s.upstream()), startTimeout());
+        } catch (RuntimeException e) {
+            lessons.record(a -> a.startAsReplicaFailed(leader));
+            throw e;
         }
-        if (a instanceof Action.SyncSlots s) {
-            pg.syncSlots(s.toCreate(o.local().slots()), s.toDrop(o.local().slots()));
-            return true;
+        return true;
+    }
+
+    private boolean follow(Action.Follow f, Observation o) {
+        pg.follow(params(), f.upstream().name(), address(f.upstream()));
+        return true;
+    }
+
+    private boolean rewind(Action.Rewind r, Observation o) {
+        pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
+        try {
+            pg.rewind(address(r.source()));
+            pg.start(params(), true, r.source().name(), address(r.source()), startTimeout());
+        } catch (RuntimeException e) {
+            lessons.record(a -> a.rewindFailed(r.source().name()));
+            throw e;
         }
-        if (a instanceof Action.Promote p) {
-            fencing.requireWatchdog();
-            try {
-                pg.promote(Duration.ofSeconds(60));
-            } catch (RuntimeException e) {
-                attempts.failedAsPrimary(clock.getAsLong());
-                throw e;
-            }
-            // The end-of-recovery checkpoint writes the new timeline to pg_control; pg_rewind reads it there.
-            // Until then a former primary would be told "same timeline, no rewind required" and diverge.
-            pg.checkpoint();
-            log.info("promoted: this node is now the primary");
-            events.promoted();
-            recordPromotion(p, o);
-            return true;
+        return true;
+    }
+
+    private boolean reclone(Action.Reclone r, Observation o) {
+        pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
+        log.warn("old data directory moved to {}", pg.moveAside());
+        lessons.record(a -> a.dataDiscarded());
+        cloneFrom(r.source());
+        pg.start(params(), true, r.source().name(), address(r.source()), startTimeout());
+        return true;
+    }
+
+    private boolean handOver(Action.HandOver h, Observation o) {
+        handOverTo(h.candidate());
+        events.handedOver();
+        return true;
+    }
+
+    private boolean restartPostgres(Action.RestartPostgres r, Observation o) {
+        pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
+        if (r.asPrimary()) {
+            if (!lease.held()) throw new IllegalStateException("lost the leader lease during the restart");
+            pg.start(params(), false, null, null, startTimeout());
+        } else {
+            pg.start(params(), true, r.upstream().name(), address(r.upstream()), startTimeout());
         }
-        if (a instanceof Action.Demote d) {
-            lease.clear();
-            pg.stop(d.immediate() ? PostgresControl.StopMode.IMMEDIATE : PostgresControl.StopMode.FAST,
-                    Duration.ofSeconds(60));
-            log.info("demoted: Postgres stopped; it will rejoin as a replica");
-            events.demoted();
-            return true;
+        log.info("Postgres restarted on request");
+        return true;
+    }
+
+    private boolean reloadPostgres(Action.ReloadPostgres r, Observation o) {
+        pg.follow(params(), r.upstream() == null ? null : r.upstream().name(), address(r.upstream()));
+        log.info("Postgres settings rewritten and reloaded");
+        return true;
+    }
+
+    private boolean writeSync(Action.WriteSync w, Observation o) {
+        boolean ok = store.writeSync(cfg.name(), w.members(), w.expectedRevision());
+        if (ok) log.info("sync key: leader {}, synchronous standbys {}", cfg.name(), w.members());
+        return ok;
+    }
+
+    private boolean setSyncStandbys(Action.SetSyncStandbys w, Observation o) {
+        String names = SyncRules.format(w.members());
+        if (!pg.setSyncStandbyNames(params(), names, settings.get().retryTimeoutDuration())) {
+            log.warn("synchronous_standby_names = '{}' written and reloaded, but not yet in force", names);
+        } else {
+            log.info("synchronous_standby_names = '{}'", names);
         }
-        if (a instanceof Action.StopAtLeaseDeadline) {
-            lease.clear();
-            fencing.stopPostgresNow();
-            log.info("demoted at the lease deadline: Postgres stopped; it will rejoin as a replica");
-            events.demoted();
-            return true;
-        }
-        if (a instanceof Action.StartPrimary s) {
-            if (!lease.held()) {
-                throw new IllegalStateException("refusing to start as primary without a live leader lease");
-            }
-            fencing.requireWatchdog();
-            pg.start(params, false, null, null, startTimeout);
-            return true;
-        }
-        if (a instanceof Action.StartReplica s) {
-            String leader = s.upstream() == null ? null : s.upstream().name();
-            try {
-                pg.start(params, true, leader, address(s.upstream()), startTimeout);
-            } catch (RuntimeException e) {
-                attempts.startAsReplicaFailed(leader);
-                throw e;
-            }
-            return true;
-        }
-        if (a instanceof Action.Follow f) {
-            pg.follow(params, f.upstream().name(), address(f.upstream()));
-            return true;
-        }
-        if (a instanceof Action.Rewind r) {
-            pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
-            try {
-                pg.rewind(address(r.source()));
-                pg.start(params, true, r.source().name(), address(r.source()), startTimeout);
-            } catch (RuntimeException e) {
-                attempts.rewindFailed(r.source().name());
-                throw e;
-            }
-            return true;
-        }
-        if (a instanceof Action.Reclone r) {
-            pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
-            log.warn("old data directory moved to {}", pg.moveAside());
-            attempts.dataDiscarded();
-            cloneFrom(r.source());
-            pg.start(params, true, r.source().name(), address(r.source()), startTimeout);
-            return true;
-        }
-        if (a instanceof Action.HandOver h) {
-            handOver(h.candidate(), params, startTimeout);
-            events.handedOver();
-            return true;
-        }
-        if (a instanceof Action.RestartPostgres r) {
-            pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
-            if (r.asPrimary()) {
-                if (!lease.held()) throw new IllegalStateException("lost the leader lease during the restart");
-                pg.start(params, false, null, null, startTimeout);
-            } else {
-                pg.start(params, true, r.upstream().name(), address(r.upstream()), startTimeout);
-            }
-            log.info("Postgres restarted on request");
-            return true;
-        }
-        if (a instanceof Action.ReloadPostgres r) {
-            pg.follow(params, r.upstream() == null ? null : r.upstream().name(), address(r.upstream()));
-            log.info("Postgres settings rewritten and reloaded");
-            return true;
-        }
-        if (a instanceof Action.WriteSync w) {
-            boolean ok = store.writeSync(cfg.name(), w.members(), w.expectedRevision());
-            if (ok) log.info("sync key: leader {}, synchronous standbys {}", cfg.name(), w.members());
-            return ok;
-        }
-        if (a instanceof Action.SetSyncStandbys w) {
-            String names = SyncRules.format(w.members());
-            if (!pg.setSyncStandbyNames(params, names, settings.retryTimeoutDuration())) {
-                log.warn("synchronous_standby_names = '{}' written and reloaded, but not yet in force", names);
-            } else {
-                log.info("synchronous_standby_names = '{}'", names);
-            }
-            return true;
-        }
-        if (a instanceof Action.ClearFailover c) {
-            store.clearFailover();
-            return true;
-        }
-        if (a instanceof Action.Clone c) {
-            cloneFrom(c.source());
-            pg.start(params, true, c.source().name(), address(c.source()), startTimeout);
-            return true;
-        }
-        throw new IllegalStateException("no handler for " + a);
+        return true;
+    }
+
+    private boolean clearFailover(Action.ClearFailover c, Observation o) {
+        store.clearFailover();
+        return true;
+    }
+
+    private boolean cloneAndStart(Action.Clone c, Observation o) {
+        cloneFrom(c.source());
+        pg.start(params(), true, c.source().name(), address(c.source()), startTimeout());
+        return true;
     }
 
     /**
@@ -231,18 +315,18 @@ final class ActionRunner {
      * retried, not recloned. A failure is counted for the pause before the next clone.
      */
     private void cloneFrom(Member source) {
-        attempts.cloneStarting();
+        lessons.record(a -> a.cloneStarting());
         try {
             pg.cloneFrom(address(source));
         } catch (RuntimeException e) {
-            attempts.cloneFailed(source.name(), clock.getAsLong());
+            lessons.record(a -> a.cloneFailed(source.name(), clock.getAsLong()));
             throw e;
         }
-        attempts.cloneDone(source.name());
+        lessons.record(a -> a.cloneDone(source.name()));
     }
 
     /** Planned switchover, leader side. Loses no acknowledged write: the candidate has all WAL before the key goes. */
-    private void handOver(Member candidate, Map<String, Object> params, Duration startTimeout) {
+    private void handOverTo(Member candidate) {
         long started = clock.getAsLong();
         pg.checkpoint();
         pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
@@ -262,7 +346,7 @@ final class ActionRunner {
         if (received == null || received.compareTo(shutdownAt) <= 0) {
             log.error("switchover aborted: {} has WAL up to {}, not past our shutdown checkpoint {}; staying primary",
                     candidate.name(), received, shutdownAt);
-            pg.start(params, false, null, null, startTimeout);
+            pg.start(params(), false, null, null, startTimeout());
             store.clearFailover();
             throw new IllegalStateException("switchover aborted: " + candidate.name() + " did not receive the final WAL");
         }

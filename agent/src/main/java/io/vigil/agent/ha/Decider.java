@@ -6,16 +6,29 @@ import io.vigil.cluster.Member;
 import java.time.Duration;
 
 /**
- * The HA decision: a pure function of one {@link Observation}. No I/O, no clock, no exceptions for
- * control flow. Split by situation: bootstrap and clone here, then {@link LeaderRules},
- * {@link FollowerRules} and {@link ElectionRules}.
+ * The HA decision: a pure function of one {@link Observation} and the {@link Memory} the last cycle
+ * left, {@code next(observation) → (plan, memory')}. No I/O, no clock, no exceptions for control
+ * flow. Split by situation: bootstrap and clone here, then {@link LeaderRules}, {@link FollowerRules}
+ * and {@link ElectionRules}.
  */
 public final class Decider {
     private Decider() {
     }
 
+    /** One cycle's decision: the plan, and the memory the next cycle starts from. */
+    public record Decision(Plan plan, Memory memory) {
+    }
+
+    /** The memory moves on with what {@code o} shows, then the rules decide on it. */
+    public static Decision next(Observation o) {
+        Memory m = o.memory().after(o);
+        Observation now = o.withMemory(m);
+        return new Decision(OperatorRules.apply(now, situation(now)), m);
+    }
+
+    /** The plan of {@link #next}. */
     public static Plan decide(Observation o) {
-        return OperatorRules.apply(o, situation(o));
+        return next(o).plan();
     }
 
     private static Plan situation(Observation o) {

@@ -67,7 +67,7 @@ final class ElectionRules {
         }
         if (o.failedAsPrimaryNanos() != null) {
             long since = o.nowNanos() - o.failedAsPrimaryNanos();
-            long cooldown = 2 * o.settings().ttlDuration().toNanos();
+            long cooldown = o.settings().timing().failedPrimaryCooldown().toNanos();
             if (since < cooldown) {
                 return Optional.of("this node held the key " + since / 1_000_000_000L + " s ago but could not run as"
                         + " primary; the others may race first (for 2 x ttl)");
@@ -139,8 +139,8 @@ final class ElectionRules {
      */
     private static Optional<String> startingPeerMayBeAhead(Observation o, ClusterView view, Lsn mine) {
         Long since = o.leaderlessSinceNanos();
-        long ttlNanos = o.settings().ttlDuration().toNanos();
-        if (since != null && o.nowNanos() - since >= ttlNanos) return Optional.empty();
+        long waitNanos = o.settings().timing().startingPeerWait().toNanos();
+        if (since != null && o.nowNanos() - since >= waitNanos) return Optional.empty();
         boolean behindLastLeader = view.lastLeaderLsn() > mine.value();
         for (Member m : view.members().values()) {
             if (m.name().equals(o.self()) || !mayPromote(o, view, m.name())) continue;

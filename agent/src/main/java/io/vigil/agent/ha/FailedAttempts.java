@@ -6,72 +6,77 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * What went wrong in earlier cycles, for {@link Decider#decide} to weigh: failed rejoins per leader,
- * a clone not yet started, clones and bootstraps that failed in a row, and the last time this node
- * could not run as primary. Written while acting, read while observing; the loop thread's only.
+ * What went wrong in earlier cycles, for {@link Decider} to weigh: failed rejoins per leader, a clone
+ * not yet started, clones and bootstraps that failed in a row, and the last time this node could not
+ * run as primary. Immutable: each change returns a new value, kept in the loop's {@link Memory}.
+ *
+ * @param rejoinFailures    failed attempts to rejoin each leader (a pg_rewind failure counts as the
+ *                          whole allowance)
+ * @param unstartedCloneOf  the leader our data directory was cloned from, until that copy first runs
+ *                          as a replica; else null
+ * @param cloneFailure      clones that failed in a row from one leader; null after a clone succeeded
+ * @param bootstrapFailure  bootstraps that failed in a row; null after one succeeded
+ * @param failedAsPrimaryNanos when we last held the key but could not run as primary; null: never
  */
-final class FailedAttempts {
+record FailedAttempts(Map<String, Integer> rejoinFailures, String unstartedCloneOf, FailuresInARow cloneFailure,
+                      FailuresInARow bootstrapFailure, Long failedAsPrimaryNanos) {
     /** Starts as a replica of one leader that may fail before it counts as a failed rejoin. */
     static final int REJOIN_ATTEMPTS = 3;
 
-    /** Failed attempts to rejoin each leader (a pg_rewind failure counts as the whole allowance). */
-    private final Map<String, Integer> rejoinFailures = new HashMap<>();
-    /** The leader our data directory was cloned from, until that copy first runs as a replica; else null. */
-    private String unstartedCloneOf;
-    /** Clones that failed in a row from one leader; null after a clone succeeded. */
-    private FailuresInARow cloneFailure;
-    /** Bootstraps that failed in a row; null after one succeeded. */
-    private FailuresInARow bootstrapFailure;
-    private Long failedAsPrimaryNanos;
+    static final FailedAttempts NONE = new FailedAttempts(Map.of(), null, null, null, null);
+
+    FailedAttempts {
+        rejoinFailures = Map.copyOf(rejoinFailures);
+    }
 
     /** Postgres runs as a replica: its rejoin succeeded, and a fresh clone has started. */
-    void runningAsReplica() {
-        rejoinFailures.clear();
-        unstartedCloneOf = null;
+    FailedAttempts runningAsReplica() {
+        return new FailedAttempts(Map.of(), null, cloneFailure, bootstrapFailure, failedAsPrimaryNanos);
     }
 
-    void startAsReplicaFailed(String leader) {
-        if (leader != null) rejoinFailures.merge(leader, 1, Integer::sum);
+    FailedAttempts startAsReplicaFailed(String leader) {
+        if (leader == null) return this;
+        Map<String, Integer> r = new HashMap<>(rejoinFailures);
+        r.merge(leader, 1, Integer::sum);
+        return new FailedAttempts(r, unstartedCloneOf, cloneFailure, bootstrapFailure, failedAsPrimaryNanos);
     }
 
-    void rewindFailed(String source) {
-        rejoinFailures.put(source, REJOIN_ATTEMPTS);
+    FailedAttempts rewindFailed(String source) {
+        Map<String, Integer> r = new HashMap<>(rejoinFailures);
+        r.put(source, REJOIN_ATTEMPTS);
+        return new FailedAttempts(r, unstartedCloneOf, cloneFailure, bootstrapFailure, failedAsPrimaryNanos);
     }
 
     /** Our data directory was moved aside: what failed with it no longer counts. */
-    void dataDiscarded() {
-        rejoinFailures.clear();
+    FailedAttempts dataDiscarded() {
+        return new FailedAttempts(Map.of(), unstartedCloneOf, cloneFailure, bootstrapFailure, failedAsPrimaryNanos);
     }
 
-    void cloneStarting() {
-        unstartedCloneOf = null;
+    FailedAttempts cloneStarting() {
+        return new FailedAttempts(rejoinFailures, null, cloneFailure, bootstrapFailure, failedAsPrimaryNanos);
     }
 
-    void cloneFailed(String source, long nowNanos) {
-        cloneFailure = FailuresInARow.after(cloneFailure, source, nowNanos);
+    FailedAttempts cloneFailed(String source, long nowNanos) {
+        return new FailedAttempts(rejoinFailures, unstartedCloneOf, FailuresInARow.after(cloneFailure, source, nowNanos),
+                bootstrapFailure, failedAsPrimaryNanos);
     }
 
-    void cloneDone(String source) {
-        cloneFailure = null;
-        unstartedCloneOf = source;
+    FailedAttempts cloneDone(String source) {
+        return new FailedAttempts(rejoinFailures, source, null, bootstrapFailure, failedAsPrimaryNanos);
     }
 
-    void bootstrapFailed(String scope, long nowNanos) {
-        bootstrapFailure = FailuresInARow.after(bootstrapFailure, scope, nowNanos);
+    FailedAttempts bootstrapFailed(String scope, long nowNanos) {
+        return new FailedAttempts(rejoinFailures, unstartedCloneOf, cloneFailure,
+                FailuresInARow.after(bootstrapFailure, scope, nowNanos), failedAsPrimaryNanos);
     }
 
-    void bootstrapDone() {
-        bootstrapFailure = null;
-    }
-
-    /** Bootstraps here that failed in a row, or null. */
-    FailuresInARow bootstrapFailures() {
-        return bootstrapFailure;
+    FailedAttempts bootstrapDone() {
+        return new FailedAttempts(rejoinFailures, unstartedCloneOf, cloneFailure, null, failedAsPrimaryNanos);
     }
 
     /** We held the key but could not run as primary (a promotion failed, or we gave the key up while down). */
-    void failedAsPrimary(long nowNanos) {
-        failedAsPrimaryNanos = nowNanos;
+    FailedAttempts failedAsPrimary(long nowNanos) {
+        return new FailedAttempts(rejoinFailures, unstartedCloneOf, cloneFailure, bootstrapFailure, nowNanos);
     }
 
     /** Rejoining the current leader failed: pg_rewind, or {@link #REJOIN_ATTEMPTS} starts. */
@@ -88,10 +93,6 @@ final class FailedAttempts {
     /** Clones from the current leader that failed in a row, or null. */
     FailuresInARow cloneFailureFromLeader(Optional<ClusterView> view) {
         return cloneFailure != null && leaderIs(view, cloneFailure.source()) ? cloneFailure : null;
-    }
-
-    Long failedAsPrimaryNanos() {
-        return failedAsPrimaryNanos;
     }
 
     private static boolean leaderIs(Optional<ClusterView> view, String name) {

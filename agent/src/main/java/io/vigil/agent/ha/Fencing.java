@@ -53,13 +53,12 @@ final class Fencing implements AutoCloseable {
     void leaseMoved(long untilNanos) {
         ClusterSettings s = settings.get();
         boolean fenced = untilNanos != 0 && !s.paused();
-        fenceProcess.heartbeat(fenced ? untilNanos - s.safetyMargin().toNanos() : 0);
+        fenceProcess.heartbeat(fenced ? untilNanos - s.timing().safetyMargin().toNanos() : 0);
         wake();
         if (fenced) {
-            int leaderLease = keyHolder.leaseSeconds();
-            // renewals come every second while the loop is within ttl - leader lease of its last cycle
-            long renewalGap = Math.max(1, s.loopWait() - keyHolder.loopSilenceSeconds());
-            watchdog.keepalive(Duration.ofSeconds(leaderLease), s.ttl(), Duration.ofSeconds(renewalGap));
+            // renewals come every second while the loop is within the loop silence of its last cycle
+            io.vigil.config.Timing t = keyHolder.timing();
+            watchdog.keepalive(t.leaderLease(), s.ttl(), t.watchdogGap());
         } else {
             watchdog.disable();
         }
@@ -100,7 +99,7 @@ final class Fencing implements AutoCloseable {
                 LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(60));
                 continue;
             }
-            long left = until - s.safetyMargin().toNanos() - clock.getAsLong();
+            long left = until - s.timing().safetyMargin().toNanos() - clock.getAsLong();
             if (left > 0) {
                 LockSupport.parkNanos(left);
             } else {
@@ -114,7 +113,7 @@ final class Fencing implements AutoCloseable {
         long until = lease.untilNanos();
         ClusterSettings s = settings.get();
         if (until == 0 || s.paused()) return;
-        if (clock.getAsLong() >= until - s.safetyMargin().toNanos()) {
+        if (clock.getAsLong() >= until - s.timing().safetyMargin().toNanos()) {
             lease.clear();
             log.error("leader lease deadline passed without a renewal: stopping Postgres now (fence)");
             stopPostgresNow();

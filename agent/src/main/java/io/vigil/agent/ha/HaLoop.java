@@ -46,7 +46,6 @@ public final class HaLoop implements AutoCloseable {
     private final LeaderLease lease;
     private final Fencing fencing;
     private final PostmasterMonitor postmasterMonitor;
-    private final FailedAttempts attempts = new FailedAttempts();
     private final ActionRunner actions;
     private final Semaphore wake = new Semaphore(0);
     private final java.util.Queue<Runnable> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -59,12 +58,10 @@ public final class HaLoop implements AutoCloseable {
     private volatile long leaseId;
     private volatile long leaseTtlSeconds;
     private volatile ClusterSettings settings;
-    private Long downSinceNanos;
-    private Long notStreamingSinceNanos;
-    private Long leaderlessSinceNanos;
+    /** What each cycle hands to the next; the loop thread's. */
+    private Memory memory = Memory.START;
     private boolean memberPublished;
     private long publishedOnLease;
-    private final Map<String, Long> slotLastSeen = new HashMap<>();
     private NodeRole lastRole;
     private String lastDecision;
     /** The current cycle's timings; loop thread only. */
@@ -119,8 +116,8 @@ public final class HaLoop implements AutoCloseable {
         this.fencing = new Fencing(cfg, lease, keyHolder, () -> settings, pg, clock, this::wakeUp);
         this.postmasterMonitor = new PostmasterMonitor(pg, clock, () -> acting, this::wakeUp);
         this.syncWatch = new SyncStandbyWatch(pg.replicationWatch(), clock, this::wakeUp);
-        this.actions = new ActionRunner(cfg, store, pg, lease, keyHolder, fencing, attempts, events, () -> settings,
-                () -> clusterParameters, clock);
+        this.actions = new ActionRunner(cfg, store, pg, lease, keyHolder, fencing, this::learned, events,
+                () -> settings, () -> clusterParameters, clock);
     }
 
     public NodeStatus status() {
@@ -321,9 +318,12 @@ public final class HaLoop implements AutoCloseable {
         }
         PendingCommand pc = takeCommand();
         long observeStarted = clock.getAsLong();
-        Observation o = observe(pc == null ? null : pc.command());
+        Observation seen = observe(pc == null ? null : pc.command());
         times.observe(clock.getAsLong() - observeStarted);
-        Plan plan = Decider.decide(o);
+        Decider.Decision decision = Decider.next(seen);
+        memory = decision.memory();
+        Observation o = seen.withMemory(memory);
+        Plan plan = decision.plan();
         if (!memberPublished) {
             // Before the first actions (starting Postgres takes seconds): peers electing a leader must see this
             // member and its data's position, or a less advanced one could win while we start (all nodes rebooted).
@@ -341,7 +341,7 @@ public final class HaLoop implements AutoCloseable {
         for (Action a : plan.actions()) {
             long actStarted = clock.getAsLong();
             try {
-                keyHolder.busy(lease.held() && isLong(a));
+                keyHolder.busy(lease.held() && a.has(Action.Trait.OUTLASTS_LEASE));
                 acting = a;
                 if (!execute(a, o)) {
                     log.info("{} did not succeed (compare-and-set lost); the rest of the plan is dropped",
@@ -362,7 +362,7 @@ public final class HaLoop implements AutoCloseable {
         }
         publish(o, plan, error);
         if (pc != null) answer(pc, plan, error, allDone);
-        return allDone && plan.actions().stream().anyMatch(HaLoop::nextCycleAtOnce);
+        return allDone && plan.actions().stream().anyMatch(a -> a.has(Action.Trait.NEXT_CYCLE_AT_ONCE));
     }
 
     /** The operator's command for this cycle: a submitted one, else a scheduled restart that is due. */
@@ -486,24 +486,6 @@ public final class HaLoop implements AutoCloseable {
         return true;
     }
 
-    /** Actions that can outlast the leader lease; the key is renewed beside them whatever the loop's last cycle. */
-    private static boolean isLong(Action a) {
-        return a instanceof Action.InitializeDatabase || a instanceof Action.StartPrimary || a instanceof Action.HandOver
-                || a instanceof Action.StartReplica || a instanceof Action.Promote || a instanceof Action.RestartPostgres;
-    }
-
-    /** Actions after which the next cycle follows at once: the state moved, or a sync step leads to the next. */
-    private static boolean nextCycleAtOnce(Action a) {
-        return !(a instanceof Action.RenewLeader || a instanceof Action.PublishLeaderPosition
-                || a instanceof Action.SyncSlots || a instanceof Action.ReloadPostgres);
-    }
-
-    /** Actions after which the cycle's look at Postgres still holds. */
-    private static boolean onlyTouchesEtcd(Action a) {
-        return a instanceof Action.RenewLeader || a instanceof Action.PublishLeaderPosition
-                || a instanceof Action.WriteSync || a instanceof Action.ClearFailover;
-    }
-
     private static List<String> names(Plan p) {
         return p.actions().stream().map(a -> a.getClass().getSimpleName()).toList();
     }
@@ -532,34 +514,15 @@ public final class HaLoop implements AutoCloseable {
         LocalPostgres local = pg.observe();
         long now = clock.getAsLong();
         times.postgres(now - pgStarted);
-        if (lease.held() && local.hasData() && !local.isRunningPrimary() && !settings.paused()) {
-            // primary_start_timeout counts while we lead without a writable primary (down, starting, or a standby
-            // whose promotion keeps failing), from when the agent may act again, not during a pause
-            if (downSinceNanos == null) downSinceNanos = now;
-        } else {
-            downSinceNanos = null;
-        }
-        if (local.isRunningReplica() && !local.streaming()) {
-            if (notStreamingSinceNanos == null) notStreamingSinceNanos = now;
-        } else {
-            notStreamingSinceNanos = null;
-        }
         Map<String, PeerStatus> peerStatus = Map.of();
         if (view.isPresent()) {
             ClusterView v = view.get();
-            v.members().keySet().forEach(m -> slotLastSeen.put(m, now));
-            if (v.leader().isPresent()) {
-                leaderlessSinceNanos = null;
-            } else if (leaderlessSinceNanos == null) {
-                leaderlessSinceNanos = now;
-            }
             boolean namedCandidate = v.failover().map(f -> f.member().equals(cfg.name())).orElse(false);
             if (v.leader().isEmpty() && local.isRunningReplica() && !namedCandidate) {
                 List<Member> others = v.members().values().stream().filter(m -> !m.name().equals(cfg.name())).toList();
                 peerStatus = peers.fetch(others);
             }
         }
-        if (local.isRunningReplica()) attempts.runningAsReplica();
         boolean failsafeConfirmed = view.isEmpty() && confirmFailsafe(local);
         String failsafeLeader = failsafeHeardFrom != null
                 && now - failsafeHeardNanos < settings.ttlDuration().toNanos() ? failsafeHeardFrom : null;
@@ -567,11 +530,13 @@ public final class HaLoop implements AutoCloseable {
         java.util.Set<String> syncConfirmed = lease.held() && local.isRunningPrimary() ? syncWatch.confirmed() : java.util.Set.of();
         boolean parametersStale = !effectiveParameters().equals(appliedParameters);
         return new Observation(cfg.name(), tags, settings, view, local, peerStatus, now, wallClock.getAsLong(),
-                lease.untilNanos(), downSinceNanos, notStreamingSinceNanos, attempts.rejoinFailed(view),
-                attempts.unstartedCloneOfLeader(view), attempts.cloneFailureFromLeader(view), attempts.bootstrapFailures(),
-                Map.copyOf(slotLastSeen),
-                command, parametersStale, syncConfirmed, failsafeConfirmed, failsafeLeader, leaderlessSinceNanos,
-                attempts.failedAsPrimaryNanos(), fencing.watchdogProblem());
+                lease.untilNanos(), memory, command, parametersStale, syncConfirmed, failsafeConfirmed, failsafeLeader,
+                fencing.watchdogProblem());
+    }
+
+    /** What acting learned (a failed rejoin, clone or bootstrap, or a primary that could not run) goes into the memory. */
+    private void learned(java.util.function.UnaryOperator<FailedAttempts> change) {
+        memory = memory.withAttempts(change.apply(memory.attempts()));
     }
 
     /** The cycle's etcd part (keep-alive and read) ended: counted by the metrics and the cycle's timings. */
@@ -605,21 +570,15 @@ public final class HaLoop implements AutoCloseable {
         } finally {
             if (a instanceof Action.SetSyncStandbys) syncWatch.namesChanged();   // even half done
         }
-        if (ok && WRITES_CONF.contains(a.getClass())) appliedParameters = effectiveParameters();
+        if (ok && a.has(Action.Trait.WRITES_CONF)) appliedParameters = effectiveParameters();
         return ok;
     }
-
-    /** Actions after which vigil.conf holds the settings in force. */
-    private static final java.util.Set<Class<? extends Action>> WRITES_CONF = java.util.Set.of(
-            Action.InitializeDatabase.class, Action.StartPrimary.class, Action.StartReplica.class, Action.Follow.class,
-            Action.Rewind.class, Action.Reclone.class, Action.Clone.class, Action.RestartPostgres.class,
-            Action.ReloadPostgres.class, Action.SetSyncStandbys.class);
 
     // ---------------------------------------------------------------- publish
 
     private void publish(Observation o, Plan plan, String error) {
         // a fresh look only when an action touched Postgres: each look is several queries
-        LocalPostgres local = plan.actions().stream().allMatch(HaLoop::onlyTouchesEtcd) ? o.local() : pg.observe();
+        LocalPostgres local = plan.actions().stream().allMatch(a -> a.has(Action.Trait.ETCD_ONLY)) ? o.local() : pg.observe();
         boolean holdsKey = lease.held();
         NodeRole role = NodeRole.of(local, holdsKey);
         if (lastRole != null && role != lastRole) {

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * This node's hold on the leader key. The key lives on an etcd lease of its own, the leader lease
- * ({@link ClusterSettings#leaderLeaseSeconds}), shorter than ttl; member keys stay on the ttl lease.
+ * ({@link io.vigil.config.Timing#leaderLease}), shorter than ttl; member keys stay on the ttl lease.
  * While we lead, a thread keeps the lease alive every second beside the loop, as long as the loop
  * finished a cycle within {@code ttl - leader lease} or runs a long action; the loop's own renewal
  * checks each cycle that the key still holds our name on that lease (compare-on-owner). So a
@@ -65,12 +65,17 @@ final class LeaderKeyHolder implements AutoCloseable {
 
     /** The leader lease now in force, in seconds. */
     int leaseSeconds() {
-        return settings.get().leaderLeaseSeconds(watchdogMarginSeconds.getAsInt());
+        return (int) timing().leaderLease().toSeconds();
+    }
+
+    /** The durations in force, with this node's watchdog margin. */
+    io.vigil.config.Timing timing() {
+        return settings.get().timing(watchdogMarginSeconds.getAsInt());
     }
 
     /** How long after the loop's last cycle the renewals beside it go on: ttl minus the leader lease. */
     int loopSilenceSeconds() {
-        return settings.get().ttl() - leaseSeconds();
+        return (int) timing().loopSilence().toSeconds();
     }
 
     /** Creates the key on a fresh leader lease if it does not exist. */

@@ -123,7 +123,7 @@ final class LeaderRules {
             return Plan.waiting("etcd is unreachable; failsafe_mode: every member confirmed it follows this primary,"
                     + " which keeps running");
         }
-        long fenceAt = o.leaderUntilNanos() - o.settings().safetyMargin().toNanos();
+        long fenceAt = o.leaderUntilNanos() - o.settings().timing().safetyMargin().toNanos();
         if (o.leaderUntilNanos() == 0 || o.nowNanos() >= fenceAt) {
             return Plan.of("etcd is unreachable and the leader lease deadline has come: stopping writes",
                     new Action.StopAtLeaseDeadline());

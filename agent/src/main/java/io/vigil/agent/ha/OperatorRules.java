@@ -12,12 +12,6 @@ import java.util.Set;
  */
 final class OperatorRules {
     /** Steps that leave Postgres alone (plus Clone, which only fills an empty data directory). */
-    private static final Set<Class<? extends Action>> PAUSE_ALLOWED = Set.of(Action.RenewLeader.class,
-            Action.PublishLeaderPosition.class, Action.SyncSlots.class, Action.ClearFailover.class,
-            Action.Clone.class, Action.Follow.class, Action.ReloadPostgres.class);
-    private static final Set<Class<? extends Action>> QUIET = Set.of(Action.RenewLeader.class,
-            Action.PublishLeaderPosition.class, Action.SyncSlots.class);
-
     private OperatorRules() {
     }
 
@@ -35,14 +29,14 @@ final class OperatorRules {
     }
 
     static Plan paused(Plan p) {
-        List<Action> kept = p.actions().stream().filter(a -> PAUSE_ALLOWED.contains(a.getClass())).toList();
+        List<Action> kept = p.actions().stream().filter(a -> a.has(Action.Trait.WHILE_PAUSED)).toList();
         String reason = kept.size() == p.actions().size() ? "paused: " + p.reason()
                 : "paused (maintenance mode), taking no automatic action; would otherwise act on: " + p.reason();
         return new Plan(kept, reason, p.refusal());
     }
 
     static boolean quiet(Plan p) {
-        return p.actions().stream().allMatch(a -> QUIET.contains(a.getClass()));
+        return p.actions().stream().allMatch(a -> a.has(Action.Trait.ROUTINE));
     }
 
     private static Plan restart(Observation o, Plan p, NodeCommand.Restart r) {

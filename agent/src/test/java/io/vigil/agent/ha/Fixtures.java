@@ -86,7 +86,7 @@ final class Fixtures {
 
     static Observation obs(ClusterView view, LocalPostgres local) {
         return new Observation("me", Tags.NONE, SETTINGS, Optional.ofNullable(view), local, Map.of(), 100 * SEC,
-                NOW_MILLIS, 0, null, null, false, false, null, null, Map.of(), null, false, java.util.Set.of(), false, null, null, null, null);
+                NOW_MILLIS, 0, Memory.START, null, false, java.util.Set.of(), false, null, null);
     }
 
     /** A copy of an observation with some fields changed. */
@@ -138,9 +138,19 @@ final class Fixtures {
         With w = new With(o);
         change.accept(w);
         return new Observation(o.self(), w.tags, w.settings, o.cluster(), o.local(), w.peers, o.nowNanos(),
-                o.nowEpochMillis(), w.leaderUntil, w.downSince, w.notStreamingSince, w.rewindFailed, w.unstartedClone,
-                w.cloneFailure, w.bootstrapFailure, w.slotsSeen, w.command, w.parametersStale, w.syncConfirmed, w.failsafeConfirmed, w.failsafeLeader,
-                w.leaderlessSince, w.failedAsPrimary, w.watchdogProblem);
+                o.nowEpochMillis(), w.leaderUntil, memory(w, o.cluster()), w.command, w.parametersStale, w.syncConfirmed,
+                w.failsafeConfirmed, w.failsafeLeader, w.watchdogProblem);
+    }
+
+    /** The memory earlier cycles would have left for these fields (failed rejoins and clones: of the current leader). */
+    private static Memory memory(With w, Optional<ClusterView> view) {
+        String leader = view.flatMap(ClusterView::leader).map(LeaderKey::name).orElse(null);
+        FailedAttempts a = FailedAttempts.NONE;
+        if (w.rewindFailed && leader != null) a = a.rewindFailed(leader);
+        if (w.unstartedClone && leader != null) a = a.cloneDone(leader);
+        if (w.cloneFailure != null) a = new FailedAttempts(a.rejoinFailures(), a.unstartedCloneOf(), w.cloneFailure, null, null);
+        a = new FailedAttempts(a.rejoinFailures(), a.unstartedCloneOf(), a.cloneFailure(), w.bootstrapFailure, w.failedAsPrimary);
+        return new Memory(w.downSince, w.notStreamingSince, w.leaderlessSince, w.slotsSeen, a);
     }
 
     static Observation withPeers(Observation o, PeerStatus... peers) {
@@ -157,8 +167,12 @@ final class Fixtures {
         return with(o, w -> w.leaderUntil = untilNanos);
     }
 
+    /** Leading (a lease deadline ahead, unless one is set) without a writable primary since {@code nanos}. */
     static Observation downSince(Observation o, long nanos) {
-        return with(o, w -> w.downSince = nanos);
+        return with(o, w -> {
+            w.downSince = nanos;
+            if (w.leaderUntil == 0) w.leaderUntil = o.nowNanos() + 30 * SEC;
+        });
     }
 
     static Observation notStreamingSince(Observation o, long nanos) {
