@@ -57,14 +57,16 @@ final class ElectionRules {
                 + "): taking the key and promoting", SyncRules.promotion(o, view, new Action.AcquireLeader()));
     }
 
-    /** Why this node may not race for the key, or empty when it may. */
+    /**
+     * Why this node may not race for the key, or empty when it may: what {@link Candidacy} says of it
+     * (as {@code /cluster} and {@code vigil list} show it), then what only the election weighs.
+     */
     static Optional<String> notCandidateBecause(Observation o, ClusterView view) {
-        if (!o.tags().mayPromote()) {
-            return Optional.of(o.tags().noFailover() ? "tagged nofailover" : "failover_priority is 0");
-        }
-        if (o.watchdogProblem() != null) {
-            return Optional.of("watchdog.mode is required but " + o.watchdogProblem());
-        }
+        Lsn mine = o.local().walPosition();
+        Candidacy.Candidate self = new Candidacy.Candidate(o.self(), o.tags(), o.watchdogProblem(), null, mine.value(),
+                o.local().timeline());
+        String why = Candidacy.whyNot(o.settings(), view, view.lastLeaderLsn(), self);
+        if (why != null) return Optional.of(why);
         if (o.failedAsPrimaryNanos() != null) {
             long since = o.nowNanos() - o.failedAsPrimaryNanos();
             long cooldown = o.settings().timing().failedPrimaryCooldown().toNanos();
@@ -76,32 +78,7 @@ final class ElectionRules {
         if (o.failsafeLeader() != null) {
             return Optional.of("failsafe_mode: " + o.failsafeLeader() + " told us within ttl that it runs as primary");
         }
-        String notSync = view.sync().promotionBlocker(o.settings(), o.self());
-        if (notSync != null) return Optional.of(notSync);
         boolean namedSync = view.sync().namesInSynchronousMode(o.settings(), o.self());
-        Lsn mine = o.local().walPosition();
-        long maxLag = o.settings().maximumLagOnFailover();
-        if (o.settings().checkTimeline() && !view.history().isEmpty()) {
-            long expected = view.history().get(view.history().size() - 1).timeline() + 1;
-            if (o.local().timeline() < expected) {
-                return Optional.of("check_timeline: on timeline " + o.local().timeline() + ", the cluster's is "
-                        + expected);
-            }
-        }
-        if (view.lastLeaderLsn() > 0 && !namedSync) {
-            long lag = new Lsn(view.lastLeaderLsn()).bytesAfter(mine);
-            if (lag > maxLag) {
-                return Optional.of("lag " + Lsn.size(lag) + " behind the last leader position > maximum_lag_on_failover "
-                        + Lsn.size(maxLag));
-            }
-        }
-        for (Member m : view.members().values()) {
-            long tl = m.timeline() == null ? 0 : m.timeline();
-            if (!m.name().equals(o.self()) && m.mayPromote() && tl > o.local().timeline()) {
-                return Optional.of(m.name() + " published a newer timeline (" + tl + " > " + o.local().timeline()
-                        + "); it must lead, or its key must expire");
-            }
-        }
         if (!namedSync) {
             // A named synchronous standby holds every acknowledged commit: it need not wait for anyone
             Optional<String> starting = startingPeerMayBeAhead(o, view, mine);

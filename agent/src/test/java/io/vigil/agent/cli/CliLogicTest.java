@@ -67,7 +67,7 @@ class CliLogicTest {
         List<Map<String, Object>> rows = ViewCommands.rows("demo", v);
         assertThat(rows.get(0)).containsEntry("Member", "n2").containsEntry("Role", "Leader").doesNotContainKey("Lag in MB");
         assertThat(rows.get(1)).containsEntry("Lag in MB", 3L);
-        assertThat(String.valueOf(rows.get(1).get("Not a candidate"))).contains("lag 3.0 MB > maximum_lag_on_failover 1.0 MB");
+        assertThat(String.valueOf(rows.get(1).get("Not a candidate"))).contains("lag 3.0 MB behind the last leader position > maximum_lag_on_failover 1.0 MB");
         String table = ViewCommands.pretty("demo", v, rows, false);
         assertThat(table).startsWith("+ Cluster: demo (1) ").contains("| n2     | 127.0.0.1:5432 | Leader ");
     }

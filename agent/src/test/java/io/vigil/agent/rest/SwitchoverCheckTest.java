@@ -48,7 +48,7 @@ class SwitchoverCheckTest {
             "n2|n3|412|leader name does not match",
             "n1|ghost|412|candidate does not exist",
             "n1|n1|412|already the leader",
-            "n1|lag|412|lag 9.5 MB > maximum_lag_on_failover 1.0 MB",
+            "n1|lag|412|lag 9.5 MB behind the last leader position > maximum_lag_on_failover 1.0 MB",
             "n1|nf|412|tagged nofailover",
             "n1|down|412|not a healthy replica",
     })
