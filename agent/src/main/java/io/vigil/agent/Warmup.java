@@ -59,7 +59,7 @@ final class Warmup implements Callable<Integer> {
             api.start();
             // the API answers its peers (the REST server's request path, and the peer client's)
             peers.fetch(java.util.List.of(new io.vigil.cluster.Member("w", "postgres://127.0.0.1:1/postgres",
-                    "http://127.0.0.1:" + closedPort + "/patroni", "running", "replica", null, null, null, null, null,
+                    "http://127.0.0.1:" + closedPort + "/patroni", io.vigil.cluster.MemberState.RUNNING, io.vigil.cluster.MemberRole.REPLICA, null, null, null, null, null,
                     null, null, null, null)));
             api.close();
         }

@@ -16,8 +16,8 @@ public record Member(
         @JsonProperty("name") String name,
         @JsonProperty("conn_url") String connUrl,
         @JsonProperty("api_url") String apiUrl,
-        @JsonProperty("state") String state,
-        @JsonProperty("role") String role,
+        @JsonProperty("state") MemberState state,
+        @JsonProperty("role") MemberRole role,
         @JsonProperty("version") String version,
         @JsonProperty("xlog_location") Long xlogLocation,
         @JsonProperty("receive_lsn") Long receiveLsn,
@@ -30,11 +30,21 @@ public record Member(
         @JsonProperty("refused_parameters") java.util.Map<String, String> refusedParameters) {
 
     /** Without refused parameters. */
-    public Member(String name, String connUrl, String apiUrl, String state, String role, String version,
+    public Member(String name, String connUrl, String apiUrl, MemberState state, MemberRole role, String version,
                   Long xlogLocation, Long receiveLsn, Long replayLsn, Long timeline, Tags tags, String upstream,
                   Boolean pendingRestart, Boolean watchdogFailed) {
         this(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn, timeline, tags, upstream,
                 pendingRestart, watchdogFailed, null);
+    }
+
+    /** A replica that answers: streaming, or running without a streaming WAL receiver. */
+    public boolean isHealthyReplica() {
+        return role == MemberRole.REPLICA && (state == MemberState.STREAMING || state == MemberState.RUNNING);
+    }
+
+    /** A primary that answers queries. */
+    public boolean isRunningPrimary() {
+        return role == MemberRole.PRIMARY && state == MemberState.RUNNING;
     }
 
     public Tags tagsOrNone() {

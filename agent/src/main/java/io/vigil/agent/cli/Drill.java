@@ -93,13 +93,13 @@ public final class Drill extends CliCommand {
         if (v.failover().isPresent()) return "a switchover or failover is already pending";
         String leader = v.leader().get().name();
         Member lm = v.members().get(leader);
-        if (lm == null || !"primary".equals(lm.role()) || !"running".equals(lm.state())) {
+        if (lm == null || !lm.isRunningPrimary()) {
             return "leader " + leader + " is not a running primary";
         }
         if (v.members().size() < 2) return "there is no replica to switch over to";
         for (Member m : v.members().values()) {
             if (m.name().equals(leader)) continue;
-            if (!"replica".equals(m.role()) || !"streaming".equals(m.state())) {
+            if (m.role() != io.vigil.cluster.MemberRole.REPLICA || m.state() != io.vigil.cluster.MemberState.STREAMING) {
                 return m.name() + " is " + m.state() + " (" + m.role() + "), not a streaming replica";
             }
         }

@@ -29,10 +29,9 @@ public final class Candidacy {
                             long timeline) {
         /** As its member key shows it. */
         public static Candidate of(Member m) {
-            boolean healthy = "replica".equals(m.role()) && ("streaming".equals(m.state()) || "running".equals(m.state()));
             return new Candidate(m.name(), m.tagsOrNone(),
                     Boolean.TRUE.equals(m.watchdogFailed()) ? "its watchdog does not work" : null,
-                    healthy ? null : "not a healthy replica (role " + m.role() + ", state " + m.state() + ")",
+                    m.isHealthyReplica() ? null : "not a healthy replica (role " + m.role() + ", state " + m.state() + ")",
                     m.xlogLocation(), m.timeline() == null ? 0 : m.timeline());
         }
     }

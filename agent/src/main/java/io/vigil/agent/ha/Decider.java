@@ -92,7 +92,7 @@ public final class Decider {
 
     private static Plan clone(Observation o, ClusterView view) {
         Member leader = view.leaderMember().orElse(null);
-        if (leader == null || !"running".equals(leader.state()) || !"primary".equals(leader.role())) {
+        if (leader == null || !leader.isRunningPrimary()) {
             return Plan.waiting("empty data directory: waiting for a running leader to clone from");
         }
         FailuresInARow failed = o.cloneFailure();

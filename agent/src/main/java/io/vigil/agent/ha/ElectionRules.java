@@ -5,6 +5,7 @@ import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.FailoverRequest;
 import io.vigil.cluster.Lsn;
 import io.vigil.cluster.Member;
+import io.vigil.cluster.PeerStatus;
 import java.util.Optional;
 
 /** Decisions while nobody holds the leader key: who may race for it. */
@@ -123,7 +124,7 @@ final class ElectionRules {
             if (m.name().equals(o.self()) || !mayPromote(o, view, m.name())) continue;
             PeerStatus peer = o.peers().get(m.name());
             boolean answered = peer != null && peer.reachable();
-            boolean starting = answered ? peer.starting() : "stopped".equals(m.state()) || "starting".equals(m.state());
+            boolean starting = answered ? peer.starting() : m.state() == io.vigil.cluster.MemberState.STOPPED || m.state() == io.vigil.cluster.MemberState.STARTING;
             if (!starting) continue;
             Lsn reach = answered && peer.checkpoint() != null ? peer.checkpoint()
                     : m.xlogLocation() == null ? null : new Lsn(m.xlogLocation());

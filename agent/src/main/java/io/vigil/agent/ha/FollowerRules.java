@@ -37,7 +37,7 @@ final class FollowerRules {
         }
         boolean timelineDiffers = leaderTimeline != 0 && pg.timeline() != 0 && pg.timeline() != leaderTimeline;
         boolean wasPrimary = !pg.inRecovery();
-        if ((timelineDiffers || wasPrimary || o.rewindFailed()) && !"primary".equals(leader.role())) {
+        if ((timelineDiffers || wasPrimary || o.rewindFailed()) && leader.role() != io.vigil.cluster.MemberRole.PRIMARY) {
             return Plan.waiting("waiting for leader " + leader.name() + " to finish promoting before repairing"
                     + " this node against it");
         }
@@ -84,14 +84,14 @@ final class FollowerRules {
         }
         Long switchAt = switchPoint(view, pg.timeline());
         if (switchAt != null && pg.timeline() < leaderTimeline && pg.walPosition().value() > switchAt
-                && "primary".equals(leader.role())) {
+                && leader.role() == io.vigil.cluster.MemberRole.PRIMARY) {
             return Plan.of("replaying timeline " + pg.timeline() + " at " + pg.walPosition() + ", past its end at "
                     + new Lsn(switchAt) + " in the cluster's history: this WAL diverged from leader " + leader.name()
                     + "'s; pg_rewind", rewindOrReclone(o, leader));
         }
         long boundNanos = (2L * o.settings().loopWait() + o.settings().retryTimeout()) * 1_000_000_000L;
         boolean stuck = o.notStreamingSinceNanos() != null && o.nowNanos() - o.notStreamingSinceNanos() >= boundNanos;
-        if (stuck && leaderTimeline != 0 && pg.timeline() != leaderTimeline && "primary".equals(leader.role())) {
+        if (stuck && leaderTimeline != 0 && pg.timeline() != leaderTimeline && leader.role() == io.vigil.cluster.MemberRole.PRIMARY) {
             return Plan.of("not streaming from " + leader.name() + " for " + boundNanos / 1_000_000_000L
                     + " s and still on timeline " + pg.timeline() + " (leader: " + leaderTimeline
                     + "): its WAL diverged; pg_rewind", rewindOrReclone(o, leader));

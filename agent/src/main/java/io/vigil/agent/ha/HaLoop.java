@@ -5,6 +5,9 @@ import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.agent.pg.PostgresControl;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Member;
+import io.vigil.cluster.MemberRole;
+import io.vigil.cluster.MemberState;
+import io.vigil.cluster.PeerStatus;
 import io.vigil.config.AgentConfig;
 import io.vigil.config.ClusterSettings;
 import io.vigil.store.ClusterStore;
@@ -613,14 +616,14 @@ public final class HaLoop implements AutoCloseable {
     }
 
     private Member member(LocalPostgres local, boolean leader) {
-        String state;
-        if (!local.hasData()) state = "uninitialized";
-        else if (!local.running()) state = "stopped";
-        else if (!local.accepting()) state = "starting";
-        else if (local.inRecovery() && local.streaming()) state = "streaming";
-        else state = "running";
-        String role = !local.running() || !local.accepting() ? "uninitialized"
-                : local.inRecovery() ? "replica" : (leader ? "primary" : "demoting");
+        MemberState state;
+        if (!local.hasData()) state = MemberState.UNINITIALIZED;
+        else if (!local.running()) state = MemberState.STOPPED;
+        else if (!local.accepting()) state = MemberState.STARTING;
+        else if (local.inRecovery() && local.streaming()) state = MemberState.STREAMING;
+        else state = MemberState.RUNNING;
+        MemberRole role = !local.running() || !local.accepting() ? MemberRole.UNINITIALIZED
+                : local.inRecovery() ? MemberRole.REPLICA : (leader ? MemberRole.PRIMARY : MemberRole.DEMOTING);
         return new Member(cfg.name(), cfg.connUrl(), cfg.apiUrl(), state, role, VERSION,
                 local.walPosition() == null ? null : local.walPosition().value(),
                 local.receiveLsn() == null ? null : local.receiveLsn().value(),

@@ -2,6 +2,7 @@ package io.vigil.agent.ha;
 
 import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.PeerStatus;
 import io.vigil.cluster.Tags;
 import io.vigil.config.ClusterSettings;
 import java.util.Map;

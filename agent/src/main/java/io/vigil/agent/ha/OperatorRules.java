@@ -70,7 +70,7 @@ final class OperatorRules {
         if (view.isLeader(o.self())) return p.refusing("I am the leader, can not reinitialize");
         Member leader = view.leaderMember().orElse(null);
         if (leader == null) return p.refusing("Cluster has no leader, can not reinitialize");
-        if (!"primary".equals(leader.role()) || !"running".equals(leader.state())) {
+        if (!leader.isRunningPrimary()) {
             return p.refusing("leader " + leader.name() + " is not running as primary yet, can not reinitialize");
         }
         return Plan.of("reinitialize requested: cloning afresh from leader " + leader.name()

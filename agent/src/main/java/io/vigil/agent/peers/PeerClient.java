@@ -2,9 +2,9 @@ package io.vigil.agent.peers;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.vigil.agent.ha.PeerStatus;
 import io.vigil.cluster.Lsn;
 import io.vigil.cluster.Member;
+import io.vigil.cluster.PeerStatus;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

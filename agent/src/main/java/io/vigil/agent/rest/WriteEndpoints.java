@@ -96,7 +96,7 @@ final class WriteEndpoints {
             ClusterView v = current().cluster().orElse(null);
             seen |= v != null && v.failover().map(f -> f.member().equals(request.member())).orElse(false);
             if (v != null && v.isLeader(request.member())
-                    && "primary".equals(v.members().getOrDefault(request.member(), EMPTY).role())) {
+                    && v.members().getOrDefault(request.member(), EMPTY).role() == io.vigil.cluster.MemberRole.PRIMARY) {
                 text(ctx, 200, "Successfully " + verb + " to \"" + request.member() + "\"");
                 return;
             }

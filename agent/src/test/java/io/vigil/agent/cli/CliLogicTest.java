@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 class CliLogicTest {
     static Member member(String name, String role, String state, long lsn) {
-        return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", state, role,
+        return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", io.vigil.cluster.MemberState.of(state), io.vigil.cluster.MemberRole.of(role),
                 "0.1.0", lsn, null, null, 1L, Tags.NONE, null, null, null);
     }
 

@@ -12,6 +12,7 @@ import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Lsn;
 import io.vigil.cluster.Member;
+import io.vigil.cluster.PeerStatus;
 import io.vigil.cluster.Tags;
 import java.util.List;
 import java.util.Map;
@@ -490,7 +491,7 @@ class DeciderTest {
         @Test
         void memberPublishedAsStoppedWithDataAheadHoldsTheRaceWhenItsApiIsSlow() {
             Member stopped = new Member("n2", "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni",
-                    "stopped", "uninitialized", "0.1.0", 2000L, null, null, 1L, Tags.NONE, null, null, null);
+                    io.vigil.cluster.MemberState.STOPPED, io.vigil.cluster.MemberRole.UNINITIALIZED, "0.1.0", 2000L, null, null, 1L, Tags.NONE, null, null, null);
             Observation o = Fixtures.leaderlessSince(Fixtures.withPeers(
                     obs(view(null, 0, stopped), Fixtures.replica(1, 1000, "n1", false)), PeerStatus.unreachable("n2")),
                     100 * Fixtures.SEC);

@@ -5,6 +5,7 @@ import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.LeaderKey;
 import io.vigil.cluster.Lsn;
 import io.vigil.cluster.Member;
+import io.vigil.cluster.PeerStatus;
 import io.vigil.cluster.Tags;
 import io.vigil.config.ClusterSettings;
 import java.util.LinkedHashMap;
@@ -43,14 +44,14 @@ final class Fixtures {
     }
 
     static Member member(String name, long tl, long lsn, Tags tags) {
-        return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", "running",
-                "replica", "0.1.0", lsn, null, null, tl, tags, null, null, null);
+        return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", io.vigil.cluster.MemberState.RUNNING,
+                io.vigil.cluster.MemberRole.REPLICA, "0.1.0", lsn, null, null, tl, tags, null, null, null);
     }
 
     /** A member as a running primary publishes itself. */
     static Member lead(String name, long tl) {
-        return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", "running",
-                "primary", "0.1.0", 100L, null, null, tl, Tags.NONE, null, null, null);
+        return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", io.vigil.cluster.MemberState.RUNNING,
+                io.vigil.cluster.MemberRole.PRIMARY, "0.1.0", 100L, null, null, tl, Tags.NONE, null, null, null);
     }
 
     static Member member(String name, long tl) {

@@ -11,6 +11,7 @@ import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Lsn;
 import io.vigil.cluster.Member;
+import io.vigil.cluster.PeerStatus;
 import io.vigil.cluster.SyncState;
 import io.vigil.cluster.Tags;
 import io.vigil.config.ClusterSettings;

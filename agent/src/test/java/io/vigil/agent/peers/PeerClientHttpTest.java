@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
-import io.vigil.agent.ha.PeerStatus;
 import io.vigil.cluster.Lsn;
 import io.vigil.cluster.Member;
+import io.vigil.cluster.PeerStatus;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -160,7 +160,7 @@ class PeerClientHttpTest {
     }
 
     private static Member member(String name, String apiUrl) {
-        return new Member(name, "postgres://127.0.0.1:5432/postgres", apiUrl, "running", "replica", null, null, null,
+        return new Member(name, "postgres://127.0.0.1:5432/postgres", apiUrl, io.vigil.cluster.MemberState.RUNNING, io.vigil.cluster.MemberRole.REPLICA, null, null, null,
                 null, null, null, null, null, null);
     }
 

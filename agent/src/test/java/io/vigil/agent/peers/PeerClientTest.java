@@ -2,8 +2,8 @@ package io.vigil.agent.peers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vigil.agent.ha.PeerStatus;
 import io.vigil.cluster.Lsn;
+import io.vigil.cluster.PeerStatus;
 import org.junit.jupiter.api.Test;
 
 class PeerClientTest {

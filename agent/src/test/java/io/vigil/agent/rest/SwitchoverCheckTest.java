@@ -24,7 +24,7 @@ class SwitchoverCheckTest {
     private static final ClusterSettings SETTINGS = new ClusterSettings(30, 10, 10, 1_048_576L, null, null, null, null, null, null, null, null, null, null);
 
     private static Member m(String name, String role, String state, long xlog, Tags tags) {
-        return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", state, role,
+        return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", io.vigil.cluster.MemberState.of(state), io.vigil.cluster.MemberRole.of(role),
                 "0.1.0", xlog, null, null, 1L, tags, null, null, null);
     }
 

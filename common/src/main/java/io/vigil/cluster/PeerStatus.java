@@ -1,6 +1,4 @@
-package io.vigil.agent.ha;
-
-import io.vigil.cluster.Lsn;
+package io.vigil.cluster;
 
 /**
  * A peer's own answer to GET /patroni, fetched during observe. {@code reachable=false} when it did not answer.
