@@ -3,7 +3,6 @@ package io.vigil.agent.ha;
 import io.vigil.agent.pg.PostgresControl;
 import io.vigil.config.AgentConfig;
 import io.vigil.config.ClusterSettings;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;

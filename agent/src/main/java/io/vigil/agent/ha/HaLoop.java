@@ -5,8 +5,6 @@ import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.agent.pg.PostgresControl;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Member;
-import io.vigil.cluster.MemberRole;
-import io.vigil.cluster.MemberState;
 import io.vigil.cluster.PeerStatus;
 import io.vigil.config.AgentConfig;
 import io.vigil.config.ClusterSettings;
@@ -14,8 +12,6 @@ import io.vigil.store.ClusterStore;
 import io.vigil.store.StoreException;
 import java.time.Duration;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -83,9 +79,9 @@ public final class HaLoop implements AutoCloseable {
     private volatile io.vigil.cluster.Tags tags;
     /** The last successful etcd read: failsafe mode asks its members when etcd is gone. */
     private ClusterView lastView;
-    private volatile String failsafeHeardFrom;
-    private volatile long failsafeHeardNanos;
     private final SyncStandbyWatch syncWatch;
+    private final ClusterConfigEditor configEditor;
+    private final Failsafe failsafe;
     private final ParameterGuard parameterGuard = new ParameterGuard();
     /** The cluster-wide Postgres parameters this node writes: the guard's pick of the settings' ones. */
     private volatile Map<String, Object> clusterParameters = Map.of();
@@ -119,6 +115,8 @@ public final class HaLoop implements AutoCloseable {
         this.fencing = new Fencing(cfg, lease, keyHolder, () -> settings, pg, clock, this::wakeUp);
         this.postmasterMonitor = new PostmasterMonitor(pg, clock, () -> acting, this::wakeUp);
         this.syncWatch = new SyncStandbyWatch(pg.replicationWatch(), clock, this::wakeUp);
+        this.configEditor = new ClusterConfigEditor(store, pg);
+        this.failsafe = new Failsafe(cfg, peers, lease, () -> settings, clock);
         this.actions = new ActionRunner(cfg, store, pg, lease, keyHolder, fencing, this::learned, events,
                 () -> settings, () -> clusterParameters, clock);
     }
@@ -201,66 +199,16 @@ public final class HaLoop implements AutoCloseable {
     public CompletableFuture<io.vigil.config.ConfigEdit.Applied> editConfig(String body, boolean replace,
                                                                           long ifRevision) {
         return inLoop(() -> {
-            ClusterStore.StoredSettings stored = store.readSettings();
-            if (stored.modRevision() == 0) {
-                throw new StoreException("the cluster config is not initialised yet", null);
-            }
-            if (ifRevision != 0 && ifRevision != stored.modRevision()) {
-                throw new io.vigil.config.ConfigEdit.Conflict("the cluster config changed (revision "
-                        + stored.modRevision() + ", the request was based on " + ifRevision + "); read it again");
-            }
-            io.vigil.config.ConfigEdit.Result edit = replace ? io.vigil.config.ConfigEdit.replace(body)
-                    : io.vigil.config.ConfigEdit.patch(stored.json(), body);
-            refuseBadParameterValues(stored.json(), edit.settings());
-            if (!store.replaceSettings(edit.json(), stored.modRevision())) {
-                throw new io.vigil.config.ConfigEdit.Conflict("the cluster config changed concurrently; read it again");
-            }
-            List<String> changes = io.vigil.config.ConfigEdit.changes(settingsOf(stored.json()), edit.settings());
-            settings = edit.settings();
-            log.info("cluster config {} over the REST API; changed: {}", replace ? "replaced" : "patched",
-                    changes.isEmpty() ? "nothing" : String.join("; ", changes));
-            return new io.vigil.config.ConfigEdit.Applied(edit.json(), changes);
+            ClusterConfigEditor.Edited edited = configEditor.edit(body, replace, ifRevision);
+            settings = edited.settings();
+            return edited.applied();
         });
     }
 
-    /** The stored settings; the defaults when they cannot be read. */
-    private static ClusterSettings settingsOf(String storedJson) {
-        try {
-            return ClusterSettings.fromJson(storedJson);
-        } catch (RuntimeException e) {
-            return ClusterSettings.defaults();
-        }
-    }
-
-    /**
-     * Refuses an edit whose new or changed Postgres parameter values this node's Postgres would refuse
-     * (type, range, unit, enum value, syntax: the server's own check), naming each one and what it takes.
-     */
-    private void refuseBadParameterValues(String storedJson, ClusterSettings edited) {
-        Map<String, Object> before = settingsOf(storedJson).postgresql().parameters();
-        Map<String, Object> changed = new java.util.LinkedHashMap<>();
-        for (Map.Entry<String, Object> e : edited.postgresql().parameters().entrySet()) {
-            if (!java.util.Objects.equals(before.get(e.getKey()), e.getValue())) changed.put(e.getKey(), e.getValue());
-        }
-        Map<String, String> refused = changed.isEmpty() ? Map.of() : pg.parameterProblems(changed);
-        if (refused.isEmpty()) return;
-        List<String> lines = new ArrayList<>();
-        refused.forEach((name, why) -> lines.add("postgresql.parameters." + name + " = '" + changed.get(name)
-                + "' is refused: " + why));
-        throw new io.vigil.config.ConfigException(String.join("\n", lines) + "\nnothing was changed");
-    }
-
-    /**
-     * POST /failsafe from a primary that cannot reach etcd: accepted (we will not race for the key
-     * for ttl) unless failsafe mode is off or we run as a primary ourselves.
-     */
+    /** POST /failsafe from a primary that cannot reach etcd: null when accepted, else why not. */
     public String acceptFailsafe(String leader) {
-        if (!settings.failsafeMode()) return "failsafe_mode is off";
         NodeStatus s = status.get();
-        if (s != null && s.local().isRunningPrimary() && !cfg.name().equals(leader)) return "this node runs as primary";
-        failsafeHeardNanos = clock.getAsLong();
-        failsafeHeardFrom = leader;
-        return null;
+        return failsafe.accept(leader, s != null && s.local().isRunningPrimary());
     }
 
     public void wakeUp() {
@@ -413,18 +361,7 @@ public final class HaLoop implements AutoCloseable {
         } catch (io.vigil.config.ConfigException e) {
             return "the node config is invalid, nothing was reloaded: " + e.getMessage();
         }
-        List<String> needRestart = new ArrayList<>();
-        for (java.lang.reflect.RecordComponent c : AgentConfig.class.getRecordComponents()) {
-            String key = c.getName();
-            if (key.equals("tags") || key.equals("localParameters")) continue;
-            try {
-                if (!java.util.Objects.equals(c.getAccessor().invoke(cfg), c.getAccessor().invoke(fresh))) {
-                    needRestart.add(key.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase());
-                }
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException(e);
-            }
-        }
+        List<String> needRestart = MemberKey.keysNeedingRestart(cfg, fresh);
         tags = fresh.tags();
         pg.files().setLocalParameters(fresh.localParameters());
         reloadNote = needRestart.isEmpty() ? ""
@@ -433,60 +370,12 @@ public final class HaLoop implements AutoCloseable {
         return null;
     }
 
-    /** The cluster-wide parameter values this node's Postgres refuses: what it keeps instead, and why (null: none). */
-    private Map<String, String> refusedParameters() {
-        if (parameterGuard.refused().isEmpty()) return null;
-        Map<String, String> out = new java.util.TreeMap<>();
-        parameterGuard.refused().forEach((name, r) -> out.put(name, "'" + r.wanted() + "' refused, keeping "
-                + (r.kept() == null ? "the server default" : "'" + r.kept() + "'") + ": " + r.problem()));
-        return out;
-    }
-
     /** The Postgres parameters vigil.conf should carry now (cluster-wide, this node's own, synchronous_standby_names). */
     private Map<String, Object> effectiveParameters() {
         Map<String, Object> p = new java.util.LinkedHashMap<>(clusterParameters);
         p.putAll(pg.files().localParameters());
         if (pg.files().syncStandbyNames() != null) p.put("synchronous_standby_names", pg.files().syncStandbyNames());
         return p;
-    }
-
-    /**
-     * Who decides synchronous_standby_names: the leader's sync steps while it leads (a restarted
-     * agent adopts what its running primary has); otherwise the mode's default, ready for a
-     * promotion: in strict mode a new primary's commits wait for any standby from the first one.
-     */
-    private void manageSyncStandbyNames(Optional<ClusterView> view, LocalPostgres local) {
-        boolean leading = lease.held() || view.map(v -> v.isLeader(cfg.name())).orElse(false);
-        if (leading) {
-            if (pg.files().syncStandbyNames() == null && settings.synchronous()) {
-                io.vigil.cluster.SyncState key = view.map(ClusterView::sync).orElse(io.vigil.cluster.SyncState.NONE);
-                String adopted = local.syncStandbyNames() != null ? local.syncStandbyNames()
-                        : cfg.name().equals(key.leader()) && !key.members().isEmpty()
-                        ? SyncRules.format(List.copyOf(new java.util.TreeSet<>(key.members())))
-                        : settings.synchronousModeStrict() ? "*" : "";
-                pg.files().setSyncStandbyNames(adopted);
-            }
-            return;
-        }
-        pg.files().setSyncStandbyNames(!settings.synchronous() ? null : settings.synchronousModeStrict() ? "*" : "");
-    }
-
-    /**
-     * Failsafe mode, etcd unreachable, we lead: asks every member of the last etcd read to confirm
-     * it follows us. All confirmed: our deadline moves to when we asked + ttl, like a renewal.
-     */
-    private boolean confirmFailsafe(LocalPostgres local) {
-        if (!settings.failsafeMode() || !lease.held() || !local.isRunningPrimary() || lastView == null) return false;
-        List<Member> others = lastView.members().values().stream().filter(m -> !m.name().equals(cfg.name())).toList();
-        long sent = clock.getAsLong();
-        Map<String, Boolean> answers = peers.postFailsafe(others, cfg.name(), cfg.restUser(), cfg.restPassword());
-        List<String> missing = answers.entrySet().stream().filter(e -> !e.getValue()).map(Map.Entry::getKey).toList();
-        if (!missing.isEmpty()) {
-            log.warn("failsafe: no confirmation from {}; this primary stops at its lease deadline", missing);
-            return false;
-        }
-        lease.renewed(sent, settings.ttlDuration().toNanos());
-        return true;
     }
 
     private static List<String> names(Plan p) {
@@ -526,10 +415,11 @@ public final class HaLoop implements AutoCloseable {
                 peerStatus = peers.fetch(others);
             }
         }
-        boolean failsafeConfirmed = view.isEmpty() && confirmFailsafe(local);
-        String failsafeLeader = failsafeHeardFrom != null
-                && now - failsafeHeardNanos < settings.ttlDuration().toNanos() ? failsafeHeardFrom : null;
-        manageSyncStandbyNames(view, local);
+        boolean failsafeConfirmed = view.isEmpty() && failsafe.confirm(local.isRunningPrimary(), lastView);
+        String failsafeLeader = failsafe.leaderHeard(now);
+        boolean leading = lease.held() || view.map(v -> v.isLeader(cfg.name())).orElse(false);
+        pg.files().setSyncStandbyNames(SyncRules.namesToWrite(settings, cfg.name(), leading, view, local,
+                pg.files().syncStandbyNames()));
         java.util.Set<String> syncConfirmed = lease.held() && local.isRunningPrimary() ? syncWatch.confirmed() : java.util.Set.of();
         boolean parametersStale = !effectiveParameters().equals(appliedParameters);
         return new Observation(cfg.name(), tags, settings, view, local, peerStatus, now, wallClock.getAsLong(),
@@ -595,7 +485,8 @@ public final class HaLoop implements AutoCloseable {
         lastRole = role;
         if (o.cluster().isPresent()) {
             try {
-                Member me = member(local, holdsKey);
+                Member me = MemberKey.of(cfg, tags, local, holdsKey, fencing.watchdogProblem() != null,
+                        parameterGuard.describeRefusals());
                 // an unchanged key on the same lease is left alone: no write, no new revision
                 if (leaseId != publishedOnLease || !me.equals(o.cluster().get().members().get(cfg.name()))) {
                     store.putMember(me, leaseId);
@@ -612,25 +503,7 @@ public final class HaLoop implements AutoCloseable {
         status.set(new NodeStatus(cfg.scope(), cfg.name(), role, holdsKey, local, o.cluster(), settings, tags,
                 plan.reason(), names(plan), error, clock.getAsLong(), lease.untilNanos(), etcdLastSeenEpoch,
                 scheduledRestart.get(), o.failsafeConfirmed() || o.failsafeLeader() != null,
-                java.util.Objects.requireNonNullElse(refusedParameters(), Map.of())));
-    }
-
-    private Member member(LocalPostgres local, boolean leader) {
-        MemberState state;
-        if (!local.hasData()) state = MemberState.UNINITIALIZED;
-        else if (!local.running()) state = MemberState.STOPPED;
-        else if (!local.accepting()) state = MemberState.STARTING;
-        else if (local.inRecovery() && local.streaming()) state = MemberState.STREAMING;
-        else state = MemberState.RUNNING;
-        MemberRole role = !local.running() || !local.accepting() ? MemberRole.UNINITIALIZED
-                : local.inRecovery() ? MemberRole.REPLICA : (leader ? MemberRole.PRIMARY : MemberRole.DEMOTING);
-        return new Member(cfg.name(), cfg.connUrl(), cfg.apiUrl(), state, role, VERSION,
-                local.walPosition() == null ? null : local.walPosition().value(),
-                local.receiveLsn() == null ? null : local.receiveLsn().value(),
-                local.replayLsn() == null ? null : local.replayLsn().value(),
-                local.timeline() == 0 ? null : local.timeline(), tags,
-                local.isRunningReplica() ? local.upstream() : null, local.pendingRestart() ? Boolean.TRUE : null,
-                fencing.watchdogProblem() != null ? Boolean.TRUE : null, refusedParameters());
+                java.util.Objects.requireNonNullElse(parameterGuard.describeRefusals(), Map.of())));
     }
 
     // ---------------------------------------------------------------- side threads

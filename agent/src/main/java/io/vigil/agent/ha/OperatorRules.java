@@ -4,7 +4,6 @@ import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Member;
 import java.util.List;
-import java.util.Set;
 
 /**
  * What operators change about a plan: maintenance mode (pause), commands for this node (restart,

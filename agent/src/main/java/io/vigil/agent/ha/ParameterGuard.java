@@ -64,6 +64,15 @@ final class ParameterGuard {
         return accepted;
     }
 
+    /** Each refused value in words, by parameter name: what is kept instead, and why; null when none. */
+    Map<String, String> describeRefusals() {
+        if (refused.isEmpty()) return null;
+        Map<String, String> out = new TreeMap<>();
+        refused.forEach((name, r) -> out.put(name, "'" + r.wanted() + "' refused, keeping "
+                + (r.kept() == null ? "the server default" : "'" + r.kept() + "'") + ": " + r.problem()));
+        return out;
+    }
+
     /** Refused values by parameter name (empty: every value is written). */
     Map<String, Refusal> refused() {
         return refused;

@@ -53,6 +53,23 @@ final class SyncRules {
         return steps;
     }
 
+    /**
+     * synchronous_standby_names for vigil.conf ({@code written}: what it holds now; null: Vigil does
+     * not set it). While leading, the leader's sync steps decide, and a restarted agent adopts what
+     * its running primary has (else what the sync key names for it); otherwise the mode's default,
+     * ready for a promotion: in strict mode a new primary's commits wait for any standby from the
+     * first one.
+     */
+    static String namesToWrite(ClusterSettings s, String self, boolean leading, java.util.Optional<ClusterView> view,
+                               LocalPostgres pg, String written) {
+        if (!leading) return !s.synchronous() ? null : s.synchronousModeStrict() ? ANY : "";
+        if (written != null || !s.synchronous()) return written;
+        if (pg.syncStandbyNames() != null) return pg.syncStandbyNames();
+        SyncState key = view.map(ClusterView::sync).orElse(SyncState.NONE);
+        if (self.equals(key.leader()) && !key.members().isEmpty()) return format(List.copyOf(new TreeSet<>(key.members())));
+        return s.synchronousModeStrict() ? ANY : "";
+    }
+
     /** The next sync step appended to the leader's steady plan, or the plan unchanged. */
     static Plan step(Observation o, ClusterView view, Plan steady) {
         ClusterSettings s = o.settings();
