@@ -17,6 +17,7 @@ import io.vigil.cluster.Tags;
 import io.vigil.config.ClusterSettings;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -192,6 +193,31 @@ class SyncRulesTest {
             assertThat(SyncRules.parse("*", v)).containsExactly("*");
             assertThat(SyncRules.parse("", v)).isEmpty();
             assertThat(SyncRules.format(List.of("Node-2", "n3"))).isEqualTo("FIRST 2 (\"node_2\", \"n3\")");
+        }
+    }
+
+    @Nested
+    class NamesInVigilConf {
+        private final ClusterView view = cluster(key("n2"), member("n2", 1));
+
+        @Test
+        void aReplicaKeepsTheModesDefaultReadyForAPromotion() {
+            LocalPostgres replica = Fixtures.replica(1, 100, "n1", true);
+            assertThat(SyncRules.namesToWrite(Fixtures.SETTINGS, "me", false, Optional.of(view), replica, "x")).isNull();
+            assertThat(SyncRules.namesToWrite(SYNC, "me", false, Optional.of(view), replica, null)).isEmpty();
+            assertThat(SyncRules.namesToWrite(STRICT, "me", false, Optional.of(view), replica, null)).isEqualTo("*");
+        }
+
+        @Test
+        void aLeaderKeepsWhatItWroteOrAdoptsWhatItsPrimaryOrItsSyncKeyHas() {
+            assertThat(SyncRules.namesToWrite(SYNC, "me", true, Optional.of(view), primary("FIRST 1 (\"n3\")"), "kept"))
+                    .isEqualTo("kept");
+            assertThat(SyncRules.namesToWrite(SYNC, "me", true, Optional.of(view), primary("FIRST 1 (\"n3\")"), null))
+                    .as("a restarted agent adopts its running primary's").isEqualTo("FIRST 1 (\"n3\")");
+            assertThat(SyncRules.namesToWrite(SYNC, "me", true, Optional.of(view), Fixtures.stopped(1, false), null))
+                    .as("or what the sync key names for it").isEqualTo("FIRST 1 (\"n2\")");
+            assertThat(SyncRules.namesToWrite(STRICT, "me", true, Optional.empty(), Fixtures.stopped(1, false), null))
+                    .isEqualTo("*");
         }
     }
 
