@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * process titles, without asking Postgres, every {@link #TITLES_MS} ms ({@link #SETTLED_TITLES_MS}
  * ms while the sync key names enough confirmed standbys and every walsender streams), and looks
  * again when they change (a standby connects, leaves, or changes state), or after
- * {@link #WAIT_MAX_MS} ms at the latest.
+ * {@link #WAIT_MAX_MS} ms at the latest. With maximum_lag_on_syncnode set it looks every
+ * {@link #LAG_LOOK_MS} ms instead: a title shows no lag.
  * It confirms standbys ({@link SyncConfirmations}) and wakes the loop when one is confirmed, or when
  * a standby connects, leaves, changes its sync state or crosses maximum_lag_on_syncnode.
  */
@@ -35,6 +36,8 @@ final class SyncStandbyWatch implements AutoCloseable {
     /** The longest between two looks; also between looks where the kernel shows no process children. */
     static final long WAIT_MAX_MS = 10_000;
     private static final long NO_TITLES_MS = 1_000;
+    /** With maximum_lag_on_syncnode set: a look every second, to see a standby fall behind. */
+    static final long LAG_LOOK_MS = 1_000;
     /** Not leading in synchronous mode: {@link #target} wakes the thread. */
     private static final long IDLE_MS = 60_000;
 
@@ -174,6 +177,8 @@ final class SyncStandbyWatch implements AutoCloseable {
         }
         if (confirming(t, now, clock.getAsLong() - fastUntilNanos < 0)) {
             LockSupport.parkNanos(CONFIRMING_MS * 1_000_000L);
+        } else if (t.maxLag() >= 0) {
+            LockSupport.parkNanos(LAG_LOOK_MS * 1_000_000L);   // a title shows no lag: look each second
         } else {
             awaitWalSenderChange(settled(t, now));
         }
