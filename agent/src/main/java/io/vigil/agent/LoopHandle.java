@@ -1,8 +1,8 @@
 package io.vigil.agent;
 
-import io.vigil.agent.ha.CommandOutcome;
+import io.vigil.agent.core.CommandOutcome;
 import io.vigil.agent.ha.HaLoop;
-import io.vigil.agent.ha.NodeCommand;
+import io.vigil.agent.core.NodeCommand;
 import io.vigil.agent.rest.LoopControl;
 import io.vigil.cluster.FailoverRequest;
 import java.time.OffsetDateTime;

@@ -2,7 +2,7 @@ package io.vigil.agent.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.vigil.agent.ha.Candidacy;
+import io.vigil.agent.core.Candidacy;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Member;
 import io.vigil.store.EtcdStore;

@@ -1,6 +1,6 @@
 package io.vigil.agent.cli;
 
-import io.vigil.agent.ha.Candidacy;
+import io.vigil.agent.core.Candidacy;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Member;
 import io.vigil.config.AgentConfig;

@@ -3,7 +3,7 @@ package io.vigil.agent.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
-import io.vigil.agent.ha.Candidacy;
+import io.vigil.agent.core.Candidacy;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Member;
 import io.vigil.cluster.TimelineSwitch;

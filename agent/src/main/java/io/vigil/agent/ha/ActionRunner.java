@@ -1,5 +1,10 @@
 package io.vigil.agent.ha;
 
+import io.vigil.agent.core.Action;
+import io.vigil.agent.core.FailedAttempts;
+import io.vigil.agent.core.Memory;
+import io.vigil.agent.core.Observation;
+import io.vigil.agent.core.SyncRules;
 import io.vigil.agent.pg.PostgresControl;
 import io.vigil.agent.pg.PostgresException;
 import io.vigil.cluster.ClusterView;

@@ -1,5 +1,7 @@
 package io.vigil.agent.ha;
 
+import io.vigil.agent.host.Watchdog;
+import io.vigil.agent.pg.FenceProcess;
 import io.vigil.agent.pg.PostgresControl;
 import io.vigil.config.AgentConfig;
 import io.vigil.config.ClusterSettings;

@@ -1,7 +1,17 @@
 package io.vigil.agent.ha;
 
+import io.vigil.agent.core.Action;
+import io.vigil.agent.core.CommandOutcome;
+import io.vigil.agent.core.Decider;
+import io.vigil.agent.core.FailedAttempts;
+import io.vigil.agent.core.LocalPostgres;
+import io.vigil.agent.core.Memory;
+import io.vigil.agent.core.NodeCommand;
+import io.vigil.agent.core.NodeRole;
+import io.vigil.agent.core.Observation;
+import io.vigil.agent.core.Plan;
+import io.vigil.agent.core.SyncRules;
 import io.vigil.agent.peers.PeerClient;
-import io.vigil.agent.pg.LocalPostgres;
 import io.vigil.agent.pg.PostgresControl;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Member;

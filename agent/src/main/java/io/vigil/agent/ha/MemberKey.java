@@ -1,6 +1,6 @@
 package io.vigil.agent.ha;
 
-import io.vigil.agent.pg.LocalPostgres;
+import io.vigil.agent.core.LocalPostgres;
 import io.vigil.cluster.Member;
 import io.vigil.cluster.MemberRole;
 import io.vigil.cluster.MemberState;

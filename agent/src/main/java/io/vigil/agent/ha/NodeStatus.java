@@ -1,6 +1,7 @@
 package io.vigil.agent.ha;
 
-import io.vigil.agent.pg.LocalPostgres;
+import io.vigil.agent.core.LocalPostgres;
+import io.vigil.agent.core.NodeRole;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Lsn;
 import io.vigil.cluster.Tags;

@@ -1,5 +1,6 @@
 package io.vigil.agent.ha;
 
+import io.vigil.agent.core.Action;
 import io.vigil.agent.pg.PostgresControl;
 import io.vigil.agent.pg.PostmasterDeathWatch;
 import io.vigil.agent.pg.ProcStat;

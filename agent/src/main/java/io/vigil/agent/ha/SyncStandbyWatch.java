@@ -1,5 +1,6 @@
 package io.vigil.agent.ha;
 
+import io.vigil.agent.core.SyncRules;
 import io.vigil.agent.pg.ReplicationWatch;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.SyncState;

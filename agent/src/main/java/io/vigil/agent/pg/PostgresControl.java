@@ -1,5 +1,6 @@
 package io.vigil.agent.pg;
 
+import io.vigil.agent.core.LocalPostgres;
 import io.vigil.cluster.HostPort;
 import io.vigil.cluster.Lsn;
 import io.vigil.config.AgentConfig;

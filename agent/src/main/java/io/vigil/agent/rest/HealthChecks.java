@@ -1,6 +1,6 @@
 package io.vigil.agent.rest;
 
-import io.vigil.agent.ha.NodeRole;
+import io.vigil.agent.core.NodeRole;
 import io.vigil.agent.ha.NodeStatus;
 import java.util.Map;
 

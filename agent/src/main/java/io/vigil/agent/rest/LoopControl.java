@@ -1,7 +1,7 @@
 package io.vigil.agent.rest;
 
-import io.vigil.agent.ha.CommandOutcome;
-import io.vigil.agent.ha.NodeCommand;
+import io.vigil.agent.core.CommandOutcome;
+import io.vigil.agent.core.NodeCommand;
 import io.vigil.cluster.FailoverRequest;
 import java.time.OffsetDateTime;
 import java.util.concurrent.CompletableFuture;

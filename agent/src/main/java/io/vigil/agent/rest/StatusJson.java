@@ -2,7 +2,7 @@ package io.vigil.agent.rest;
 
 import io.vigil.agent.ha.HaLoop;
 import io.vigil.agent.ha.NodeStatus;
-import io.vigil.agent.pg.LocalPostgres;
+import io.vigil.agent.core.LocalPostgres;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Member;
 import io.vigil.cluster.TimelineSwitch;

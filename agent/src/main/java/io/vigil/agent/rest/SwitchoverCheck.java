@@ -77,7 +77,7 @@ final class SwitchoverCheck {
 
     /** Why a member may not be promoted now, or null when it may. */
     static String notEligible(NodeStatus s, ClusterView v, String leader, Member m) {
-        return io.vigil.agent.ha.Candidacy.whyNot(s.settings(), v, leader, m);
+        return io.vigil.agent.core.Candidacy.whyNot(s.settings(), v, leader, m);
     }
 
     private static Optional<Member> best(NodeStatus s, ClusterView v, String leader) {

@@ -2,6 +2,7 @@ package io.vigil.agent.ha;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.vigil.agent.core.Action;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.stream.Collectors;

@@ -46,12 +46,15 @@ final class HaproxyServer implements AutoCloseable {
         awaitRoutesTo("primary", node);
     }
 
-    /** Waits until exactly {@code node} is UP in {@code backend} ("primary" or "sync"). */
+    /**
+     * Waits until exactly {@code node} takes traffic in {@code backend} ("primary" or "sync"). A server
+     * going down ("UP 1/2") still takes traffic, so it counts as up.
+     */
     void awaitRoutesTo(String backend, Cluster.Node node) {
         Awaitility.await("HAProxy's " + backend + " routes to " + node.name + " alone").atMost(Duration.ofSeconds(20))
                 .pollInterval(Duration.ofMillis(100)).until(() -> {
                     List<String> up = Cluster.httpGet("http://127.0.0.1:" + statsPort + "/;csv").lines()
-                            .filter(l -> l.startsWith(backend + ",node") && l.split(",")[17].equals("UP"))
+                            .filter(l -> l.startsWith(backend + ",node") && l.split(",")[17].startsWith("UP"))
                             .map(l -> l.split(",")[1]).toList();
                     return up.equals(List.of(node.name));
                 });

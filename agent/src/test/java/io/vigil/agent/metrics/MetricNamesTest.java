@@ -39,11 +39,11 @@ class MetricNamesTest {
 
     @Test
     void everyOneOfPatronisMetricNamesIsExported() {
-        var pg = new io.vigil.agent.pg.LocalPostgres(true, true, true, true, 1, null, new io.vigil.cluster.Lsn(100),
+        var pg = new io.vigil.agent.core.LocalPostgres(true, true, true, true, 1, null, new io.vigil.cluster.Lsn(100),
                 new io.vigil.cluster.Lsn(90), true, "n1", "1", 150018, java.time.Instant.parse("2026-11-26T15:46:51.623095Z"),
                 0L, java.util.List.of(), java.util.List.of(), true, null, true,
                 java.time.Instant.parse("2026-11-26T15:47:01.5Z"));
-        var status = new io.vigil.agent.ha.NodeStatus("s", "n", io.vigil.agent.ha.NodeRole.REPLICA, false, pg,
+        var status = new io.vigil.agent.ha.NodeStatus("s", "n", io.vigil.agent.core.NodeRole.REPLICA, false, pg,
                 java.util.Optional.empty(), io.vigil.config.ClusterSettings.defaults(), io.vigil.cluster.Tags.NONE, "",
                 java.util.List.of(), null, System.nanoTime(), 0, 1_795_708_031L, null, true);
         String text = new Metrics("s", "n", () -> status, System::nanoTime).scrape();
@@ -63,11 +63,11 @@ class MetricNamesTest {
 
     @Test
     void alertsAndDashboardUseExportedNames() throws Exception {
-        var row = new io.vigil.agent.pg.LocalPostgres.ReplicationRow("replicator", "n2", "127.0.0.1", "streaming",
+        var row = new io.vigil.agent.core.LocalPostgres.ReplicationRow("replicator", "n2", "127.0.0.1", "streaming",
                 "async", 0, new io.vigil.cluster.Lsn(100), new io.vigil.cluster.Lsn(100), new io.vigil.cluster.Lsn(90), 0.5);
-        var pg = new io.vigil.agent.pg.LocalPostgres(true, true, true, false, 1, new io.vigil.cluster.Lsn(100), null,
+        var pg = new io.vigil.agent.core.LocalPostgres(true, true, true, false, 1, new io.vigil.cluster.Lsn(100), null,
                 null, false, null, "1", 150018, null, null, java.util.List.of(row), java.util.List.of(), false, "");
-        var status = new io.vigil.agent.ha.NodeStatus("s", "n", io.vigil.agent.ha.NodeRole.PRIMARY, true, pg,
+        var status = new io.vigil.agent.ha.NodeStatus("s", "n", io.vigil.agent.core.NodeRole.PRIMARY, true, pg,
                 java.util.Optional.empty(), io.vigil.config.ClusterSettings.defaults(), io.vigil.cluster.Tags.NONE, "",
                 java.util.List.of(), null, System.nanoTime(), 0, 0, null, false);
         Metrics metrics = new Metrics("s", "n", () -> status, System::nanoTime);

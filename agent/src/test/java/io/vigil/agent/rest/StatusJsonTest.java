@@ -2,9 +2,9 @@ package io.vigil.agent.rest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.vigil.agent.ha.NodeRole;
+import io.vigil.agent.core.NodeRole;
 import io.vigil.agent.ha.NodeStatus;
-import io.vigil.agent.pg.LocalPostgres;
+import io.vigil.agent.core.LocalPostgres;
 import io.vigil.cluster.Lsn;
 import io.vigil.cluster.Tags;
 import io.vigil.config.ClusterSettings;

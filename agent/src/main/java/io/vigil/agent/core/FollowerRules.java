@@ -1,0 +1,111 @@
+package io.vigil.agent.core;
+
+import io.vigil.cluster.ClusterView;
+import io.vigil.cluster.LeaderKey;
+import io.vigil.cluster.Lsn;
+import io.vigil.cluster.Member;
+import io.vigil.cluster.TimelineSwitch;
+
+/** Decisions for a node while another node holds the leader key. */
+final class FollowerRules {
+    private FollowerRules() {
+    }
+
+    static Plan follow(Observation o, ClusterView view) {
+        LocalPostgres pg = o.local();
+        LeaderKey key = view.leader().orElseThrow();
+        if (pg.isRunningPrimary()) {
+            return Plan.of(key.name() + " holds the leader key: this node must not stay writable, demoting",
+                    new Action.Demote(true));
+        }
+        Member leader = view.members().get(key.name());
+        if (leader == null || leader.connUrl() == null) {
+            return Plan.waiting("leader " + key.name() + " has not published its address yet");
+        }
+        long leaderTimeline = leader.timeline() == null ? 0 : leader.timeline();
+        if (pg.isRunningReplica()) {
+            return runningReplica(o, view, pg, leader, leaderTimeline);
+        }
+        if (pg.running()) {
+            return Plan.waiting("Postgres is starting");
+        }
+        if (o.unstartedClone()) {
+            return Plan.of("the data directory is a fresh clone of " + leader.name() + " that has not run yet: starting"
+                    + " it as its replica (a failed start is retried as it is, not cloned again)",
+                    new Action.StartReplica(leader));
+        }
+        boolean timelineDiffers = leaderTimeline != 0 && pg.timeline() != 0 && pg.timeline() != leaderTimeline;
+        boolean wasPrimary = !pg.inRecovery();
+        if ((timelineDiffers || wasPrimary || o.rewindFailed()) && leader.role() != io.vigil.cluster.MemberRole.PRIMARY) {
+            return Plan.waiting("waiting for leader " + leader.name() + " to finish promoting before repairing"
+                    + " this node against it");
+        }
+        if (o.rewindFailed()) {
+            return Plan.of("rejoining " + leader.name() + " failed (pg_rewind, or Postgres did not start as its"
+                    + " replica): cloning afresh (old data kept beside it)", new Action.Reclone(leader));
+        }
+        if (!timelineDiffers && !wasPrimary) {
+            return Plan.of("starting as a replica of " + leader.name(), new Action.StartReplica(leader));
+        }
+        Long switchAt = switchPoint(view, pg.timeline());
+        if (timelineDiffers && pg.timeline() < leaderTimeline && switchAt != null && pg.writeLsn() != null
+                && pg.writeLsn().value() <= switchAt) {
+            // Starting as a standby is safe and, when nothing diverged, much faster than pg_rewind after a crash;
+            // a standby that replays past the switch point is rewound at once (runningReplica).
+            return Plan.of("timeline " + pg.timeline() + " ended at " + new Lsn(switchAt) + " and our data is known up to "
+                    + pg.writeLsn() + ": starting as a replica of " + leader.name() + " (pg_rewind follows if WAL past"
+                    + " the switch turns up)", new Action.StartReplica(leader));
+        }
+        String why = timelineDiffers
+                ? "timeline " + pg.timeline() + " differs from leader " + leader.name() + "'s " + leaderTimeline
+                : "this node was a primary (its WAL may have diverged from leader " + leader.name() + "'s)";
+        if (!o.settings().postgresql().usePgRewind()) {
+            return Plan.of(why + " and use_pg_rewind is off: cloning afresh (old data kept beside it)",
+                    new Action.Reclone(leader));
+        }
+        return Plan.of(why + ": pg_rewind (a no-op when nothing diverged), then start as its replica",
+                new Action.Rewind(leader));
+    }
+
+    private static Plan runningReplica(Observation o, ClusterView view, LocalPostgres pg, Member leader,
+                                       long leaderTimeline) {
+        if (!leader.name().equals(pg.upstream())) {
+            return Plan.of("new leader " + leader.name() + ": repointing replication to it", new Action.Follow(leader));
+        }
+        if (pg.streaming()) {
+            java.util.Set<String> managed = LeaderRules.managedSlots(o, view);
+            if (pg.slots().stream().anyMatch(managed::contains)) {
+                // a former primary's slots pin WAL on this standby until its disk is full
+                return Plan.of("replica: streaming from " + leader.name() + "; dropping the replication slots"
+                        + " left from when this node was primary", new Action.SyncSlots(java.util.Set.of(), managed));
+            }
+            return Plan.waiting("replica: streaming from " + leader.name());
+        }
+        Long switchAt = switchPoint(view, pg.timeline());
+        if (switchAt != null && pg.timeline() < leaderTimeline && pg.walPosition().value() > switchAt
+                && leader.role() == io.vigil.cluster.MemberRole.PRIMARY) {
+            return Plan.of("replaying timeline " + pg.timeline() + " at " + pg.walPosition() + ", past its end at "
+                    + new Lsn(switchAt) + " in the cluster's history: this WAL diverged from leader " + leader.name()
+                    + "'s; pg_rewind", rewindOrReclone(o, leader));
+        }
+        long boundNanos = (2L * o.settings().loopWait() + o.settings().retryTimeout()) * 1_000_000_000L;
+        boolean stuck = o.notStreamingSinceNanos() != null && o.nowNanos() - o.notStreamingSinceNanos() >= boundNanos;
+        if (stuck && leaderTimeline != 0 && pg.timeline() != leaderTimeline && leader.role() == io.vigil.cluster.MemberRole.PRIMARY) {
+            return Plan.of("not streaming from " + leader.name() + " for " + boundNanos / 1_000_000_000L
+                    + " s and still on timeline " + pg.timeline() + " (leader: " + leaderTimeline
+                    + "): its WAL diverged; pg_rewind", rewindOrReclone(o, leader));
+        }
+        return Plan.waiting("replica: following " + leader.name() + ", WAL receiver not streaming yet");
+    }
+
+    /** Where {@code timeline} ended according to the cluster's history in etcd, or null when it has no such entry. */
+    private static Long switchPoint(ClusterView view, long timeline) {
+        return view.history().stream().filter(h -> h.timeline() == timeline).map(TimelineSwitch::lsn)
+                .reduce((a, b) -> b).orElse(null);
+    }
+
+    private static Action rewindOrReclone(Observation o, Member leader) {
+        return o.rewindFailed() || !o.settings().postgresql().usePgRewind()
+                ? new Action.Reclone(leader) : new Action.Rewind(leader);
+    }
+}

@@ -1,0 +1,61 @@
+package io.vigil.agent.core;
+
+import io.vigil.cluster.ClusterView;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Everything one HA cycle hands to the next, as one immutable value (stolon's
+ * {@code updateCluster(cd) → newcd}): {@link Decider} takes the last one with each observation and
+ * returns the next; the loop keeps the reference and records in it what acting learned
+ * ({@link #attempts}).
+ *
+ * @param downSinceNanos    when we were first seen leading without a writable primary, not paused
+ *                          (primary_start_timeout counts from it); null: we run as primary or do not lead
+ * @param notStreamingSinceNanos when our running replica was first seen without a streaming WAL
+ *                          receiver; null: streaming, or not a running replica
+ * @param leaderlessSinceNanos when this agent first saw no leader key in the current leaderless
+ *                          spell; null: a leader is known (or etcd was never read)
+ * @param slotLastSeenNanos when each member was last seen in etcd (its slot is kept member_slots_ttl)
+ * @param attempts          what failed in earlier cycles
+ */
+public record Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long leaderlessSinceNanos,
+              Map<String, Long> slotLastSeenNanos, FailedAttempts attempts) {
+
+    public static final Memory START = new Memory(null, null, null, Map.of(), FailedAttempts.NONE);
+
+    public Memory {
+        slotLastSeenNanos = Map.copyOf(slotLastSeenNanos);
+    }
+
+    /** This memory after a look at the cluster and the local Postgres: the timers and last-seen times move on. */
+    public Memory after(Observation o) {
+        LocalPostgres pg = o.local();
+        long now = o.nowNanos();
+        boolean leading = o.leaderUntilNanos() != 0;
+        // primary_start_timeout counts while we lead without a writable primary (down, starting, or a standby
+        // whose promotion keeps failing), from when the agent may act again, not during a pause
+        Long down = leading && pg.hasData() && !pg.isRunningPrimary() && !o.settings().paused()
+                ? since(downSinceNanos, now) : null;
+        Long notStreaming = pg.isRunningReplica() && !pg.streaming() ? since(notStreamingSinceNanos, now) : null;
+        Long leaderless = leaderlessSinceNanos;
+        Map<String, Long> seen = slotLastSeenNanos;
+        if (o.cluster().isPresent()) {
+            ClusterView v = o.cluster().get();
+            leaderless = v.leader().isPresent() ? null : since(leaderlessSinceNanos, now);
+            Map<String, Long> m = new HashMap<>(slotLastSeenNanos);
+            v.members().keySet().forEach(name -> m.put(name, now));
+            seen = m;
+        }
+        FailedAttempts a = pg.isRunningReplica() ? attempts.runningAsReplica() : attempts;
+        return new Memory(down, notStreaming, leaderless, seen, a);
+    }
+
+    public Memory withAttempts(FailedAttempts a) {
+        return new Memory(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, a);
+    }
+
+    private static Long since(Long started, long now) {
+        return started != null ? started : now;
+    }
+}
