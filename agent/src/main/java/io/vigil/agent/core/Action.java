@@ -23,7 +23,9 @@ public sealed interface Action {
         /** Also taken in maintenance mode (pause). */
         WHILE_PAUSED,
         /** Routine upkeep: a node doing only these is free for an operator's restart. */
-        ROUTINE
+        ROUTINE,
+        /** We stop leading before it runs: the lease deadline goes to 0 and the renewals stop. */
+        ENDS_LEADERSHIP
     }
 
     Set<Trait> NONE = Set.of();
@@ -73,7 +75,7 @@ public sealed interface Action {
     /** Delete the leader key if it is ours. */
     record ReleaseLeader() implements Action {
         public Set<Trait> traits() {
-            return Set.of(Trait.NEXT_CYCLE_AT_ONCE);
+            return Set.of(Trait.ENDS_LEADERSHIP, Trait.NEXT_CYCLE_AT_ONCE);
         }
     }
 
@@ -119,7 +121,7 @@ public sealed interface Action {
     /** Stop Postgres; it comes back as a replica on a later cycle. */
     record Demote(boolean immediate) implements Action {
         public Set<Trait> traits() {
-            return Set.of(Trait.NEXT_CYCLE_AT_ONCE);
+            return Set.of(Trait.ENDS_LEADERSHIP, Trait.NEXT_CYCLE_AT_ONCE);
         }
     }
 
@@ -129,7 +131,7 @@ public sealed interface Action {
      */
     record StopAtLeaseDeadline() implements Action {
         public Set<Trait> traits() {
-            return Set.of(Trait.NEXT_CYCLE_AT_ONCE);
+            return Set.of(Trait.ENDS_LEADERSHIP, Trait.NEXT_CYCLE_AT_ONCE);
         }
     }
 

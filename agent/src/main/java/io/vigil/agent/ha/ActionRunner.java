@@ -66,6 +66,7 @@ final class ActionRunner {
 
     /** Carries out {@code a}; false when a compare-and-set in etcd was lost (the rest of the plan is dropped). */
     boolean run(Action a, Observation o) {
+        if (a.has(Action.Trait.ENDS_LEADERSHIP)) lease.clear();
         return handler(a.getClass()).run(a, o);
     }
 
@@ -162,14 +163,11 @@ final class ActionRunner {
     }
 
     private boolean renewLeader(Action.RenewLeader r, Observation o) {
-        boolean ours = keyHolder.renew();
-        if (!ours) lease.clear();
-        return ours;
+        return keyHolder.renew();
     }
 
     private boolean releaseLeader(Action.ReleaseLeader r, Observation o) {
         if (o.downSinceNanos() != null) lessons.record(a -> a.failedAsPrimary(clock.getAsLong()));
-        lease.clear();
         store.releaseLeader(cfg.name());
         return true;
     }
@@ -202,7 +200,6 @@ final class ActionRunner {
     }
 
     private boolean demote(Action.Demote d, Observation o) {
-        lease.clear();
         pg.stop(d.immediate() ? PostgresControl.StopMode.IMMEDIATE : PostgresControl.StopMode.FAST,
                 Duration.ofSeconds(60));
         log.info("demoted: Postgres stopped; it will rejoin as a replica");
@@ -211,7 +208,6 @@ final class ActionRunner {
     }
 
     private boolean stopAtLeaseDeadline(Action.StopAtLeaseDeadline a, Observation o) {
-        lease.clear();
         fencing.stopPostgresNow();
         log.info("demoted at the lease deadline: Postgres stopped; it will rejoin as a replica");
         events.demoted();

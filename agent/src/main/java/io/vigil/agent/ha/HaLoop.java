@@ -57,20 +57,16 @@ public final class HaLoop implements AutoCloseable {
     private final PostmasterMonitor postmasterMonitor;
     private final ActionRunner actions;
     private final Semaphore wake = new Semaphore(0);
-    private final java.util.Queue<Runnable> requests = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicReference<NodeStatus> status = new AtomicReference<>();
     private final LeaderKeyHolder keyHolder;
+    private final MemberKeyWriter memberKey;
 
     private volatile boolean stopping;
     private Thread thread;
     private AutoCloseable leaderWatch;
-    private volatile long leaseId;
-    private volatile long leaseTtlSeconds;
     private volatile ClusterSettings settings;
     /** What each cycle hands to the next; the loop thread's. */
     private Memory memory = Memory.START;
-    private boolean memberPublished;
-    private long publishedOnLease;
     private NodeRole lastRole;
     private String lastDecision;
     /** The current cycle's timings; loop thread only. */
@@ -82,8 +78,7 @@ public final class HaLoop implements AutoCloseable {
     private final AutoCloseable onClose;
     private final LoopEvents events;
     private final Supplier<AgentConfig> rereadConfig;
-    private final AtomicReference<PendingCommand> command = new AtomicReference<>();
-    private final AtomicReference<ScheduledRestart> scheduledRestart = new AtomicReference<>();
+    private final OperatorInbox inbox = new OperatorInbox(this::wakeUp, wallClock);
     /** Postgres settings last written to vigil.conf (null: not since the agent started). */
     private Map<String, Object> appliedParameters;
     private volatile io.vigil.cluster.Tags tags;
@@ -95,13 +90,6 @@ public final class HaLoop implements AutoCloseable {
     private final ParameterGuard parameterGuard = new ParameterGuard();
     /** The cluster-wide Postgres parameters this node writes: the guard's pick of the settings' ones. */
     private volatile Map<String, Object> clusterParameters = Map.of();
-
-    private record PendingCommand(NodeCommand command, CompletableFuture<CommandOutcome> done) {
-    }
-
-    /** A restart the operator scheduled for {@code at}. */
-    public record ScheduledRestart(NodeCommand.Restart restart, OffsetDateTime at) {
-    }
 
     /**
      * {@code rereadConfig} reads the node config file again (POST /reload); {@code onClose} is closed
@@ -120,6 +108,7 @@ public final class HaLoop implements AutoCloseable {
         this.clock = clock;
         this.settings = cfg.bootstrapSettings();
         this.lease = new LeaderLease(this::leaseMoved);
+        this.memberKey = new MemberKeyWriter(store);
         this.keyHolder = new LeaderKeyHolder(cfg.name(), store, lease, clock, () -> settings,
                 () -> cfg.watchdog().marginSeconds(settings.ttl()), this::wakeUp);
         this.fencing = new Fencing(cfg, lease, keyHolder, () -> settings, pg, clock, this::wakeUp);
@@ -149,55 +138,35 @@ public final class HaLoop implements AutoCloseable {
      * Completes with false when another request is already pending.
      */
     public CompletableFuture<Boolean> requestFailover(io.vigil.cluster.FailoverRequest request) {
-        return inLoop(() -> store.requestFailover(request, request.scheduledAt() == null ? settings.ttl() : 0));
+        return inbox.inLoop(() -> store.requestFailover(request, request.scheduledAt() == null ? settings.ttl() : 0));
     }
 
     /** Runs {@code f} on a fresh etcd read, in the loop thread at its next cycle (at once). */
     public <T> CompletableFuture<T> withFreshView(java.util.function.Function<ClusterView, T> f) {
-        return inLoop(() -> f.apply(store.read()));
+        return inbox.inLoop(() -> f.apply(store.read()));
     }
 
     /** Cancels a pending (scheduled) switchover. */
     public CompletableFuture<Boolean> cancelFailover() {
-        return inLoop(() -> {
+        return inbox.inLoop(() -> {
             store.clearFailover();
             return true;
         });
     }
 
-    /** Runs {@code work} in the loop thread before its next cycle's look (at once); its result or exception completes the future. */
-    private <T> CompletableFuture<T> inLoop(Supplier<T> work) {
-        var result = new CompletableFuture<T>();
-        requests.add(() -> {
-            try {
-                result.complete(work.get());
-            } catch (RuntimeException e) {
-                result.completeExceptionally(e);
-            }
-        });
-        wakeUp();
-        return result;
-    }
-
     /** Hands an operator command to the loop; one at a time per node. */
     public CompletableFuture<CommandOutcome> submit(NodeCommand c) {
-        PendingCommand p = new PendingCommand(c, new CompletableFuture<>());
-        if (!command.compareAndSet(null, p)) {
-            return CompletableFuture.completedFuture(CommandOutcome.of(CommandOutcome.Kind.REFUSED,
-                    "another command is in progress on this node; try again when it is done"));
-        }
-        wakeUp();
-        return p.done();
+        return inbox.submit(c);
     }
 
     /** Schedules a restart; false when one is already scheduled. */
     public boolean scheduleRestart(NodeCommand.Restart r, OffsetDateTime at) {
-        return scheduledRestart.compareAndSet(null, new ScheduledRestart(r, at));
+        return inbox.schedule(r, at);
     }
 
     /** Cancels the scheduled restart; false when none was scheduled. */
     public boolean cancelScheduledRestart() {
-        return scheduledRestart.getAndSet(null) != null;
+        return inbox.cancelScheduled();
     }
 
     /**
@@ -208,7 +177,7 @@ public final class HaLoop implements AutoCloseable {
      */
     public CompletableFuture<io.vigil.config.ConfigEdit.Applied> editConfig(String body, boolean replace,
                                                                           long ifRevision) {
-        return inLoop(() -> {
+        return inbox.inLoop(() -> {
             ClusterConfigEditor.Edited edited = configEditor.edit(body, replace, ifRevision);
             settings = edited.settings();
             return edited.applied();
@@ -274,10 +243,8 @@ public final class HaLoop implements AutoCloseable {
     }
 
     private boolean runCycle() {
-        for (Runnable r = requests.poll(); r != null; r = requests.poll()) {
-            r.run();
-        }
-        PendingCommand pc = takeCommand();
+        inbox.runRequests();
+        OperatorInbox.Pending pc = takeCommand();
         long observeStarted = clock.getAsLong();
         Observation seen = observe(pc == null ? null : pc.command());
         times.observe(clock.getAsLong() - observeStarted);
@@ -285,7 +252,7 @@ public final class HaLoop implements AutoCloseable {
         memory = decision.memory();
         Observation o = seen.withMemory(memory);
         Plan plan = decision.plan();
-        if (!memberPublished) {
+        if (!memberKey.published()) {
             // Before the first actions (starting Postgres takes seconds): peers electing a leader must see this
             // member and its data's position, or a less advanced one could win while we start (all nodes rebooted).
             publish(o, plan, null);
@@ -322,62 +289,34 @@ public final class HaLoop implements AutoCloseable {
             }
         }
         publish(o, plan, error);
-        if (pc != null) answer(pc, plan, error, allDone);
+        if (pc != null) OperatorInbox.answer(pc, plan, error, allDone);
         return allDone && plan.actions().stream().anyMatch(a -> a.has(Action.Trait.NEXT_CYCLE_AT_ONCE));
     }
 
-    /** The operator's command for this cycle: a submitted one, else a scheduled restart that is due. */
-    private PendingCommand takeCommand() {
-        PendingCommand pc = command.getAndSet(null);
-        if (pc == null) {
-            ScheduledRestart due = scheduledRestart.get();
-            if (due == null || due.at().toInstant().toEpochMilli() > wallClock.getAsLong()
-                    || !scheduledRestart.compareAndSet(due, null)) {
-                return null;
-            }
-            pc = new PendingCommand(due.restart(), new CompletableFuture<>());
-            pc.done().thenAccept(out -> log.info("scheduled restart for {}: {} ({})", due.at(), out.kind(), out.message()));
-        }
-        if (pc.command() instanceof NodeCommand.Reload) {
-            String problem = reloadNodeConfig();
-            if (problem != null) {
-                pc.done().complete(CommandOutcome.of(CommandOutcome.Kind.REFUSED, problem));
-                return null;
-            }
-        }
-        return pc;
-    }
-
-    private void answer(PendingCommand pc, Plan plan, String error, boolean allDone) {
-        CommandOutcome out;
-        if (plan.refusal() != null) {
-            out = CommandOutcome.of(CommandOutcome.Kind.REFUSED, plan.refusal());
-        } else if (plan.contains(pc.command().carriedBy()) && (error != null || !allDone)) {
-            out = CommandOutcome.of(CommandOutcome.Kind.FAILED, error != null ? error : "a compare-and-set in etcd was lost");
-        } else {
-            out = CommandOutcome.of(CommandOutcome.Kind.DONE, plan.reason() + reloadNote);
-        }
-        reloadNote = "";
-        pc.done().complete(out);
-    }
-
-    private String reloadNote = "";
-
-    /** Re-reads the node config file; applies tags and local Postgres parameters. Returns a problem, or null. */
-    private String reloadNodeConfig() {
+    /** The operator's command for this cycle; a reload of the node config is done here, before the look. */
+    private OperatorInbox.Pending takeCommand() {
+        OperatorInbox.Pending pc = inbox.take();
+        if (pc == null || !(pc.command() instanceof NodeCommand.Reload)) return pc;
         AgentConfig fresh;
         try {
             fresh = rereadConfig.get();
         } catch (io.vigil.config.ConfigException e) {
-            return "the node config is invalid, nothing was reloaded: " + e.getMessage();
+            pc.done().complete(CommandOutcome.of(CommandOutcome.Kind.REFUSED,
+                    "the node config is invalid, nothing was reloaded: " + e.getMessage()));
+            return null;
         }
+        return pc.withNote(reloadNodeConfig(fresh));
+    }
+
+    /** Applies a re-read node config's tags and local Postgres parameters; returns what to add to the answer. */
+    private String reloadNodeConfig(AgentConfig fresh) {
         List<String> needRestart = MemberKey.keysNeedingRestart(cfg, fresh);
         tags = fresh.tags();
         pg.files().setLocalParameters(fresh.localParameters());
-        reloadNote = needRestart.isEmpty() ? ""
+        String note = needRestart.isEmpty() ? ""
                 : "; changed in the node config but applied only by an agent restart: " + String.join(", ", needRestart);
-        log.info("node config re-read: tags {}, local parameters {}{}", fresh.tags(), fresh.localParameters(), reloadNote);
-        return null;
+        log.info("node config re-read: tags {}, local parameters {}{}", fresh.tags(), fresh.localParameters(), note);
+        return note;
     }
 
     /** The Postgres parameters vigil.conf should carry now (cluster-wide, this node's own, synchronous_standby_names). */
@@ -398,7 +337,7 @@ public final class HaLoop implements AutoCloseable {
         Optional<ClusterView> view;
         long readStarted = clock.getAsLong();
         try {
-            ensureLease();
+            memberKey.keepAlive(settings.ttl());
             ClusterView v = store.read();
             etcdCallDone(readStarted, false);
             view = Optional.of(v);
@@ -449,21 +388,6 @@ public final class HaLoop implements AutoCloseable {
         times.etcd(took);
     }
 
-    /** Keeps our member lease alive (one keep-alive per cycle), granting a new one if it is gone. */
-    private void ensureLease() {
-        if (leaseId != 0 && leaseTtlSeconds != settings.ttl()) {
-            // The old lease is left to expire: the leader key moves at the next renewal, members at the next publish.
-            log.info("ttl changed from {} s to {} s: moving to a new etcd lease", leaseTtlSeconds, settings.ttl());
-            leaseId = 0;
-        }
-        if (leaseId != 0) {
-            if (store.refreshLease(leaseId)) return;
-            log.warn("our member lease {} expired; granting a new one", Long.toHexString(leaseId));
-        }
-        leaseTtlSeconds = settings.ttl();
-        leaseId = store.grantLease(leaseTtlSeconds);
-    }
-
     // ---------------------------------------------------------------- act
 
     private boolean execute(Action a, Observation o) {
@@ -497,12 +421,7 @@ public final class HaLoop implements AutoCloseable {
             try {
                 Member me = MemberKey.of(cfg, tags, local, holdsKey, fencing.watchdogProblem() != null,
                         parameterGuard.describeRefusals());
-                // an unchanged key on the same lease is left alone: no write, no new revision
-                if (leaseId != publishedOnLease || !me.equals(o.cluster().get().members().get(cfg.name()))) {
-                    store.putMember(me, leaseId);
-                    publishedOnLease = leaseId;
-                }
-                memberPublished = true;
+                memberKey.publish(me, o.cluster().get());
             } catch (StoreException e) {
                 log.warn("could not publish member key: {}", e.getMessage());
             }
@@ -512,7 +431,7 @@ public final class HaLoop implements AutoCloseable {
                 ? SyncStandbyWatch.Target.of(o.cluster().get(), cfg.name(), local.syncStandbyNames(), settings) : null);
         status.set(new NodeStatus(cfg.scope(), cfg.name(), role, holdsKey, local, o.cluster(), settings, tags,
                 plan.reason(), names(plan), error, clock.getAsLong(), lease.untilNanos(), etcdLastSeenEpoch,
-                scheduledRestart.get(), o.failsafeConfirmed() || o.failsafeLeader() != null,
+                inbox.scheduled(), o.failsafeConfirmed() || o.failsafeLeader() != null,
                 java.util.Objects.requireNonNullElse(parameterGuard.describeRefusals(), Map.of())));
     }
 
@@ -544,7 +463,7 @@ public final class HaLoop implements AutoCloseable {
         boolean wasLeader = lease.held();
         keyHolder.busy(true);   // keep the key while Postgres shuts down, so replicas get its last WAL first
         pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
-        lease.clear();
+        lease.close();
         keyHolder.close();
         try {
             if (wasLeader) {
@@ -557,7 +476,7 @@ public final class HaLoop implements AutoCloseable {
                 keyHolder.revoke();
                 log.info("released the leader key after a clean shutdown");
             }
-            if (leaseId != 0) store.revokeLease(leaseId);
+            memberKey.revoke();
         } catch (StoreException e) {
             log.warn("could not hand over in etcd ({}); the lease will expire on its own", e.getMessage());
         }

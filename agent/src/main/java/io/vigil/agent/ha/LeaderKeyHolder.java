@@ -38,7 +38,7 @@ final class LeaderKeyHolder implements AutoCloseable {
     private final IntSupplier watchdogMarginSeconds;
     private final Runnable wakeLoop;
     private final Object renewing = new Object();
-    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
+    private final ScheduledExecutorService renewer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "vigil-renew");
         t.setDaemon(true);
         return t;
@@ -102,11 +102,17 @@ final class LeaderKeyHolder implements AutoCloseable {
         }
     }
 
-    /** The loop's renewal; also takes over a key that holds our name on another lease (agent restart). */
+    /**
+     * The loop's renewal; also takes over a key that holds our name on another lease (agent restart).
+     * False: the key is not ours, and the deadline goes to 0.
+     */
     boolean renew() {
         synchronized (renewing) {
             long sent = clock.getAsLong();
-            if (!keepAlive()) return false;
+            if (!keepAlive()) {
+                lease.clear();
+                return false;
+            }
             lease.renewed(sent, seconds(leaseSeconds));
             return true;
         }
@@ -125,7 +131,7 @@ final class LeaderKeyHolder implements AutoCloseable {
     /** Called at every deadline change: renewals beside the loop run while we lead. */
     synchronized void leading(boolean leading) {
         if (leading && beside == null) {
-            beside = thread.scheduleAtFixedRate(this::renewBeside, RENEW_EVERY_MS, RENEW_EVERY_MS,
+            beside = renewer.scheduleAtFixedRate(this::renewBeside, RENEW_EVERY_MS, RENEW_EVERY_MS,
                     TimeUnit.MILLISECONDS);
         } else if (!leading && beside != null) {
             beside.cancel(false);
@@ -143,7 +149,7 @@ final class LeaderKeyHolder implements AutoCloseable {
 
     @Override
     public void close() {
-        thread.shutdownNow();
+        renewer.shutdownNow();
     }
 
     private void renewBeside() {

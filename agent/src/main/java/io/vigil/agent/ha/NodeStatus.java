@@ -36,7 +36,7 @@ public record NodeStatus(
         long cycleEndedNanos,
         long leaderUntilNanos,
         long etcdLastSeenEpochSeconds,
-        HaLoop.ScheduledRestart scheduledRestart,
+        ScheduledRestart scheduledRestart,
         boolean failsafeActive,
         Map<String, String> refusedParameters) {
 
@@ -44,7 +44,7 @@ public record NodeStatus(
     public NodeStatus(String scope, String name, NodeRole role, boolean holdsKey, LocalPostgres local,
                       Optional<ClusterView> cluster, ClusterSettings settings, Tags tags, String decision,
                       List<String> actions, String lastError, long cycleEndedNanos, long leaderUntilNanos,
-                      long etcdLastSeenEpochSeconds, HaLoop.ScheduledRestart scheduledRestart, boolean failsafeActive) {
+                      long etcdLastSeenEpochSeconds, ScheduledRestart scheduledRestart, boolean failsafeActive) {
         this(scope, name, role, holdsKey, local, cluster, settings, tags, decision, actions, lastError, cycleEndedNanos,
                 leaderUntilNanos, etcdLastSeenEpochSeconds, scheduledRestart, failsafeActive, Map.of());
     }

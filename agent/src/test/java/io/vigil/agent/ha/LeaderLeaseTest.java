@@ -8,7 +8,11 @@ import org.junit.jupiter.api.Test;
 
 class LeaderLeaseTest {
     private final List<Long> heard = new ArrayList<>();
-    private final LeaderLease lease = new LeaderLease(heard::add);
+    private final List<String> heardOn = new ArrayList<>();
+    private final LeaderLease lease = new LeaderLease(until -> {
+        heard.add(until);
+        heardOn.add(Thread.currentThread().getName());
+    });
 
     @Test
     void renewalBesideTheLoopExtendsTheDeadlineWhileWeLead() {
@@ -32,5 +36,27 @@ class LeaderLeaseTest {
         assertThat(lease.renewedIfHeld(2_000, 5_000)).isFalse();
         lease.renewed(2_000, 5_000);
         assertThat(lease.untilNanos()).isEqualTo(7_000);
+    }
+
+    @Test
+    void everyChangeIsMadeOnTheLeasesOwnThreadWhoeverAsksForIt() throws Exception {
+        lease.renewed(1_000, 5_000);
+        Thread fence = new Thread(lease::clear, "vigil-fence");
+        fence.start();
+        fence.join();
+        Thread.currentThread().interrupt();   // an interrupted caller still sees its change made
+        lease.renewed(3_000, 5_000);
+        assertThat(Thread.interrupted()).isTrue();
+        assertThat(heard).containsExactly(6_000L, 0L, 8_000L);
+        assertThat(heardOn).containsOnly("vigil-lease");
+    }
+
+    @Test
+    void afterCloseTheDeadlineIsGoneAndStaysGone() {
+        lease.renewed(1_000, 5_000);
+        lease.close();
+        lease.renewed(2_000, 5_000);
+        assertThat(lease.held()).isFalse();
+        assertThat(heard).containsExactly(6_000L, 0L);
     }
 }

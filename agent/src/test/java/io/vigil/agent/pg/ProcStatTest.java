@@ -40,7 +40,7 @@ class ProcStatTest {
             try (ProcStat stat = ProcStat.open(zombie)) {
                 assertThat(stat.alive()).isFalse();
             }
-            assertThat(PostgresControl.isLiveProcess(zombie)).as("the same answer as the one-off check").isFalse();
+            assertThat(PostgresObserver.isLiveProcess(zombie)).as("the same answer as the one-off check").isFalse();
         } finally {
             parent.destroyForcibly();
         }

@@ -1,0 +1,8 @@
+package io.vigil.agent.ha;
+
+import io.vigil.agent.core.NodeCommand;
+import java.time.OffsetDateTime;
+
+/** A restart the operator scheduled for {@code at}. */
+public record ScheduledRestart(NodeCommand.Restart restart, OffsetDateTime at) {
+}
