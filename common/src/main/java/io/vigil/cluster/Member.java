@@ -1,5 +1,7 @@
 package io.vigil.cluster;
 
+import io.vigil.config.HostPort;
+import io.vigil.config.Tags;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;

@@ -1,7 +1,5 @@
 package io.vigil.config;
 
-import io.vigil.cluster.HostPort;
-import io.vigil.cluster.Tags;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

@@ -9,8 +9,6 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import io.vigil.cluster.HostPort;
-import io.vigil.cluster.Tags;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

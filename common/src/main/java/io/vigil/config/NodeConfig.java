@@ -1,7 +1,6 @@
 package io.vigil.config;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.vigil.cluster.Tags;
 import java.util.List;
 import java.util.Map;
 

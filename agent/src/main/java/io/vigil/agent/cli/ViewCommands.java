@@ -56,7 +56,7 @@ public final class ViewCommands {
                 long lag = Candidacy.lag(v, leader, m);
                 r.put("Lag in MB", lag == Long.MAX_VALUE ? null : Math.round(lag / 1048576.0));
             }
-            if (m.tags() != null && !m.tagsOrNone().equals(io.vigil.cluster.Tags.NONE)) {
+            if (m.tags() != null && !m.tagsOrNone().equals(io.vigil.config.Tags.NONE)) {
                 r.put("Tags", JSON.convertValue(m.tags(), Map.class));
             }
             if (Boolean.TRUE.equals(m.pendingRestart())) r.put("Pending restart", "*");

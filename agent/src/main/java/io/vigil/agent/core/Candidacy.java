@@ -3,7 +3,7 @@ package io.vigil.agent.core;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Lsn;
 import io.vigil.cluster.Member;
-import io.vigil.cluster.Tags;
+import io.vigil.config.Tags;
 import io.vigil.config.ClusterSettings;
 import java.util.Optional;
 

@@ -2,7 +2,7 @@ package io.vigil.agent.core;
 
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.PeerStatus;
-import io.vigil.cluster.Tags;
+import io.vigil.config.Tags;
 import io.vigil.config.ClusterSettings;
 import java.util.Map;
 import java.util.Optional;

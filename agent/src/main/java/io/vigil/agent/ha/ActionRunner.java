@@ -8,7 +8,7 @@ import io.vigil.agent.core.SyncRules;
 import io.vigil.agent.pg.PostgresControl;
 import io.vigil.agent.pg.PostgresException;
 import io.vigil.cluster.ClusterView;
-import io.vigil.cluster.HostPort;
+import io.vigil.config.HostPort;
 import io.vigil.cluster.Member;
 import io.vigil.cluster.TimelineSwitch;
 import io.vigil.config.AgentConfig;

@@ -81,7 +81,7 @@ public final class HaLoop implements AutoCloseable {
     private final OperatorInbox inbox = new OperatorInbox(this::wakeUp, wallClock);
     /** Postgres settings last written to vigil.conf (null: not since the agent started). */
     private Map<String, Object> appliedParameters;
-    private volatile io.vigil.cluster.Tags tags;
+    private volatile io.vigil.config.Tags tags;
     /** The last successful etcd read: failsafe mode asks its members when etcd is gone. */
     private ClusterView lastView;
     private final SyncStandbyWatch syncWatch;

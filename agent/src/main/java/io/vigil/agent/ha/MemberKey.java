@@ -4,7 +4,7 @@ import io.vigil.agent.core.LocalPostgres;
 import io.vigil.cluster.Member;
 import io.vigil.cluster.MemberRole;
 import io.vigil.cluster.MemberState;
-import io.vigil.cluster.Tags;
+import io.vigil.config.Tags;
 import io.vigil.config.AgentConfig;
 import java.util.ArrayList;
 import java.util.List;

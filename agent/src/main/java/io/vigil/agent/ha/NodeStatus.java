@@ -4,7 +4,7 @@ import io.vigil.agent.core.LocalPostgres;
 import io.vigil.agent.core.NodeRole;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Lsn;
-import io.vigil.cluster.Tags;
+import io.vigil.config.Tags;
 import io.vigil.config.ClusterSettings;
 import java.util.List;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package io.vigil.agent.pg;
 
 import io.vigil.agent.core.LocalPostgres;
-import io.vigil.cluster.HostPort;
+import io.vigil.config.HostPort;
 import io.vigil.cluster.Lsn;
 import io.vigil.config.AgentConfig;
 import java.io.IOException;

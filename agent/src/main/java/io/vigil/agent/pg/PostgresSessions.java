@@ -1,6 +1,6 @@
 package io.vigil.agent.pg;
 
-import io.vigil.cluster.HostPort;
+import io.vigil.config.HostPort;
 import io.vigil.cluster.Lsn;
 import io.vigil.config.AgentConfig;
 import java.sql.Connection;

@@ -131,7 +131,7 @@ final class StatusJson {
                 if (!isLeader && mem.xlogLocation() != null && leaderLsn > 0) {
                     m.put("lag", Math.max(0, leaderLsn - mem.xlogLocation()));
                 }
-                if (mem.tags() != null && !mem.tags().equals(io.vigil.cluster.Tags.NONE)) m.put("tags", mem.tags());
+                if (mem.tags() != null && !mem.tags().equals(io.vigil.config.Tags.NONE)) m.put("tags", mem.tags());
                 if (!isLeader) {
                     String why = SwitchoverCheck.notEligible(s, view, leader, mem);
                     if (why != null) m.put("not_a_candidate", why);

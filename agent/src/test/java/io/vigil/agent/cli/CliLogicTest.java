@@ -9,7 +9,7 @@ import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.LeaderKey;
 import io.vigil.cluster.Member;
 import io.vigil.cluster.SyncState;
-import io.vigil.cluster.Tags;
+import io.vigil.config.Tags;
 import io.vigil.config.ClusterSettings;
 import java.util.LinkedHashMap;
 import java.util.List;

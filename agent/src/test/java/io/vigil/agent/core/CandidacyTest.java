@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Member;
 import io.vigil.cluster.SyncState;
-import io.vigil.cluster.Tags;
+import io.vigil.config.Tags;
 import io.vigil.config.ClusterSettings;
 import java.util.List;
 import java.util.Set;

@@ -12,7 +12,7 @@ import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.Lsn;
 import io.vigil.cluster.Member;
 import io.vigil.cluster.PeerStatus;
-import io.vigil.cluster.Tags;
+import io.vigil.config.Tags;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

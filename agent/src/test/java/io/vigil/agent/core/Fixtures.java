@@ -5,7 +5,7 @@ import io.vigil.cluster.LeaderKey;
 import io.vigil.cluster.Lsn;
 import io.vigil.cluster.Member;
 import io.vigil.cluster.PeerStatus;
-import io.vigil.cluster.Tags;
+import io.vigil.config.Tags;
 import io.vigil.config.ClusterSettings;
 import java.util.LinkedHashMap;
 import java.util.List;

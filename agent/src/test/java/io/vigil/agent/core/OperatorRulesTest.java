@@ -49,7 +49,7 @@ class OperatorRulesTest {
 
         @Test
         void nobodyRunsForLeaderWhenTheKeyIsGone() {
-            Observation o = obs(view(null, 100, member("me", 1, 100, io.vigil.cluster.Tags.NONE)),
+            Observation o = obs(view(null, 100, member("me", 1, 100, io.vigil.config.Tags.NONE)),
                     Fixtures.replica(1, 100, "n1", false));
             assertThat(Decider.decide(o).contains(Action.AcquireLeader.class)).isTrue();
             assertThat(Decider.decide(paused(o)).actions()).isEmpty();

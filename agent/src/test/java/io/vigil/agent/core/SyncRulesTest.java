@@ -12,7 +12,7 @@ import io.vigil.cluster.Lsn;
 import io.vigil.cluster.Member;
 import io.vigil.cluster.PeerStatus;
 import io.vigil.cluster.SyncState;
-import io.vigil.cluster.Tags;
+import io.vigil.config.Tags;
 import io.vigil.config.ClusterSettings;
 import java.util.ArrayList;
 import java.util.List;

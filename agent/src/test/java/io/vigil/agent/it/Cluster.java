@@ -143,7 +143,7 @@ final class Cluster implements AutoCloseable {
             c.extraDcs = extraDcs;
             c.agentEtcdEndpoints = new ArrayList<>();
             for (String endpoint : c.etcd.endpoints()) {
-                io.vigil.cluster.HostPort hp = io.vigil.cluster.HostPort.parse(endpoint, "etcd endpoint");
+                io.vigil.config.HostPort hp = io.vigil.config.HostPort.parse(endpoint, "etcd endpoint");
                 DelayProxy proxy = new DelayProxy(net.gateway(), new java.net.InetSocketAddress(hp.host(), hp.port()),
                         delay, jitter);
                 c.extras.add(proxy);

@@ -44,7 +44,7 @@ class MetricNamesTest {
                 0L, java.util.List.of(), java.util.List.of(), true, null, true,
                 java.time.Instant.parse("2026-11-26T15:47:01.5Z"));
         var status = new io.vigil.agent.ha.NodeStatus("s", "n", io.vigil.agent.core.NodeRole.REPLICA, false, pg,
-                java.util.Optional.empty(), io.vigil.config.ClusterSettings.defaults(), io.vigil.cluster.Tags.NONE, "",
+                java.util.Optional.empty(), io.vigil.config.ClusterSettings.defaults(), io.vigil.config.Tags.NONE, "",
                 java.util.List.of(), null, System.nanoTime(), 0, 1_795_708_031L, null, true);
         String text = new Metrics("s", "n", () -> status, System::nanoTime).scrape();
         assertThat(names(text, "patroni_")).isEqualTo(PATRONI_3_0_2);
@@ -68,7 +68,7 @@ class MetricNamesTest {
         var pg = new io.vigil.agent.core.LocalPostgres(true, true, true, false, 1, new io.vigil.cluster.Lsn(100), null,
                 null, false, null, "1", 150018, null, null, java.util.List.of(row), java.util.List.of(), false, "");
         var status = new io.vigil.agent.ha.NodeStatus("s", "n", io.vigil.agent.core.NodeRole.PRIMARY, true, pg,
-                java.util.Optional.empty(), io.vigil.config.ClusterSettings.defaults(), io.vigil.cluster.Tags.NONE, "",
+                java.util.Optional.empty(), io.vigil.config.ClusterSettings.defaults(), io.vigil.config.Tags.NONE, "",
                 java.util.List.of(), null, System.nanoTime(), 0, 0, null, false);
         Metrics metrics = new Metrics("s", "n", () -> status, System::nanoTime);
         metrics.cycle(java.time.Duration.ofMillis(5), true);

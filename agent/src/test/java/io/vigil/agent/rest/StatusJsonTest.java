@@ -6,7 +6,7 @@ import io.vigil.agent.core.NodeRole;
 import io.vigil.agent.ha.NodeStatus;
 import io.vigil.agent.core.LocalPostgres;
 import io.vigil.cluster.Lsn;
-import io.vigil.cluster.Tags;
+import io.vigil.config.Tags;
 import io.vigil.config.ClusterSettings;
 import java.time.Instant;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.vigil.cluster;
+package io.vigil.config;
 
 import java.net.URI;
 

@@ -1,4 +1,4 @@
-package io.vigil.cluster;
+package io.vigil.config;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
