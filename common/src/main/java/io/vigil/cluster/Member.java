@@ -29,14 +29,29 @@ public record Member(
         @JsonProperty("upstream") String upstream,
         @JsonProperty("pending_restart") Boolean pendingRestart,
         @JsonProperty("watchdog_failed") Boolean watchdogFailed,
-        @JsonProperty("refused_parameters") java.util.Map<String, String> refusedParameters) {
+        @JsonProperty("refused_parameters") java.util.Map<String, String> refusedParameters,
+        @JsonProperty("leader_unreachable") LeaderUnreachable leaderUnreachable) {
 
-    /** Without refused parameters. */
+    /**
+     * This member's evidence that {@code leader} is gone: its WAL receiver, a connection to the
+     * leader's Postgres port and the leader's REST /liveness have all failed since {@code since}
+     * (ISO-8601, this member's clock). Written on change only, cleared when the leader answers again.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record LeaderUnreachable(@JsonProperty("leader") String leader, @JsonProperty("since") String since) {
+    }
+
+    /** Without refused parameters or evidence about the leader. */
     public Member(String name, String connUrl, String apiUrl, MemberState state, MemberRole role, String version,
                   Long xlogLocation, Long receiveLsn, Long replayLsn, Long timeline, Tags tags, String upstream,
                   Boolean pendingRestart, Boolean watchdogFailed) {
         this(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn, timeline, tags, upstream,
-                pendingRestart, watchdogFailed, null);
+                pendingRestart, watchdogFailed, null, null);
+    }
+
+    /** Whether this member has published {@code leader} unreachable. */
+    public boolean seesUnreachable(String leader) {
+        return leaderUnreachable != null && leader.equals(leaderUnreachable.leader());
     }
 
     /** A replica that answers: streaming, or running without a streaming WAL receiver. */

@@ -27,7 +27,9 @@ public record ClusterSettings(
         @JsonProperty("synchronous_node_count") Integer synchronousNodeCount,
         @JsonProperty("maximum_lag_on_syncnode") Long maximumLagOnSyncnode,
         @JsonProperty("failsafe_mode") Boolean failsafeMode,
-        @JsonProperty("check_timeline") Boolean checkTimeline) {
+        @JsonProperty("check_timeline") Boolean checkTimeline,
+        @JsonProperty("fast_takeover") Boolean fastTakeover,
+        @JsonProperty("unreachable_for") Integer unreachableFor) {
 
     /** Set by Vigil from the node config and the member's address; refused in postgresql.parameters. */
     public static final java.util.Set<String> MANAGED_PARAMETERS = java.util.Set.of("listen_addresses", "port",
@@ -62,6 +64,8 @@ public record ClusterSettings(
         maximumLagOnSyncnode = maximumLagOnSyncnode == null ? -1L : maximumLagOnSyncnode;
         failsafeMode = failsafeMode != null && failsafeMode;
         checkTimeline = checkTimeline != null && checkTimeline;
+        fastTakeover = fastTakeover == null || fastTakeover;
+        unreachableFor = unreachableFor == null ? 2 : unreachableFor;
     }
 
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
@@ -80,13 +84,22 @@ public record ClusterSettings(
         return synchronousMode || synchronousModeStrict;
     }
 
+    /**
+     * A named synchronous standby may take over before the leader lease expires, on evidence that the
+     * leader is gone (docs/architecture.md, "Fast takeover"): synchronous mode (FIRST n), not paused.
+     */
+    public boolean fastTakeoverOn() {
+        return fastTakeover && synchronous() && !pause;
+    }
+
     /** Maintenance mode: agents report but take no automatic action. */
     public boolean paused() {
         return pause;
     }
 
     public static ClusterSettings defaults() {
-        return new ClusterSettings(null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        return new ClusterSettings(null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                null, null);
     }
 
     /** Every problem found, each naming its key under {@code prefix}; empty when valid. */
@@ -104,6 +117,10 @@ public record ClusterSettings(
         if (memberSlotsTtl < 0) out.add(prefix + "member_slots_ttl must not be negative");
         if (primaryStartTimeout < 0) out.add(prefix + "primary_start_timeout must not be negative");
         if (synchronousNodeCount < 1) out.add(prefix + "synchronous_node_count must be at least 1");
+        if (unreachableFor < 1 || unreachableFor >= ttl) {
+            out.add(prefix + "unreachable_for is " + unreachableFor + "; it must be at least 1 second and less than ttl ("
+                    + ttl + "), or the fast takeover could never come before the lease expires");
+        }
         if (postgresql.parameters().containsKey("synchronous_standby_names") && synchronous()) {
             out.add(prefix + "postgresql.parameters.synchronous_standby_names is managed by Vigil in synchronous_mode;"
                     + " remove it");

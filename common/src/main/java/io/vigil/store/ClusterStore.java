@@ -43,6 +43,14 @@ public interface ClusterStore extends AutoCloseable {
      */
     boolean renewLeader(String name, long leaseId);
 
+    /**
+     * Synchronous mode's fast takeover, one transaction: only if the leader key still holds
+     * {@code oldLeader} at {@code leaderModRevision} and the sync key is still at
+     * {@code syncModRevision}, writes {@code name} as leader on {@code leaseId} and the sync key naming
+     * nobody under {@code name} (so the old leader's next sync key write fails).
+     */
+    boolean takeOverLeader(String name, long leaseId, String oldLeader, long leaderModRevision, long syncModRevision);
+
     /** Deletes the leader key only if it holds {@code name}. */
     boolean releaseLeader(String name);
 

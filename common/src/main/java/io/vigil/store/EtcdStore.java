@@ -218,7 +218,7 @@ public final class EtcdStore implements ClusterStore {
     private static Member withName(Member m, String name) {
         return new Member(name, m.connUrl(), m.apiUrl(), m.state(), m.role(), m.version(), m.xlogLocation(),
                 m.receiveLsn(), m.replayLsn(), m.timeline(), m.tags(), m.upstream(), m.pendingRestart(), m.watchdogFailed(),
-                m.refusedParameters());
+                m.refusedParameters(), m.leaderUnreachable());
     }
 
     @Override
@@ -280,6 +280,19 @@ public final class EtcdStore implements ClusterStore {
     }
 
     @Override
+    public boolean takeOverLeader(String name, long leaseId, String oldLeader, long leaderModRevision,
+                                  long syncModRevision) {
+        ByteSequence leader = key("leader");
+        ByteSequence sync = key("sync");
+        return await(kv.txn().If(valueIs(leader, oldLeader),
+                        new Cmp(leader, Cmp.Op.EQUAL, CmpTarget.modRevision(leaderModRevision)),
+                        new Cmp(sync, Cmp.Op.EQUAL, CmpTarget.modRevision(syncModRevision)))
+                .Then(Op.put(leader, bytes(name), onLease(leaseId)), Op.put(sync, bytes(json(syncBody(name, java.util.Set.of()))),
+                        PutOption.DEFAULT))
+                .commit(), "leader takeover").isSucceeded();
+    }
+
+    @Override
     public boolean releaseLeader(String name) {
         ByteSequence k = key("leader");
         return await(kv.txn().If(valueIs(k, name)).Then(Op.delete(k, DeleteOption.DEFAULT)).commit(),
@@ -337,6 +350,13 @@ public final class EtcdStore implements ClusterStore {
     @Override
     public boolean writeSync(String leader, java.util.Set<String> members, long expectedModRevision) {
         ByteSequence k = key("sync");
+        return await(kv.txn().If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedModRevision)))
+                .Then(Op.put(k, bytes(json(syncBody(leader, members))), PutOption.DEFAULT)).commit(), "sync write")
+                .isSucceeded();
+    }
+
+    /** The sync key's JSON: with no members it also records since when. */
+    private static Map<String, Object> syncBody(String leader, java.util.Set<String> members) {
         Map<String, Object> body = new java.util.LinkedHashMap<>();
         body.put("leader", leader);
         body.put("sync_standby", new SyncState(leader, members, 0).syncStandbyText());
@@ -344,8 +364,7 @@ public final class EtcdStore implements ClusterStore {
             body.put("no_sync_standby_since", java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC)
                     .truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString());
         }
-        return await(kv.txn().If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.modRevision(expectedModRevision)))
-                .Then(Op.put(k, bytes(json(body)), PutOption.DEFAULT)).commit(), "sync write").isSucceeded();
+        return body;
     }
 
     @Override

@@ -10,7 +10,7 @@ class LeaderLeaseTest {
 
     private static ClusterSettings timing(int ttl, int loopWait, int retryTimeout) {
         return new ClusterSettings(ttl, loopWait, retryTimeout, null, null, null, null, null, null, null, null, null,
-                null, null);
+                null, null, null, null);
     }
 
     @ParameterizedTest(name = "ttl {0}, loop_wait {1}, retry_timeout {2}, watchdog margin {3}: leader lease {4} s")

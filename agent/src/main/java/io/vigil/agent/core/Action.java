@@ -111,10 +111,29 @@ public sealed interface Action {
         }
     }
 
-    /** pg_ctl promote, then record the timeline switch in history. */
-    record Promote(long oldTimeline, long lsn) implements Action {
+    /**
+     * pg_ctl promote, then record the timeline switch in history. {@code fastTakeover}: the evidence a
+     * fast takeover went on (history and metrics tell it apart); null after the leader key was free.
+     */
+    record Promote(long oldTimeline, long lsn, String fastTakeover) implements Action {
+        public Promote(long oldTimeline, long lsn) {
+            this(oldTimeline, lsn, null);
+        }
+
         public Set<Trait> traits() {
             return Set.of(Trait.OUTLASTS_LEASE, Trait.NEXT_CYCLE_AT_ONCE);
+        }
+    }
+
+    /**
+     * Synchronous mode's fast takeover ({@link FastTakeover}): in one etcd transaction, only if the
+     * leader key and the sync key are as read, this node becomes leader and the sync key names nobody;
+     * then the old leader's lease is revoked.
+     */
+    record TakeOver(String oldLeader, long oldLeaseId, long leaderModRevision, long syncModRevision)
+            implements Action {
+        public Set<Trait> traits() {
+            return Set.of(Trait.NEXT_CYCLE_AT_ONCE);
         }
     }
 

@@ -18,6 +18,8 @@ final class FollowerRules {
             return Plan.of(key.name() + " holds the leader key: this node must not stay writable, demoting",
                     new Action.Demote(true));
         }
+        Plan fast = FastTakeover.plan(o, view);
+        if (fast != null) return fast;
         Member leader = view.members().get(key.name());
         if (leader == null || leader.connUrl() == null) {
             return Plan.waiting("leader " + key.name() + " has not published its address yet");

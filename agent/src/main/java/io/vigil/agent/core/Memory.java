@@ -18,14 +18,23 @@ import java.util.Map;
  *                          spell; null: a leader is known (or etcd was never read)
  * @param slotLastSeenNanos when each member was last seen in etcd (its slot is kept member_slots_ttl)
  * @param attempts          what failed in earlier cycles
+ * @param unreachableSeenNanos when this agent first saw each member's key say the current leader is
+ *                          unreachable (fast takeover counts from these sightings, on our own clock)
  */
 public record Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long leaderlessSinceNanos,
-              Map<String, Long> slotLastSeenNanos, FailedAttempts attempts) {
+              Map<String, Long> slotLastSeenNanos, FailedAttempts attempts, Map<String, Long> unreachableSeenNanos) {
 
-    public static final Memory START = new Memory(null, null, null, Map.of(), FailedAttempts.NONE);
+    public static final Memory START = new Memory(null, null, null, Map.of(), FailedAttempts.NONE, Map.of());
 
     public Memory {
         slotLastSeenNanos = Map.copyOf(slotLastSeenNanos);
+        unreachableSeenNanos = Map.copyOf(unreachableSeenNanos);
+    }
+
+    /** Without sightings of members' evidence about the leader. */
+    public Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long leaderlessSinceNanos,
+                  Map<String, Long> slotLastSeenNanos, FailedAttempts attempts) {
+        this(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, attempts, Map.of());
     }
 
     /** This memory after a look at the cluster and the local Postgres: the timers and last-seen times move on. */
@@ -40,19 +49,32 @@ public record Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long lead
         Long notStreaming = pg.isRunningReplica() && !pg.streaming() ? since(notStreamingSinceNanos, now) : null;
         Long leaderless = leaderlessSinceNanos;
         Map<String, Long> seen = slotLastSeenNanos;
+        Map<String, Long> unreachable = unreachableSeenNanos;
         if (o.cluster().isPresent()) {
             ClusterView v = o.cluster().get();
             leaderless = v.leader().isPresent() ? null : since(leaderlessSinceNanos, now);
             Map<String, Long> m = new HashMap<>(slotLastSeenNanos);
             v.members().keySet().forEach(name -> m.put(name, now));
             seen = m;
+            unreachable = unreachableSightings(v, now);
         }
         FailedAttempts a = pg.isRunningReplica() ? attempts.runningAsReplica() : attempts;
-        return new Memory(down, notStreaming, leaderless, seen, a);
+        return new Memory(down, notStreaming, leaderless, seen, a, unreachable);
+    }
+
+    /** Members whose key says the current leader is unreachable, each with when we first saw it say so. */
+    private Map<String, Long> unreachableSightings(ClusterView v, long now) {
+        String leader = v.leader().map(io.vigil.cluster.LeaderKey::name).orElse(null);
+        if (leader == null) return Map.of();
+        Map<String, Long> m = new HashMap<>();
+        v.members().values().stream().filter(x -> x.seesUnreachable(leader))
+                .forEach(x -> m.put(x.name(), since(unreachableSeenNanos.get(x.name()), now)));
+        return m;
     }
 
     public Memory withAttempts(FailedAttempts a) {
-        return new Memory(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, a);
+        return new Memory(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, a,
+                unreachableSeenNanos);
     }
 
     private static Long since(Long started, long now) {

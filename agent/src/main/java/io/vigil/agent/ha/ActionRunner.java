@@ -98,6 +98,7 @@ final class ActionRunner {
         on(Action.InitializeDatabase.class, this::initializeDatabase);
         on(Action.AdoptExistingData.class, this::adoptExistingData);
         on(Action.AcquireLeader.class, this::acquireLeader);
+        on(Action.TakeOver.class, this::takeOver);
         on(Action.RenewLeader.class, this::renewLeader);
         on(Action.ReleaseLeader.class, this::releaseLeader);
         on(Action.PublishLeaderPosition.class, this::publishLeaderPosition);
@@ -162,6 +163,12 @@ final class ActionRunner {
         return keyHolder.acquire();
     }
 
+    private boolean takeOver(Action.TakeOver t, Observation o) {
+        boolean won = keyHolder.takeOver(t.oldLeader(), t.oldLeaseId(), t.leaderModRevision(), t.syncModRevision());
+        if (won) log.warn("fast takeover: took the leader key from {} before its lease expired", t.oldLeader());
+        return won;
+    }
+
     private boolean renewLeader(Action.RenewLeader r, Observation o) {
         return keyHolder.renew();
     }
@@ -194,7 +201,7 @@ final class ActionRunner {
         // Until then a former primary would be told "same timeline, no rewind required" and diverge.
         pg.checkpoint();
         log.info("promoted: this node is now the primary");
-        events.promoted();
+        events.promoted(p.fastTakeover() != null);
         recordPromotion(p, o);
         return true;
     }
@@ -380,8 +387,9 @@ final class ActionRunner {
         ClusterView seen = o.cluster().orElse(null);
         if (seen == null) return;
         long[] sw = pg.lastTimelineSwitch();
+        String reason = p.fastTakeover() == null ? "no recovery target specified" : "fast takeover: " + p.fastTakeover();
         TimelineSwitch entry = new TimelineSwitch(sw == null ? p.oldTimeline() : sw[0], sw == null ? p.lsn() : sw[1],
-                "no recovery target specified", OffsetDateTime.now().toString(), cfg.name());
+                reason, OffsetDateTime.now().toString(), cfg.name());
         try {
             if (!store.appendHistory(entry, seen)) {
                 log.warn("history changed concurrently; timeline switch {} not recorded", p.oldTimeline());

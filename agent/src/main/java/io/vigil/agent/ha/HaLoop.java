@@ -63,7 +63,7 @@ public final class HaLoop implements AutoCloseable {
 
     private volatile boolean stopping;
     private Thread thread;
-    private AutoCloseable leaderWatch;
+    private AutoCloseable leaderKeyWatch;
     private volatile ClusterSettings settings;
     /** What each cycle hands to the next; the loop thread's. */
     private Memory memory = Memory.START;
@@ -85,6 +85,7 @@ public final class HaLoop implements AutoCloseable {
     /** The last successful etcd read: failsafe mode asks its members when etcd is gone. */
     private ClusterView lastView;
     private final SyncStandbyWatch syncWatch;
+    private final LeaderWatch leaderWatch;
     private final ClusterConfigEditor configEditor;
     private final Failsafe failsafe;
     private final ParameterGuard parameterGuard = new ParameterGuard();
@@ -114,6 +115,8 @@ public final class HaLoop implements AutoCloseable {
         this.fencing = new Fencing(cfg, lease, keyHolder, () -> settings, pg, clock, this::wakeUp);
         this.postmasterMonitor = new PostmasterMonitor(pg, clock, () -> acting, this::wakeUp);
         this.syncWatch = new SyncStandbyWatch(pg.replicationWatch(), clock, this::wakeUp);
+        this.leaderWatch = new LeaderWatch(() -> io.vigil.agent.pg.WalReceiver.streaming(pg.postmasterPid()), peers::alive,
+                clock, this::wakeUp);
         this.configEditor = new ClusterConfigEditor(store, pg);
         this.failsafe = new Failsafe(cfg, peers, lease, () -> settings, clock);
         this.actions = new ActionRunner(cfg, store, pg, lease, keyHolder, fencing, this::learned, events,
@@ -130,6 +133,7 @@ public final class HaLoop implements AutoCloseable {
         thread.start();
         postmasterMonitor.start();
         syncWatch.start();
+        leaderWatch.start();
         fencing.start();
     }
 
@@ -344,7 +348,7 @@ public final class HaLoop implements AutoCloseable {
             lastView = v;
             etcdLastSeenEpoch = System.currentTimeMillis() / 1000;
             if (v.settings() != null) settings = v.settings();
-            if (leaderWatch == null) leaderWatch = store.watchLeader(this::wakeUp);
+            if (leaderKeyWatch == null) leaderKeyWatch = store.watchLeader(this::wakeUp);
         } catch (StoreException e) {
             log.warn("etcd unreachable: {}", e.getMessage());
             etcdCallDone(readStarted, true);
@@ -420,12 +424,13 @@ public final class HaLoop implements AutoCloseable {
         if (o.cluster().isPresent()) {
             try {
                 Member me = MemberKey.of(cfg, tags, local, holdsKey, fencing.watchdogProblem() != null,
-                        parameterGuard.describeRefusals());
+                        parameterGuard.describeRefusals(), leaderWatch.published());
                 memberKey.publish(me, o.cluster().get());
             } catch (StoreException e) {
                 log.warn("could not publish member key: {}", e.getMessage());
             }
         }
+        leaderWatch.target(o.cluster().map(v -> LeaderWatch.Target.of(v, cfg.name(), settings)).orElse(null));
         boolean leadsSynchronously = holdsKey && local.isRunningPrimary() && settings.synchronous() && o.cluster().isPresent();
         syncWatch.target(leadsSynchronously
                 ? SyncStandbyWatch.Target.of(o.cluster().get(), cfg.name(), local.syncStandbyNames(), settings) : null);
@@ -453,6 +458,7 @@ public final class HaLoop implements AutoCloseable {
         fencing.close();
         postmasterMonitor.close();
         syncWatch.close();
+        leaderWatch.close();
         if (thread != null) {
             try {
                 thread.join(Duration.ofSeconds(90).toMillis());
@@ -481,7 +487,7 @@ public final class HaLoop implements AutoCloseable {
             log.warn("could not hand over in etcd ({}); the lease will expire on its own", e.getMessage());
         }
         try {
-            if (leaderWatch != null) leaderWatch.close();
+            if (leaderKeyWatch != null) leaderKeyWatch.close();
         } catch (Exception ignored) {
             // closing anyway
         }

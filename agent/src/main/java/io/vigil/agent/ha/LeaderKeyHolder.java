@@ -83,6 +83,23 @@ final class LeaderKeyHolder implements AutoCloseable {
         return create(store::acquireLeader);
     }
 
+    /**
+     * Fast takeover: the key from {@code oldLeader} (as read at {@code leaderModRevision}, with the sync
+     * key at {@code syncModRevision}) onto a fresh leader lease of ours, then the old leader's lease
+     * revoked, so that its renewals beside its loop fail at once.
+     */
+    boolean takeOver(String oldLeader, long oldLeaseId, long leaderModRevision, long syncModRevision) {
+        boolean won = create((n, lease) -> store.takeOverLeader(n, lease, oldLeader, leaderModRevision, syncModRevision));
+        if (won && oldLeaseId != 0) {
+            try {
+                store.revokeLease(oldLeaseId);
+            } catch (RuntimeException e) {
+                log.warn("took the key from {}, but could not revoke its lease: {}", oldLeader, e.getMessage());
+            }
+        }
+        return won;
+    }
+
     /** Claims the right to initialise the cluster, the key with it, on a fresh leader lease. */
     boolean claimInitialize() {
         return create(store::claimInitialize);

@@ -9,7 +9,8 @@ public interface LoopEvents {
     default void cycle(Duration took, boolean overran) {
     }
 
-    default void promoted() {
+    /** This node promoted; {@code fast}: by synchronous mode's fast takeover, not after the leader key was free. */
+    default void promoted(boolean fast) {
     }
 
     default void demoted() {

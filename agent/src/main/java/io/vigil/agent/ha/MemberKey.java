@@ -18,7 +18,7 @@ final class MemberKey {
 
     /** The member key for this node's Postgres as {@code local} shows it. */
     static Member of(AgentConfig cfg, Tags tags, LocalPostgres local, boolean leader, boolean watchdogFailed,
-                     Map<String, String> refusedParameters) {
+                     Map<String, String> refusedParameters, Member.LeaderUnreachable leaderUnreachable) {
         MemberState state;
         if (!local.hasData()) state = MemberState.UNINITIALIZED;
         else if (!local.running()) state = MemberState.STOPPED;
@@ -33,7 +33,7 @@ final class MemberKey {
                 local.replayLsn() == null ? null : local.replayLsn().value(),
                 local.timeline() == 0 ? null : local.timeline(), tags,
                 local.isRunningReplica() ? local.upstream() : null, local.pendingRestart() ? Boolean.TRUE : null,
-                watchdogFailed ? Boolean.TRUE : null, refusedParameters);
+                watchdogFailed ? Boolean.TRUE : null, refusedParameters, leaderUnreachable);
     }
 
     /** The node-config keys (snake_case) that differ between {@code before} and {@code fresh}, besides what a reload applies. */

@@ -28,6 +28,8 @@ public final class Metrics implements LoopEvents {
     private final Timer loopTimer;
     private final Counter overruns;
     private final Counter promotions;
+    private final Counter leaseTakeovers;
+    private final Counter fastTakeovers;
     private final Counter demotions;
     private final Counter switchovers;
     private final Timer etcdTimer;
@@ -100,6 +102,12 @@ public final class Metrics implements LoopEvents {
         overruns = Counter.builder("vigil_ha_loop_overruns").description("cycles that took longer than loop_wait")
                 .register(registry);
         promotions = Counter.builder("vigil_promotions").description("times this node was promoted").register(registry);
+        leaseTakeovers = Counter.builder("vigil_takeovers").tag("reason", "lease")
+                .description("promotions of this node, by how it took the leader key: lease (the key was free) or"
+                        + " fast (synchronous mode's fast takeover)").register(registry);
+        fastTakeovers = Counter.builder("vigil_takeovers").tag("reason", "fast")
+                .description("promotions of this node, by how it took the leader key: lease (the key was free) or"
+                        + " fast (synchronous mode's fast takeover)").register(registry);
         demotions = Counter.builder("vigil_demotions").description("times this node was demoted").register(registry);
         switchovers = Counter.builder("vigil_switchovers").description("planned hand-overs from this node")
                 .register(registry);
@@ -170,8 +178,9 @@ public final class Metrics implements LoopEvents {
     }
 
     @Override
-    public void promoted() {
+    public void promoted(boolean fast) {
         promotions.increment();
+        (fast ? fastTakeovers : leaseTakeovers).increment();
     }
 
     @Override

@@ -64,6 +64,20 @@ public final class PeerClient {
         }, PeerStatus::unreachable);
     }
 
+    /** Whether the agent at {@code apiUrl} answers GET /liveness with 200 within the timeout (this thread). */
+    public boolean alive(String apiUrl) {
+        try {
+            HttpURLConnection c = open(URI.create(apiUrl).resolve("/liveness"));
+            int status = c.getResponseCode();
+            try (InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream()) {
+                if (in != null) in.readAllBytes();   // read to the end: the connection can be reused
+            }
+            return status == 200;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /**
      * Failsafe mode: tells every member that {@code leader} is alive while etcd is unreachable
      * (POST /failsafe). True for a member that answered 200: it follows us and will not race for

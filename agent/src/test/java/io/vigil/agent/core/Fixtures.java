@@ -15,7 +15,7 @@ import java.util.Optional;
 /** Builders for observations in decide tests. */
 final class Fixtures {
     static final String SYSID = "7712507176855122452";
-    static final ClusterSettings SETTINGS = new ClusterSettings(30, 10, 10, 1_048_576L, 1800, 30, null, null, null, null, null, null, null, null);
+    static final ClusterSettings SETTINGS = new ClusterSettings(30, 10, 10, 1_048_576L, 1800, 30, null, null, null, null, null, null, null, null, null, null);
     static final long SEC = 1_000_000_000L;
     static final long NOW_MILLIS = java.time.OffsetDateTime.parse("2026-11-26T12:00:00Z").toInstant().toEpochMilli();
 

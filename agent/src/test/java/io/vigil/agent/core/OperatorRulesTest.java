@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 class OperatorRulesTest {
-    static final ClusterSettings PAUSED = new ClusterSettings(30, 10, 10, 1_048_576L, 1800, 30, null, true, null, null, null, null, null, null);
+    static final ClusterSettings PAUSED = new ClusterSettings(30, 10, 10, 1_048_576L, 1800, 30, null, true, null, null, null, null, null, null, null, null);
 
     static Observation paused(Observation o) {
         return with(o, w -> w.settings = PAUSED);

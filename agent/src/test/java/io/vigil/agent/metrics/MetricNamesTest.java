@@ -72,7 +72,7 @@ class MetricNamesTest {
                 java.util.List.of(), null, System.nanoTime(), 0, 0, null, false);
         Metrics metrics = new Metrics("s", "n", () -> status, System::nanoTime);
         metrics.cycle(java.time.Duration.ofMillis(5), true);
-        metrics.promoted();
+        metrics.promoted(true);
         metrics.demoted();
         metrics.handedOver();
         metrics.etcdCall(java.time.Duration.ofMillis(1), true);
@@ -84,5 +84,7 @@ class MetricNamesTest {
         used.remove("vigil_etcd_read_seconds");
         assertThat(used).isNotEmpty();
         assertThat(exported).containsAll(used);
+        assertThat(text).contains("vigil_takeovers_total{name=\"n\",reason=\"fast\",scope=\"s\"} 1.0")
+                .contains("vigil_takeovers_total{name=\"n\",reason=\"lease\",scope=\"s\"} 0.0");
     }
 }

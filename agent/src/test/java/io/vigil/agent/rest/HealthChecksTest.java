@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class HealthChecksTest {
     private static final long SEC = 1_000_000_000L;
-    private static final ClusterSettings SETTINGS = new ClusterSettings(30, 10, 10, 1_048_576L, null, null, null, null, null, null, null, null, null, null);
+    private static final ClusterSettings SETTINGS = new ClusterSettings(30, 10, 10, 1_048_576L, null, null, null, null, null, null, null, null, null, null, null, null);
 
     private static NodeStatus primary(long cycleEnded, long leaderUntil) {
         LocalPostgres pg = new LocalPostgres(true, true, true, false, 1, new Lsn(100), null, null, false, null, "1",
@@ -83,7 +83,7 @@ class HealthChecksTest {
     }
 
     private static final ClusterSettings SYNCHRONOUS = new ClusterSettings(30, 10, 10, 1_048_576L, null, null, null, null,
-            true, null, null, null, null, null);
+            true, null, null, null, null, null, null, null);
 
     /** A replica named {@code name} in a cluster whose sync key names {@code syncStandby}. */
     private static NodeStatus replicaOf(String name, ClusterSettings settings, String syncStandby, boolean etcdSeen) {

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class SwitchoverCheckTest {
-    private static final ClusterSettings SETTINGS = new ClusterSettings(30, 10, 10, 1_048_576L, null, null, null, null, null, null, null, null, null, null);
+    private static final ClusterSettings SETTINGS = new ClusterSettings(30, 10, 10, 1_048_576L, null, null, null, null, null, null, null, null, null, null, null, null);
 
     private static Member m(String name, String role, String state, long xlog, Tags tags) {
         return new Member(name, "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni", io.vigil.cluster.MemberState.of(state), io.vigil.cluster.MemberRole.of(role),
