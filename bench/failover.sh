@@ -14,7 +14,8 @@
 #   bench/failover.sh [RUNS]                 on the running demo (deploy/local/demo.sh up); RUNS default 3
 #   bench/failover.sh --vs-patroni [RUNS]    a fresh Vigil demo, then a fresh Patroni 3.0.2 cluster with the
 #                                            same layout and timing (VIGIL_TTL, VIGIL_LOOP_WAIT,
-#                                            VIGIL_RETRY_TIMEOUT; default 30/10/10), the same faults, both
+#                                            VIGIL_RETRY_TIMEOUT; default 30/10/10; VIGIL_SYNC=true for
+#                                            synchronous mode), the same faults, both
 #                                            tables and the ratio Vigil / Patroni of the medians. Needs root
 #                                            and free ports 2379, 5433-5435, 8008-8010. Also prints
 #                                            both idle agents' memory and CPU over FOOTPRINT_SECONDS (60);
@@ -34,7 +35,7 @@ now() { date +%s.%N; }
 write_anywhere() { # [first port]: one insert on whichever node accepts it, that port first; prints the port it took
   local p
   for p in ${1:-} "${PORTS[@]}"; do
-    psql -h 127.0.0.1 -p "$p" -U postgres -d postgres -qAtc "INSERT INTO bench_probe VALUES (now())" >/dev/null 2>&1 \
+    PGCONNECT_TIMEOUT=1 timeout 5 psql -h 127.0.0.1 -p "$p" -U postgres -d postgres -qAtc "INSERT INTO bench_probe VALUES (now())" >/dev/null 2>&1 \
       && { echo "$p"; return 0; }
   done
   return 1
@@ -168,7 +169,7 @@ medians() { # one line each, in the order of the table
 }
 
 table() { # title
-  echo "$1   runs: $RUNS   ttl: $(setting ttl)  loop_wait: $(setting loop_wait)  retry_timeout: $(setting retry_timeout)"
+  echo "$1   runs: $RUNS   ttl: $(setting ttl)  loop_wait: $(setting loop_wait)  retry_timeout: $(setting retry_timeout)  synchronous_mode: $(curl -s http://127.0.0.1:8008/config | grep -Eo '"synchronous_mode": ?(true|false)' | grep -Eo '(true|false)$' || echo false)"
   printf "%-34s %6s %8s %6s\n" "seconds" "min" "median" "max"
   printf "%-34s %s\n" "node death -> first write" "$(printf '%s\n' "${death[@]}" | stats)"
   printf "%-34s %s\n" "postmaster crash -> first write" "$(printf '%s\n' "${crash[@]}" | stats)"

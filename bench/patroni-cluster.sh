@@ -45,6 +45,7 @@ bootstrap:
     loop_wait: ${VIGIL_LOOP_WAIT:-10}
     retry_timeout: ${VIGIL_RETRY_TIMEOUT:-10}
     maximum_lag_on_failover: 1048576
+    synchronous_mode: ${VIGIL_SYNC:-false}
     postgresql:
       use_pg_rewind: true
       use_slots: true

@@ -7,8 +7,8 @@
 #   demo.sh start nodeN|etcd   bring it back
 #   demo.sh down [--clean]     stop everything; --clean also removes the demo directory
 # Environment: VIGIL_DEMO_DIR (default /tmp/vigil-demo); VIGIL_TTL, VIGIL_LOOP_WAIT, VIGIL_RETRY_TIMEOUT
-# seed a new cluster's timing (etcd's settings win once the cluster exists); VIGIL_JAVA, the java
-# the agents run on (default: java on the PATH).
+# and VIGIL_SYNC (true: synchronous_mode) seed a new cluster's settings (etcd's settings win once the
+# cluster exists); VIGIL_JAVA, the java the agents run on (default: java on the PATH).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
@@ -100,6 +100,7 @@ bootstrap:
     loop_wait: ${VIGIL_LOOP_WAIT:-10}
     retry_timeout: ${VIGIL_RETRY_TIMEOUT:-10}
     maximum_lag_on_failover: 1048576
+    synchronous_mode: ${VIGIL_SYNC:-false}
 YAML
 }
 

@@ -67,6 +67,7 @@ public final class ViewCommands {
                 String why = Candidacy.whyNot(s, v, leader, m);
                 if (why != null) r.put("Not a candidate", why);
             }
+            if (leader != null && m.seesUnreachable(leader)) r.put("Sees leader unreachable since", m.leaderUnreachable().since());
             rows.add(r);
         }
         return rows;
@@ -129,6 +130,12 @@ public final class ViewCommands {
                 .map(s -> " (" + s + ")").orElse("")));
         if (leader == null) sb.append(" No leader: the cluster is electing one, or no member may take over\n");
         if (settings(v).paused()) sb.append(" Maintenance mode: on\n");
+        for (Map<String, Object> r : rows) {
+            if (r.get("Sees leader unreachable since") != null) {
+                sb.append(' ').append(r.get("Member")).append(" sees leader ").append(leader).append(" unreachable since ")
+                        .append(r.get("Sees leader unreachable since")).append('\n');
+            }
+        }
         for (Map<String, Object> r : rows) {
             if (r.get("Refused parameters") instanceof Map<?, ?> refused) {
                 refused.forEach((name, why) -> sb.append(' ').append(r.get("Member")).append(" keeps its own value of ")

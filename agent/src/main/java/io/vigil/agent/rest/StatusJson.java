@@ -132,6 +132,7 @@ final class StatusJson {
                     m.put("lag", Math.max(0, leaderLsn - mem.xlogLocation()));
                 }
                 if (mem.tags() != null && !mem.tags().equals(io.vigil.config.Tags.NONE)) m.put("tags", mem.tags());
+                if (leader != null && mem.seesUnreachable(leader)) m.put("leader_unreachable", mem.leaderUnreachable());
                 if (!isLeader) {
                     String why = SwitchoverCheck.notEligible(s, view, leader, mem);
                     if (why != null) m.put("not_a_candidate", why);

@@ -85,4 +85,19 @@ class CliLogicTest {
         assertThat(String.valueOf(rows.get(1).get("Not a candidate"))).contains("since 2026-12-03T09:36:09.725Z");
         assertThat(ViewCommands.pretty("demo", v, ViewCommands.rows("demo", v), false)).doesNotContain("Synchronous mode");
     }
+
+    @Test
+    void listShowsEachMembersViewOfTheLeader() {
+        Member n1 = member("n1", "replica", "running", 100);
+        Member sees = new Member(n1.name(), n1.connUrl(), n1.apiUrl(), n1.state(), n1.role(), n1.version(),
+                n1.xlogLocation(), n1.receiveLsn(), n1.replayLsn(), n1.timeline(), n1.tags(), n1.upstream(), null, null,
+                null, new Member.LeaderUnreachable("n2", "2026-12-03T13:39:05.210Z"));
+        ClusterView v = view("n2", sees, member("n2", "primary", "running", 100));
+        List<Map<String, Object>> rows = ViewCommands.rows("demo", v);
+        assertThat(rows.get(1)).containsEntry("Sees leader unreachable since", "2026-12-03T13:39:05.210Z");
+        assertThat(ViewCommands.pretty("demo", v, rows, false))
+                .contains(" n1 sees leader n2 unreachable since 2026-12-03T13:39:05.210Z\n");
+        assertThat(ViewCommands.rows("demo", view("n2", n1, member("n2", "primary", "running", 100))).get(1))
+                .doesNotContainKey("Sees leader unreachable since");
+    }
 }

@@ -21,7 +21,7 @@ class SyncModeIT extends ClusterTest {
     private static final int ROUNDS = 10;
 
     /** Waits until the leader names a synchronous standby that Postgres waits for, and returns its name. */
-    private static String awaitSyncStandby(Cluster.Node leader) {
+    static String awaitSyncStandby(Cluster.Node leader) {
         return Awaitility.await("a synchronous standby on " + leader.name).atMost(Duration.ofSeconds(30))
                 .pollInterval(Duration.ofMillis(200)).ignoreExceptions()
                 .until(() -> {

@@ -1,0 +1,96 @@
+package io.vigil.agent.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Synchronous mode's fast takeover on real agents: a dead leader node is taken over by its named
+ * standby on the members' evidence, before its lease expires, and nothing acknowledged is lost; a leader
+ * that only lost its agent, or one replica's link, is not taken over that way.
+ */
+class FastTakeoverIT extends ClusterTest {
+
+    /** How this node's promotions so far took the key: vigil_takeovers_total for {@code reason}. */
+    private static double takeovers(Cluster.Node n, String reason) {
+        for (String line : Cluster.httpGet(n.api("/metrics")).split("\n")) {
+            if (line.startsWith("vigil_takeovers_total{") && line.contains("reason=\"" + reason + "\"")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        throw new AssertionError("vigil_takeovers_total{reason=\"" + reason + "\"} not in " + n.name + "'s /metrics");
+    }
+
+    /** Acknowledged ids the primary {@code now} does not have (acknowledgements read first, then the rows). */
+    private static long lost(Writer writer, Cluster.Node now) throws Exception {
+        List<Long> acked = writer.acked.stream().map(Writer.Ack::id).toList();
+        Set<Long> rows = new HashSet<>();
+        for (String id : now.queryStrings("SELECT id FROM acked")) rows.add(Long.parseLong(id));
+        return acked.stream().filter(id -> !rows.contains(id)).count();
+    }
+
+    @Test
+    void aDeadLeaderNodeIsTakenOverByItsSynchronousStandbyBeforeTheLeaseExpiresLosingNothing() throws Exception {
+        // ttl 30: the leader key would stand for its whole lease after the node dies
+        cluster = Cluster.startWith(3, 30, 10, 10, "synchronous_mode: true", Map.of());
+        Cluster.Node old = cluster.awaitPrimary(Duration.ofSeconds(30));
+        old.execute("CREATE TABLE acked (id bigint PRIMARY KEY)");
+        Cluster.Node standby = cluster.node(SyncModeIT.awaitSyncStandby(old));
+        try (Writer writer = new Writer(cluster.primaryUrl(), 10, 300_000).start()) {
+            Awaitility.await("writes flowing").atMost(Duration.ofSeconds(30)).until(() -> writer.acked.size() > 50);
+            old.killAgent();
+            old.killPostmaster();
+            Cluster.Node now = Awaitility.await("a new primary").atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> cluster.primaries(), p -> p.size() == 1 && p.get(0) != old).get(0);
+            assertThat(now).as("the synchronous standby takes over").isSameAs(standby);
+            int ackedAtFailover = writer.acked.size();
+            Awaitility.await("writes resume").atMost(Duration.ofSeconds(30)).until(() -> writer.acked.size() > ackedAtFailover + 20);
+            assertThat(lost(writer, now)).as("acknowledged commits missing on the new primary").isZero();
+            String history = Cluster.httpGet(now.api("/history"));
+            System.out.println("fast takeover: " + history);
+            assertThat(history).contains("fast takeover: ").contains("saw " + old.name + " unreachable");
+            assertThat(takeovers(now, "fast")).isEqualTo(1.0);
+            assertThat(takeovers(now, "lease")).isEqualTo(0.0);
+        }
+        old.startAgent();
+        Awaitility.await(old.name + " rejoins as a replica").atMost(Duration.ofSeconds(90)).ignoreExceptions()
+                .pollInterval(Duration.ofMillis(500)).until(() -> Boolean.TRUE.equals(old.inRecovery()));
+        assertThat(cluster.primaries()).containsExactly(standby);
+    }
+
+    @Test
+    void aLeaderCutOffFromItsSynchronousStandbyOnlyKeepsLeadingAndWriting() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Network.available(), "needs root and ip netns");
+        cluster = Cluster.startIsolated(3, 10, 2, 3, "synchronous_mode: true");
+        Cluster.Node leader = cluster.awaitPrimary(Duration.ofSeconds(30));
+        leader.execute("CREATE TABLE acked (id bigint PRIMARY KEY)");
+        Cluster.Node standby = cluster.node(SyncModeIT.awaitSyncStandby(leader));
+        Cluster.Node other = cluster.nodes.stream().filter(n -> n != leader && n != standby).findFirst().orElseThrow();
+        try (Writer writer = new Writer(cluster.primaryUrl(), 10, 300_000).start()) {
+            Awaitility.await("writes flowing").atMost(Duration.ofSeconds(30)).until(() -> writer.acked.size() > 50);
+            cluster.net.cut(leader.name, standby.name);
+            try {
+                Awaitility.await(standby.name + " publishes the leader unreachable").atMost(Duration.ofSeconds(30))
+                        .pollInterval(Duration.ofMillis(200))
+                        .until(() -> Cluster.httpGet(other.api("/cluster")).contains("\"leader_unreachable\""));
+                int before = writer.acked.size();
+                // the leader names the other standby and goes on; the cut-off standby alone is no majority
+                Awaitility.await("writes go on through the other standby").atMost(Duration.ofSeconds(60))
+                        .until(() -> writer.acked.size() > before + 100);
+                Awaitility.await("the same leader for 3 unreachable_for").during(Duration.ofSeconds(6))
+                        .atMost(Duration.ofSeconds(8)).pollInterval(Duration.ofMillis(250))
+                        .until(() -> cluster.primaries().equals(List.of(leader)));
+                assertThat(takeovers(standby, "fast")).isEqualTo(0.0);
+            } finally {
+                cluster.net.heal(leader.name, standby.name);
+            }
+        }
+    }
+}
