@@ -91,6 +91,8 @@ class ChaosIT extends ClusterTest {
         Set<Long> lostSoFar = new HashSet<>();
         long furthestPastFork = 0;
         int round = 0;
+        int fastTakeovers = 0;
+        int otherTakeovers = 0;
         try (SplitBrainProbe probe = new SplitBrainProbe(cluster.nodes, bound).start()) {
             for (Fault fault : plan) {
                 round++;
@@ -111,8 +113,14 @@ class ChaosIT extends ClusterTest {
                 List<Writer.Ack> lost = missing(writer, now).stream().filter(a -> !lostSoFar.contains(a.id())).toList();
                 List<String> overlaps = probe.overlaps();
                 LostWrites.Verdict verdict = LostWrites.judge(lost, now.timelineHistory(), now.writeTimeline());
-                System.out.printf("chaos round %d %s: %s -> %s in %d ms, %d acknowledged, %d lost (%d bytes of WAL past"
-                                + " the fork), %d overlaps%n", round, fault, primary.name, now.name,
+                String how = "";
+                if (now != primary) {
+                    boolean fast = lastHistoryReason(now).startsWith("fast takeover");
+                    how = fast ? " (fast takeover)" : " (lease)";
+                    if (fast) fastTakeovers++; else otherTakeovers++;
+                }
+                System.out.printf("chaos round %d %s: %s -> %s%s in %d ms, %d acknowledged, %d lost (%d bytes of WAL past"
+                                + " the fork), %d overlaps%n", round, fault, primary.name, now.name, how,
                         (System.nanoTime() - started) / 1_000_000, writer.acked.size(), lost.size(),
                         verdict.bytesPastFork(), overlaps.size());
                 String where = fault + " (" + mode + ", seed " + seed + ")";
@@ -132,8 +140,8 @@ class ChaosIT extends ClusterTest {
             writer.close();
         }
         if (synchronous) {
-            System.out.printf("chaos: %d rounds, %d acknowledged commits, 0 lost, 0 overlapping writers%n", round,
-                    writer.acked.size());
+            System.out.printf("chaos: %d rounds, %d acknowledged commits, 0 lost, 0 overlapping writers; new leaders:"
+                    + " %d by fast takeover, %d after the lease%n", round, writer.acked.size(), fastTakeovers, otherTakeovers);
         } else {
             System.out.printf("chaos (asynchronous): %d rounds, %d acknowledged commits, %d lost, at most %d bytes of WAL"
                             + " past a fork (maximum_lag_on_failover %d), 0 overlapping writers%n", round,
@@ -278,6 +286,13 @@ class ChaosIT extends ClusterTest {
         Awaitility.await("history in etcd matches " + primary.name + "'s timeline").atMost(Duration.ofSeconds(10))
                 .ignoreExceptions()
                 .until(() -> maxHistoryTimeline(Cluster.httpGet(primary.api("/history"))) + 1 == primary.timeline());
+    }
+
+    /** The reason of the newest /history entry on {@code n} ("" when there is none). */
+    private static String lastHistoryReason(Cluster.Node n) throws Exception {
+        com.fasterxml.jackson.databind.JsonNode h = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(Cluster.httpGet(n.api("/history")));
+        return h.isEmpty() ? "" : h.get(h.size() - 1).path(2).asText("");
     }
 
     private static long maxHistoryTimeline(String history) {

@@ -35,7 +35,11 @@ class FailsafeIT extends ClusterTest {
                 .until(() -> leader.metric("patroni_failsafe_mode_is_active") == 0.0
                         && !Cluster.httpGet(leader.api("/patroni")).contains("failsafe_mode_is_active"));
 
-        // Without etcd and with one member gone, confirmation fails: the primary stops at its deadline.
+        // Without etcd and with one member gone, confirmation fails: the primary stops at its deadline. The
+        // member keys went with their leases during the outage: the leader must know all three again first.
+        Awaitility.await("every member key back in the leader's view").atMost(Duration.ofSeconds(20))
+                .pollInterval(Duration.ofMillis(200)).until(() -> cluster.nodes.stream()
+                        .allMatch(n -> Cluster.httpGet(leader.api("/cluster")).contains("\"name\":\"" + n.name + "\"")));
         Cluster.Node replica = cluster.nodes.stream().filter(n -> n != leader).findFirst().orElseThrow();
         replica.killAgent();
         replica.killPostmaster();
