@@ -50,6 +50,17 @@ replica_name() {
   done
   return 1
 }
+candidate_name() { # a switchover candidate: in synchronous mode the synchronous standby (waited for, 300 s), else a replica
+  curl -s http://127.0.0.1:8008/config | grep -Eq '"synchronous_mode": ?true' || { replica_name; return; }
+  local deadline=$(( $(date +%s) + 300 )) n
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    for n in "${NODES[@]}"; do
+      [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$(api_of "$n")/sync")" = 200 ] && { echo "$n"; return 0; }
+    done
+    sleep 0.1
+  done
+  echo "no synchronous standby within 300 s" >&2; return 1
+}
 wait_streaming() { # node: until the leader's pg_stat_replication shows it streaming (bounded: 300 s)
   local deadline=$(( $(date +%s) + 300 ))
   until curl -s --max-time 1 "http://127.0.0.1:$(api_of "$1")/patroni" | grep -Eq '"role": ?"replica"' \
@@ -139,7 +150,7 @@ measure() {
     kill -9 "$(head -1 "$DIR/$L/data/postmaster.pid")"
     wait_write; crash+=("$(echo "$(now) - $t0" | bc)")
     wait_healthy
-    L=$(leader); C=$(replica_name); log=$DIR/switchover-$r.acks
+    L=$(leader); C=$(candidate_name); log=$DIR/switchover-$r.acks
     rm -f "$log" "$log.stop"
     switchover_client "$log" & client=$!
     wait_acked_on "$log" "$(port_of "$L")" 0

@@ -115,8 +115,8 @@ public final class HaLoop implements AutoCloseable {
         this.fencing = new Fencing(cfg, lease, keyHolder, () -> settings, pg, clock, this::wakeUp);
         this.postmasterMonitor = new PostmasterMonitor(pg, clock, () -> acting, this::wakeUp);
         this.syncWatch = new SyncStandbyWatch(pg.replicationWatch(), clock, this::wakeUp);
-        this.leaderWatch = new LeaderWatch(() -> io.vigil.agent.pg.WalReceiver.streaming(pg.postmasterPid()), peers::alive,
-                clock, this::wakeUp);
+        this.leaderWatch = new LeaderWatch(() -> io.vigil.agent.pg.WalReceiver.title(pg.postmasterPid()),
+                pg::stopSilentWalReceiver, peers::alive, clock, this::wakeUp);
         this.configEditor = new ClusterConfigEditor(store, pg);
         this.failsafe = new Failsafe(cfg, peers, lease, () -> settings, clock);
         this.actions = new ActionRunner(cfg, store, pg, lease, keyHolder, fencing, this::learned, events,

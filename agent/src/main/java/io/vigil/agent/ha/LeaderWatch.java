@@ -1,6 +1,7 @@
 package io.vigil.agent.ha;
 
 import io.vigil.agent.pg.PostgresPing;
+import io.vigil.agent.pg.WalReceiver;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.LeaderKey;
 import io.vigil.cluster.Member;
@@ -18,18 +19,26 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.BooleanSupplier;
+import java.util.function.LongPredicate;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Watches the leader from this member, on a thread beside the loop, for synchronous mode's fast
- * takeover. Every 500 ms it looks at this node's WAL receiver; while that does not stream, it also
- * tries the leader's Postgres port ({@link PostgresPing}) and its REST {@code /liveness}, both at once,
- * each within 1 s. When all three fail, the leader is unreachable since then: the loop publishes that
- * in our member key (a write only on change) and clears it when any of the three answers again.
+ * takeover. Every 500 ms it looks at this node's WAL receiver (its process title): while WAL arrives the
+ * leader is alive and nothing else is asked. Otherwise it asks the leader's REST {@code /liveness} and,
+ * when that fails, its Postgres port ({@link PostgresPing}), each within 1 s. When all three fail, the
+ * leader is unreachable since then: the loop publishes that in our member key (a write only on
+ * change) and clears it when any of the three answers again.
+ *
+ * <p>A frozen leader keeps the replication connection open (until wal_receiver_timeout) though nothing
+ * comes through it. So when neither network probe answers and the receiver, though streaming, has
+ * received nothing for a second (pg_stat_wal_receiver's last message), the watch ends the receiver: the
+ * stream is then down, as the takeover requires, and Postgres reconnects it by itself if the leader
+ * comes back.
  */
 final class LeaderWatch implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaderWatch.class);
@@ -54,7 +63,11 @@ final class LeaderWatch implements AutoCloseable {
     private record Unreachable(String leader, long sinceNanos, String since) {
     }
 
-    private final BooleanSupplier walReceiverStreaming;
+    /** How long the receiver's position may stand still before the leader is asked directly. */
+    private static final long QUIET_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private final Supplier<String> walReceiverTitle;
+    private final LongPredicate stopSilentReceiver;
     private final Predicate<String> restAlive;
     private final LongSupplier clock;
     private final Runnable wakeLoop;
@@ -67,9 +80,18 @@ final class LeaderWatch implements AutoCloseable {
     private volatile Unreachable unreachable;
     private volatile boolean stopping;
     private volatile Thread thread;
+    /** The watch thread's: the receiver's last title and when it changed. */
+    private String lastTitle;
+    private long titleChangedNanos;
 
-    LeaderWatch(BooleanSupplier walReceiverStreaming, Predicate<String> restAlive, LongSupplier clock, Runnable wakeLoop) {
-        this.walReceiverStreaming = walReceiverStreaming;
+    /**
+     * {@code walReceiverTitle}: our WAL receiver's process title, or null; {@code stopSilentReceiver}: ends
+     * our receiver if it received nothing for the given milliseconds, true if it did.
+     */
+    LeaderWatch(Supplier<String> walReceiverTitle, LongPredicate stopSilentReceiver, Predicate<String> restAlive,
+                LongSupplier clock, Runnable wakeLoop) {
+        this.walReceiverTitle = walReceiverTitle;
+        this.stopSilentReceiver = stopSilentReceiver;
         this.restAlive = restAlive;
         this.clock = clock;
         this.wakeLoop = wakeLoop;
@@ -125,18 +147,41 @@ final class LeaderWatch implements AutoCloseable {
         }
     }
 
-    /** Our WAL receiver does not stream, and neither the leader's Postgres port nor its REST API answers. */
+    /** Our WAL receiver does not stream, and neither the leader's REST API nor its Postgres port answers. */
     private boolean allFail(Target t) {
-        if (walReceiverStreaming.getAsBoolean()) return false;
+        String title = walReceiverTitle.get();
+        boolean streaming = WalReceiver.streaming(title);
+        long now = clock.getAsLong();
+        if (!Objects.equals(title, lastTitle)) {
+            lastTitle = title;
+            titleChangedNanos = now;
+            if (streaming) return false;   // WAL arrives: the leader lives
+        }
+        if (streaming && now - titleChangedNanos < QUIET_NANOS) return false;
+        if (leaderAnswers(t)) return false;
+        if (!streaming) return true;
+        if (!stopSilentReceiver.test(TimeUnit.NANOSECONDS.toMillis(QUIET_NANOS))) return false;
+        log.warn("leader {} answers neither its REST API nor its Postgres port, and our WAL receiver has received"
+                + " nothing for {} ms: ended the receiver (Postgres reconnects it when the leader is back)", t.leader(),
+                TimeUnit.NANOSECONDS.toMillis(QUIET_NANOS));
+        lastTitle = null;
+        return true;
+    }
+
+    /** The leader's REST API or its Postgres port answers (both asked at once, 1 s each). */
+    private boolean leaderAnswers(Target t) {
         Future<Boolean> postgres = pingThread.submit(() -> PostgresPing.answers(t.postgres(), PROBE_TIMEOUT));
-        boolean rest = restAlive.test(t.apiUrl());
+        if (restAlive.test(t.apiUrl())) {
+            postgres.cancel(true);
+            return true;
+        }
         try {
-            return !rest && !postgres.get(PROBE_TIMEOUT.toMillis() + 200, TimeUnit.MILLISECONDS);
+            return postgres.get(PROBE_TIMEOUT.toMillis() + 200, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+            return true;
         } catch (ExecutionException | TimeoutException e) {
-            return !rest;
+            return false;
         }
     }
 

@@ -6,31 +6,37 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Whether this node's WAL receiver streams, from its process title ("walreceiver streaming 0/3000148")
- * among the postmaster's children in /proc: no query, so it can be asked twice a second.
+ * This node's WAL receiver as its process title shows it ("walreceiver streaming 0/3000148"), among
+ * the postmaster's children in /proc: no query, so it can be asked twice a second. The position in
+ * the title moves whenever WAL arrives.
  */
 public final class WalReceiver {
     private WalReceiver() {
     }
 
-    /** True when a child of {@code postmasterPid} is a walreceiver whose title says it streams. */
-    public static boolean streaming(Long postmasterPid) {
-        if (postmasterPid == null) return false;
+    /** The title of {@code postmasterPid}'s walreceiver, or null when it has none (or is not running). */
+    public static String title(Long postmasterPid) {
+        if (postmasterPid == null) return null;
         try {
             String children = Files.readString(Path.of("/proc/" + postmasterPid + "/task/" + postmasterPid + "/children"),
                     StandardCharsets.US_ASCII).strip();
-            if (children.isEmpty()) return false;
+            if (children.isEmpty()) return null;
             for (String pid : children.split(" ")) {
-                String title = title(pid);
-                if (title.contains("walreceiver") && WalSenderTitles.stateWord(title).equals("streaming")) return true;
+                String title = cmdline(pid);
+                if (title.contains("walreceiver")) return title.strip();
             }
-            return false;
+            return null;
         } catch (IOException | RuntimeException e) {
-            return false;
+            return null;
         }
     }
 
-    private static String title(String pid) {
+    /** Whether a walreceiver title says it streams. */
+    public static boolean streaming(String title) {
+        return title != null && WalSenderTitles.stateWord(title).equals("streaming");
+    }
+
+    private static String cmdline(String pid) {
         try {
             return new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), StandardCharsets.UTF_8)
                     .replace('\0', ' ');

@@ -65,6 +65,55 @@ class FastTakeoverIT extends ClusterTest {
         assertThat(cluster.primaries()).containsExactly(standby);
     }
 
+    /** The agent, its children (the fence process) and the postmaster with every backend: the whole node. */
+    private static List<Long> nodeProcesses(Cluster.Node n) {
+        List<Long> pids = new java.util.ArrayList<>();
+        for (Long root : new Long[] {n.agentPid(), n.postmasterPid()}) {
+            if (root == null) continue;
+            pids.add(root);
+            ProcessHandle.of(root).ifPresent(h -> h.descendants().forEach(d -> pids.add(d.pid())));
+        }
+        return pids;
+    }
+
+    @Test
+    void aFrozenLeaderNodeIsTakenOverAndOnceContinuedAcknowledgesNothingAndRejoins() throws Exception {
+        cluster = Cluster.startWith(3, 30, 10, 10, "synchronous_mode: true", Map.of());
+        Cluster.Node old = cluster.awaitPrimary(Duration.ofSeconds(30));
+        old.execute("CREATE TABLE acked (id bigint PRIMARY KEY)");
+        Cluster.Node standby = cluster.node(SyncModeIT.awaitSyncStandby(old));
+        List<Long> frozen = nodeProcesses(old);
+        try (Writer writer = new Writer(cluster.primaryUrl(), 10, 300_000).start()) {
+            Awaitility.await("writes flowing").atMost(Duration.ofSeconds(30)).until(() -> writer.acked.size() > 50);
+            frozen.forEach(pid -> Processes.signal(pid, "STOP"));
+            try {
+                Awaitility.await("the synchronous standby takes over").atMost(Duration.ofSeconds(60))
+                        .pollInterval(Duration.ofMillis(100)).ignoreExceptions()
+                        .until(() -> Boolean.FALSE.equals(standby.inRecovery()));
+                int ackedAtFailover = writer.acked.size();
+                Awaitility.await("writes resume").atMost(Duration.ofSeconds(30))
+                        .until(() -> writer.acked.size() > ackedAtFailover + 20);
+                assertThat(lost(writer, standby)).as("acknowledged commits missing on the new primary").isZero();
+                assertThat(Cluster.httpGet(standby.api("/history"))).contains("fast takeover: ");
+            } finally {
+                frozen.forEach(pid -> Processes.signal(pid, "CONT"));
+            }
+            // continued: a commit on the old primary waits for a standby that no longer follows it, and fails
+            boolean acknowledged;
+            try (java.sql.Connection c = old.connect(); java.sql.Statement st = c.createStatement()) {
+                st.execute("INSERT INTO acked (id) VALUES (-1)");
+                acknowledged = true;
+            } catch (java.sql.SQLException e) {
+                acknowledged = false;
+            }
+            assertThat(acknowledged).as("a write on the continued old primary was acknowledged").isFalse();
+            assertThat(standby.queryLong("SELECT count(*) FROM acked WHERE id = -1")).isZero();
+        }
+        Awaitility.await(old.name + " rejoins as a replica").atMost(Duration.ofSeconds(120)).ignoreExceptions()
+                .pollInterval(Duration.ofMillis(500)).until(() -> Boolean.TRUE.equals(old.inRecovery()));
+        assertThat(cluster.primaries()).containsExactly(standby);
+    }
+
     @Test
     void aLeaderCutOffFromItsSynchronousStandbyOnlyKeepsLeadingAndWriting() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(Network.available(), "needs root and ip netns");
