@@ -2,6 +2,8 @@
 # Failover figures. For each of RUNS rounds it measures, with a client writing every 50 ms through psql:
 #   node death    kill -9 of the leader's agent and postmaster -> first acknowledged write on a new primary
 #   pg crash      kill -9 of the leader's postmaster only (agent alive) -> first acknowledged write again
+#   node freeze   SIGSTOP of the leader's agent and postmaster with every child -> first acknowledged write
+#                 on another node; then SIGCONT, and the node must rejoin
 #   rejoin        the killed node's agent restarted -> it streams from the leader again (needs pg_rewind)
 #   replica restart  a replica stopped gracefully (demo.sh stop) and started -> streaming again
 #   switchover    POST /switchover to the leader's REST API, a replica as candidate, while a second
@@ -39,6 +41,17 @@ write_anywhere() { # [first port]: one insert on whichever node accepts it, that
       && { echo "$p"; return 0; }
   done
   return 1
+}
+wait_write_elsewhere() { # port: until a write is acknowledged on another node (bounded: 300 s)
+  local deadline=$(( $(date +%s) + 300 )) p
+  while true; do
+    for p in "${PORTS[@]}"; do
+      [ "$p" = "$1" ] && continue
+      PGCONNECT_TIMEOUT=1 timeout 5 psql -h 127.0.0.1 -p "$p" -U postgres -d postgres -qAtc "INSERT INTO bench_probe VALUES (now())" >/dev/null 2>&1 && return 0
+    done
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "no write elsewhere within 300 s" >&2; return 1; }
+    sleep 0.05
+  done
 }
 wait_write() { # bounded: 300 s
   local deadline=$(( $(date +%s) + 300 ))
@@ -115,7 +128,7 @@ measure() {
   L=$(leader) || { echo "no leader: is the cluster running? (deploy/local/demo.sh up)" >&2; exit 1; }
   psql -h 127.0.0.1 -p "$(port_of "$L")" -U postgres -d postgres -qAtc "CREATE TABLE IF NOT EXISTS bench_probe (at timestamptz)"
   LOOP_WAIT=$(setting loop_wait)
-  death=(); crash=(); rejoin=(); restart=(); deathcpu=(); deathrss=(); swgap=(); swwrite=()
+  death=(); crash=(); freeze=(); rejoin=(); restart=(); deathcpu=(); deathrss=(); swgap=(); swwrite=()
   for r in $(seq 1 "$RUNS"); do
     wait_healthy
     # A node dies at a random moment relative to the leader's renewals: wait a random 0..loop_wait
@@ -150,6 +163,15 @@ measure() {
     kill -9 "$(head -1 "$DIR/$L/data/postmaster.pid")"
     wait_write; crash+=("$(echo "$(now) - $t0" | bc)")
     wait_healthy
+    L=$(leader); ap=$(cat "$DIR/$L/agent.pid"); pp=$(head -1 "$DIR/$L/data/postmaster.pid")
+    frozen="$ap $pp $(pgrep -P "$ap" | tr '\n' ' ') $(pgrep -P "$pp" | tr '\n' ' ')"
+    t0=$(now)
+    # shellcheck disable=SC2086
+    kill -STOP $frozen
+    wait_write_elsewhere "$(port_of "$L")"; freeze+=("$(echo "$(now) - $t0" | bc)")
+    # shellcheck disable=SC2086
+    kill -CONT $frozen 2>/dev/null || true
+    wait_healthy
     L=$(leader); C=$(candidate_name); log=$DIR/switchover-$r.acks
     rm -f "$log" "$log.stop"
     switchover_client "$log" & client=$!
@@ -165,14 +187,14 @@ measure() {
     swgap+=("$(awk -v t="$t0" '$1 > t && prev {g = $1 - prev; if (g > m) m = g} {prev = $1} END {printf "%.3f", m}' "$log")")
     usual=$(awk -v t="$t0" '$1 <= t && prev {print $1 - prev} {prev = $1}' "$log" | median)
     rm -f "$log" "$log.stop"
-    echo "run $r: node death ${death[-1]} s, pg crash ${crash[-1]} s, rejoin ${rejoin[-1]} s, replica restart ${restart[-1]} s, switchover $L -> $C write gap ${swgap[-1]} s (the client's usual gap $usual s; first write on $C ${swwrite[-1]} s after the POST), survivors' CPU during node death ${deathcpu[-1]} s${peaks:+, survivors peak resident ${deathrss[-1]} MB}" >&2
+    echo "run $r: node death ${death[-1]} s, pg crash ${crash[-1]} s, node freeze ${freeze[-1]} s, rejoin ${rejoin[-1]} s, replica restart ${restart[-1]} s, switchover $L -> $C write gap ${swgap[-1]} s (the client's usual gap $usual s; first write on $C ${swwrite[-1]} s after the POST), survivors' CPU during node death ${deathcpu[-1]} s${peaks:+, survivors peak resident ${deathrss[-1]} MB}" >&2
   done
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {printf "%.2f", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 medians() { # one line each, in the order of the table
   local name
-  for name in death crash rejoin restart swgap swwrite deathcpu deathrss; do
+  for name in death crash freeze rejoin restart swgap swwrite deathcpu deathrss; do
     local -n runs=$name
     if [ ${#runs[@]} -eq 0 ]; then echo n/a; continue; fi
     printf '%s\n' "${runs[@]}" | median; echo
@@ -184,6 +206,7 @@ table() { # title
   printf "%-34s %6s %8s %6s\n" "seconds" "min" "median" "max"
   printf "%-34s %s\n" "node death -> first write" "$(printf '%s\n' "${death[@]}" | stats)"
   printf "%-34s %s\n" "postmaster crash -> first write" "$(printf '%s\n' "${crash[@]}" | stats)"
+  printf "%-34s %s\n" "node freeze -> first write" "$(printf '%s\n' "${freeze[@]}" | stats)"
   printf "%-34s %s\n" "killed primary back -> streaming" "$(printf '%s\n' "${rejoin[@]}" | stats)"
   printf "%-34s %s\n" "restarted replica -> streaming" "$(printf '%s\n' "${restart[@]}" | stats)"
   printf "%-34s %s\n" "switchover: longest write gap" "$(printf '%s\n' "${swgap[@]}" | stats)"
@@ -247,7 +270,7 @@ echo "Vigil:"; echo "$VIGIL_FOOT"
 echo "Patroni:"; echo "$PATRONI_FOOT"
 echo
 printf "%-34s %8s %8s %8s\n" "medians, seconds" "Vigil" "Patroni" "ratio"
-names=("node death -> first write" "postmaster crash -> first write" "killed primary back -> streaming" "restarted replica -> streaming" "switchover: longest write gap" "switchover: POST -> write on new" "node death: survivors' agent CPU s" "node death: survivors' peak RSS MB")
+names=("node death -> first write" "postmaster crash -> first write" "node freeze -> first write" "killed primary back -> streaming" "restarted replica -> streaming" "switchover: longest write gap" "switchover: POST -> write on new" "node death: survivors' agent CPU s" "node death: survivors' peak RSS MB")
 for i in "${!names[@]}"; do
   ratio=n/a
   [ "${v[$i]}" = n/a ] || [ "${p[$i]}" = n/a ] || ratio=$(echo "scale=2; ${v[$i]} / ${p[$i]}" | bc)
