@@ -63,6 +63,10 @@ replica_name() {
   done
   return 1
 }
+wait_ready() { # healthy, and in synchronous mode a synchronous standby named (as a health check would see it)
+  wait_healthy
+  candidate_name >/dev/null
+}
 candidate_name() { # a switchover candidate: in synchronous mode the synchronous standby (waited for, 300 s), else a replica
   curl -s http://127.0.0.1:8008/config | grep -Eq '"synchronous_mode": ?true' || { replica_name; return; }
   local deadline=$(( $(date +%s) + 300 )) n
@@ -130,7 +134,7 @@ measure() {
   LOOP_WAIT=$(setting loop_wait)
   death=(); crash=(); freeze=(); rejoin=(); restart=(); deathcpu=(); deathrss=(); swgap=(); swwrite=()
   for r in $(seq 1 "$RUNS"); do
-    wait_healthy
+    wait_ready
     # A node dies at a random moment relative to the leader's renewals: wait a random 0..loop_wait
     # first, so that the figure is not biased by the loop's phase.
     sleep "$(awk -v lw="$LOOP_WAIT" -v seed="$RANDOM" 'BEGIN {srand(seed); printf "%.2f", rand() * lw}')"
@@ -155,14 +159,14 @@ measure() {
     t0=$(now); "$DEMO" start "$L" >/dev/null
     wait_streaming "$L"
     rejoin+=("$(echo "$(now) - $t0" | bc)")
-    wait_healthy
+    wait_ready
     R=$(replica_name); "$DEMO" stop "$R" >/dev/null; t0=$(now); "$DEMO" start "$R" >/dev/null
     wait_streaming "$R"; restart+=("$(echo "$(now) - $t0" | bc)")
-    wait_healthy
+    wait_ready
     L=$(leader); t0=$(now)
     kill -9 "$(head -1 "$DIR/$L/data/postmaster.pid")"
     wait_write; crash+=("$(echo "$(now) - $t0" | bc)")
-    wait_healthy
+    wait_ready
     L=$(leader); ap=$(cat "$DIR/$L/agent.pid"); pp=$(head -1 "$DIR/$L/data/postmaster.pid")
     frozen="$ap $pp $(pgrep -P "$ap" | tr '\n' ' ') $(pgrep -P "$pp" | tr '\n' ' ')"
     t0=$(now)
@@ -171,7 +175,7 @@ measure() {
     wait_write_elsewhere "$(port_of "$L")"; freeze+=("$(echo "$(now) - $t0" | bc)")
     # shellcheck disable=SC2086
     kill -CONT $frozen 2>/dev/null || true
-    wait_healthy
+    wait_ready
     L=$(leader); C=$(candidate_name); log=$DIR/switchover-$r.acks
     rm -f "$log" "$log.stop"
     switchover_client "$log" & client=$!

@@ -115,6 +115,32 @@ class FastTakeoverIT extends ClusterTest {
     }
 
     @Test
+    void aLeaderWhoseAgentDiedIsNotTakenOverWhileItsPostgresRuns() throws Exception {
+        // ttl 30: the fence stops the orphaned Postgres at the lease deadline, many seconds after the agent died
+        cluster = Cluster.startWith(3, 30, 10, 10, "synchronous_mode: true", Map.of());
+        Cluster.Node old = cluster.awaitPrimary(Duration.ofSeconds(30));
+        old.execute("CREATE TABLE acked (id bigint PRIMARY KEY)");
+        SyncModeIT.awaitSyncStandby(old);
+        try (Writer writer = new Writer(cluster.primaryUrl(), 10, 300_000).start()) {
+            Awaitility.await("writes flowing").atMost(Duration.ofSeconds(30)).until(() -> writer.acked.size() > 50);
+            old.killAgent();
+            Awaitility.await("the old primary fenced, never beside another").atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(100)).until(() -> {
+                        boolean running = old.postmasterPid() != null;
+                        if (running) assertThat(cluster.primaries()).as("primaries while " + old.name + "'s Postgres runs")
+                                .containsOnly(old);
+                        return !running;
+                    });
+            Cluster.Node now = Awaitility.await("a new primary").atMost(Duration.ofSeconds(60))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> cluster.primaries(), p -> p.size() == 1 && p.get(0) != old).get(0);
+            int ackedAtFailover = writer.acked.size();
+            Awaitility.await("writes resume").atMost(Duration.ofSeconds(30)).until(() -> writer.acked.size() > ackedAtFailover + 20);
+            assertThat(lost(writer, now)).as("acknowledged commits missing on the new primary").isZero();
+        }
+    }
+
+    @Test
     void aLeaderCutOffFromItsSynchronousStandbyOnlyKeepsLeadingAndWriting() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(Network.available(), "needs root and ip netns");
         cluster = Cluster.startIsolated(3, 10, 2, 3, "synchronous_mode: true");
