@@ -67,13 +67,15 @@ wait_ready() { # healthy, and in synchronous mode a synchronous standby named (a
   wait_healthy
   candidate_name >/dev/null
 }
-candidate_name() { # a switchover candidate: in synchronous mode the synchronous standby (waited for, 300 s), else a replica
+candidate_name() { # a switchover candidate: in synchronous mode the synchronous standby in the leader's own view (waited for, 300 s), else a replica
   curl -s http://127.0.0.1:8008/config | grep -Eq '"synchronous_mode": ?true' || { replica_name; return; }
-  local deadline=$(( $(date +%s) + 300 )) n
+  local deadline=$(( $(date +%s) + 300 )) l n
   while [ "$(date +%s)" -lt "$deadline" ]; do
-    for n in "${NODES[@]}"; do
-      [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$(api_of "$n")/sync")" = 200 ] && { echo "$n"; return 0; }
-    done
+    if l=$(leader); then
+      n=$(curl -s --max-time 1 "http://127.0.0.1:$(api_of "$l")/cluster" | /usr/bin/python3 -c \
+        'import json,sys; print(next((m["name"] for m in json.load(sys.stdin).get("members", []) if m.get("role") == "sync_standby"), ""))' 2>/dev/null || true)
+      [ -n "$n" ] && { echo "$n"; return 0; }
+    fi
     sleep 0.1
   done
   echo "no synchronous standby within 300 s" >&2; return 1
