@@ -116,7 +116,7 @@ public final class HaLoop implements AutoCloseable {
         this.postmasterMonitor = new PostmasterMonitor(pg, clock, () -> acting, this::wakeUp);
         this.syncWatch = new SyncStandbyWatch(pg.replicationWatch(), clock, this::wakeUp);
         this.leaderWatch = new LeaderWatch(() -> io.vigil.agent.pg.WalReceiver.title(pg.postmasterPid()),
-                pg::stopSilentWalReceiver, peers::alive, clock, this::wakeUp);
+                pg::stopSilentWalReceiver, api -> peers.alive(api, LeaderWatch.PROBE_TIMEOUT), clock, this::wakeUp);
         this.configEditor = new ClusterConfigEditor(store, pg);
         this.failsafe = new Failsafe(cfg, peers, lease, () -> settings, clock);
         this.actions = new ActionRunner(cfg, store, pg, lease, keyHolder, fencing, this::learned, events,
@@ -221,7 +221,7 @@ public final class HaLoop implements AutoCloseable {
                 again = false;
             }
             try {
-                long waitMs = again ? 0 : settings.loopWaitDuration().toMillis();
+                long waitMs = again ? 0 : Math.min(settings.loopWaitDuration().toMillis(), untilEvidenceMaturesMillis());
                 if (wake.tryAcquire(waitMs, TimeUnit.MILLISECONDS)) {
                     wake.drainPermits();
                 }
@@ -229,6 +229,12 @@ public final class HaLoop implements AutoCloseable {
                 break;
             }
         }
+    }
+
+    /** Milliseconds until a member's evidence against the leader is old enough for a fast takeover (rounded up). */
+    private long untilEvidenceMaturesMillis() {
+        long left = memory.nanosUntilEvidenceMatures(clock.getAsLong(), settings.unreachableFor() * 1_000_000_000L);
+        return left == Long.MAX_VALUE ? Long.MAX_VALUE : left / 1_000_000 + 1;
     }
 
     /** One observe → decide → act cycle. Returns true when the next cycle should follow at once. */

@@ -12,12 +12,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.Objects;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongPredicate;
 import java.util.function.LongSupplier;
@@ -30,20 +25,20 @@ import org.slf4j.LoggerFactory;
  * Watches the leader from this member, on a thread beside the loop, for synchronous mode's fast
  * takeover. Every 500 ms it looks at this node's WAL receiver (its process title): while WAL arrives the
  * leader is alive and nothing else is asked. Otherwise it asks the leader's REST {@code /liveness} and,
- * when that fails, its Postgres port ({@link PostgresPing}), each within 1 s. When all three fail, the
+ * when that fails, its Postgres port ({@link PostgresPing}), each within 500 ms. When all three fail, the
  * leader is unreachable since then: the loop publishes that in our member key (a write only on
  * change) and clears it when any of the three answers again.
  *
  * <p>A frozen leader keeps the replication connection open (until wal_receiver_timeout) though nothing
  * comes through it. So when neither network probe answers and the receiver, though streaming, has
- * received nothing for a second (pg_stat_wal_receiver's last message), the watch ends the receiver: the
+ * received nothing for 500 ms (pg_stat_wal_receiver's last message), the watch ends the receiver: the
  * stream is then down, as the takeover requires, and Postgres reconnects it by itself if the leader
  * comes back.
  */
 final class LeaderWatch implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaderWatch.class);
     static final long EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
-    static final Duration PROBE_TIMEOUT = Duration.ofSeconds(1);
+    static final Duration PROBE_TIMEOUT = Duration.ofMillis(500);
     /** How long the loop is woken each round while the leader stays unreachable. */
     private static final long WAKE_LOOP_FOR_NANOS = TimeUnit.SECONDS.toNanos(60);
 
@@ -64,18 +59,13 @@ final class LeaderWatch implements AutoCloseable {
     }
 
     /** How long the receiver's position may stand still before the leader is asked directly. */
-    private static final long QUIET_NANOS = TimeUnit.SECONDS.toNanos(1);
+    private static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     private final Supplier<String> walReceiverTitle;
     private final LongPredicate stopSilentReceiver;
     private final Predicate<String> restAlive;
     private final LongSupplier clock;
     private final Runnable wakeLoop;
-    private final ExecutorService pingThread = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "vigil-leader-ping");
-        t.setDaemon(true);
-        return t;
-    });
     private volatile Target target;
     private volatile Unreachable unreachable;
     private volatile boolean stopping;
@@ -168,21 +158,12 @@ final class LeaderWatch implements AutoCloseable {
         return true;
     }
 
-    /** The leader's REST API or its Postgres port answers (both asked at once, 1 s each). */
+    /**
+     * The leader's REST API answers, or else its Postgres port (500 ms each): the port only when the API
+     * does not, since each look there forks a backend on the leader.
+     */
     private boolean leaderAnswers(Target t) {
-        Future<Boolean> postgres = pingThread.submit(() -> PostgresPing.answers(t.postgres(), PROBE_TIMEOUT));
-        if (restAlive.test(t.apiUrl())) {
-            postgres.cancel(true);
-            return true;
-        }
-        try {
-            return postgres.get(PROBE_TIMEOUT.toMillis() + 200, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return true;
-        } catch (ExecutionException | TimeoutException e) {
-            return false;
-        }
+        return restAlive.test(t.apiUrl()) || PostgresPing.answers(t.postgres(), PROBE_TIMEOUT);
     }
 
     @Override
@@ -190,6 +171,5 @@ final class LeaderWatch implements AutoCloseable {
         stopping = true;
         Thread t = thread;
         if (t != null) LockSupport.unpark(t);
-        pingThread.shutdownNow();
     }
 }

@@ -64,10 +64,12 @@ public final class PeerClient {
         }, PeerStatus::unreachable);
     }
 
-    /** Whether the agent at {@code apiUrl} answers GET /liveness with 200 within the timeout (this thread). */
-    public boolean alive(String apiUrl) {
+    /** Whether the agent at {@code apiUrl} answers GET /liveness with 200 within {@code within} (this thread). */
+    public boolean alive(String apiUrl, Duration within) {
         try {
             HttpURLConnection c = open(URI.create(apiUrl).resolve("/liveness"));
+            c.setConnectTimeout((int) within.toMillis());
+            c.setReadTimeout((int) within.toMillis());
             int status = c.getResponseCode();
             try (InputStream in = status < 400 ? c.getInputStream() : c.getErrorStream()) {
                 if (in != null) in.readAllBytes();   // read to the end: the connection can be reused

@@ -129,4 +129,11 @@ class FastTakeoverTest {
         assertThat(decide(Situation.good().members("old", "me", "n2", "n3").marks(Map.of("me", 3L, "n2", 3L, "n3", 3L)))
                 .contains(Action.TakeOver.class)).as("three of three").isTrue();
     }
+
+    @Test
+    void theLoopDecidesAgainWhenTheNextSightingIsOldEnough() {
+        Memory m = new Memory(null, null, null, Map.of(), FailedAttempts.NONE, Map.of("me", NOW - 3 * SEC, "n2", NOW - SEC / 2));
+        assertThat(m.nanosUntilEvidenceMatures(NOW, 2 * SEC)).isEqualTo(SEC + SEC / 2);
+        assertThat(Memory.START.nanosUntilEvidenceMatures(NOW, 2 * SEC)).isEqualTo(Long.MAX_VALUE);
+    }
 }
