@@ -115,8 +115,8 @@ public final class HaLoop implements AutoCloseable {
         this.fencing = new Fencing(cfg, lease, keyHolder, () -> settings, pg, clock, this::wakeUp);
         this.postmasterMonitor = new PostmasterMonitor(pg, clock, () -> acting, this::wakeUp);
         this.syncWatch = new SyncStandbyWatch(pg.replicationWatch(), clock, this::wakeUp);
-        this.leaderWatch = new LeaderWatch(() -> io.vigil.agent.pg.WalReceiver.title(pg.postmasterPid()),
-                pg::stopSilentWalReceiver, api -> peers.alive(api, LeaderWatch.PROBE_TIMEOUT), clock, this::wakeUp);
+        this.leaderWatch = new LeaderWatch(new io.vigil.agent.pg.WalReceiver(pg::postmasterPid),
+                api -> peers.alive(api, LeaderWatch.PROBE_TIMEOUT), clock, this::wakeUp);
         this.configEditor = new ClusterConfigEditor(store, pg);
         this.failsafe = new Failsafe(cfg, peers, lease, () -> settings, clock);
         this.actions = new ActionRunner(cfg, store, pg, lease, keyHolder, fencing, this::learned, events,
@@ -360,7 +360,8 @@ public final class HaLoop implements AutoCloseable {
             etcdCallDone(readStarted, true);
             view = Optional.empty();
         }
-        clusterParameters = parameterGuard.apply(settings.postgresql().parameters(), pg::parameterProblems);
+        clusterParameters = FastTakeoverParameters.apply(settings,
+                parameterGuard.apply(settings.postgresql().parameters(), pg::parameterProblems));
         long pgStarted = clock.getAsLong();
         LocalPostgres local = pg.observe();
         long now = clock.getAsLong();

@@ -14,26 +14,20 @@ import java.time.temporal.ChronoUnit;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.LongPredicate;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Watches the leader from this member, on a thread beside the loop, for synchronous mode's fast
- * takeover. Every 500 ms it looks at this node's WAL receiver (its process title): while WAL arrives the
- * leader is alive and nothing else is asked. Otherwise it asks the leader's REST {@code /liveness} and,
- * when that fails, its Postgres port ({@link PostgresPing}), each within 500 ms. When all three fail, the
- * leader is unreachable since then: the loop publishes that in our member key (a write only on
- * change) and clears it when any of the three answers again.
- *
- * <p>A frozen leader keeps the replication connection open (until wal_receiver_timeout) though nothing
- * comes through it. So when neither network probe answers and the receiver, though streaming, has
- * received nothing for 500 ms (pg_stat_wal_receiver's last message), the watch ends the receiver: the
- * stream is then down, as the takeover requires, and Postgres reconnects it by itself if the leader
- * comes back.
+ * takeover. Every 500 ms it looks at this node's WAL receiver (its process title, no query): while it
+ * streams, the leader is alive and nothing else is asked, so a healthy cluster costs the leader
+ * nothing. Otherwise it asks the leader's REST {@code /liveness} and, when that fails, its Postgres port
+ * ({@link PostgresPing}), each within 500 ms. When all three fail, the leader is unreachable since then:
+ * the loop publishes that in our member key (a write only on change) and clears it when any of the
+ * three answers again. A frozen leader's stream ends by Postgres's own wal_receiver_timeout (2 s while
+ * fast takeover is on: the receiver asks for a reply after 1 s of silence).
  */
 final class LeaderWatch implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaderWatch.class);
@@ -58,11 +52,7 @@ final class LeaderWatch implements AutoCloseable {
     private record Unreachable(String leader, long sinceNanos, String since) {
     }
 
-    /** How long the receiver's position may stand still before the leader is asked directly. */
-    private static final long QUIET_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
-
-    private final Supplier<String> walReceiverTitle;
-    private final LongPredicate stopSilentReceiver;
+    private final WalReceiver walReceiver;
     private final Predicate<String> restAlive;
     private final LongSupplier clock;
     private final Runnable wakeLoop;
@@ -70,18 +60,9 @@ final class LeaderWatch implements AutoCloseable {
     private volatile Unreachable unreachable;
     private volatile boolean stopping;
     private volatile Thread thread;
-    /** The watch thread's: the receiver's last title and when it changed. */
-    private String lastTitle;
-    private long titleChangedNanos;
-
-    /**
-     * {@code walReceiverTitle}: our WAL receiver's process title, or null; {@code stopSilentReceiver}: ends
-     * our receiver if it received nothing for the given milliseconds, true if it did.
-     */
-    LeaderWatch(Supplier<String> walReceiverTitle, LongPredicate stopSilentReceiver, Predicate<String> restAlive,
-                LongSupplier clock, Runnable wakeLoop) {
-        this.walReceiverTitle = walReceiverTitle;
-        this.stopSilentReceiver = stopSilentReceiver;
+    /** {@code walReceiver}: this node's, used by the watch thread only. */
+    LeaderWatch(WalReceiver walReceiver, Predicate<String> restAlive, LongSupplier clock, Runnable wakeLoop) {
+        this.walReceiver = walReceiver;
         this.restAlive = restAlive;
         this.clock = clock;
         this.wakeLoop = wakeLoop;
@@ -115,6 +96,7 @@ final class LeaderWatch implements AutoCloseable {
             Target t = target;
             if (t == null) {
                 unreachable = null;
+                walReceiver.close();
                 LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(60));   // a new target unparks it
                 continue;
             }
@@ -135,27 +117,12 @@ final class LeaderWatch implements AutoCloseable {
             long left = EVERY_NANOS - (clock.getAsLong() - started);
             if (left > 0) LockSupport.parkNanos(left);
         }
+        walReceiver.close();
     }
 
     /** Our WAL receiver does not stream, and neither the leader's REST API nor its Postgres port answers. */
     private boolean allFail(Target t) {
-        String title = walReceiverTitle.get();
-        boolean streaming = WalReceiver.streaming(title);
-        long now = clock.getAsLong();
-        if (!Objects.equals(title, lastTitle)) {
-            lastTitle = title;
-            titleChangedNanos = now;
-            if (streaming) return false;   // WAL arrives: the leader lives
-        }
-        if (streaming && now - titleChangedNanos < QUIET_NANOS) return false;
-        if (leaderAnswers(t)) return false;
-        if (!streaming) return true;
-        if (!stopSilentReceiver.test(TimeUnit.NANOSECONDS.toMillis(QUIET_NANOS))) return false;
-        log.warn("leader {} answers neither its REST API nor its Postgres port, and our WAL receiver has received"
-                + " nothing for {} ms: ended the receiver (Postgres reconnects it when the leader is back)", t.leader(),
-                TimeUnit.NANOSECONDS.toMillis(QUIET_NANOS));
-        lastTitle = null;
-        return true;
+        return !walReceiver.streaming() && !leaderAnswers(t);
     }
 
     /**

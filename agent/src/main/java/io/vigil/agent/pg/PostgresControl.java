@@ -94,29 +94,6 @@ public final class PostgresControl implements AutoCloseable {
         return new ReplicationWatch(sessions::standbyWatch, this::postmasterPid);
     }
 
-    /**
-     * Ends this standby's WAL receiver if it has received nothing for {@code quietMillis} (its connection
-     * to a frozen primary stays up until wal_receiver_timeout). True when it was ended. Safe from any
-     * thread: a session of its own. The receiver is no backend (pg_terminate_backend refuses it): it gets
-     * SIGTERM, as pg_ctl kill TERM would send, and the startup process starts a new one later.
-     */
-    public boolean stopSilentWalReceiver(long quietMillis) {
-        long pid;
-        try (Connection c = sessions.besideTheLoop("vigil-leader-watch");
-             java.sql.PreparedStatement st = c.prepareStatement("SELECT pid FROM pg_stat_wal_receiver"
-                     + " WHERE last_msg_receipt_time < clock_timestamp() - make_interval(secs => ? / 1000.0)")) {
-            st.setLong(1, quietMillis);
-            try (ResultSet rs = st.executeQuery()) {
-                if (!rs.next()) return false;
-                pid = rs.getLong(1);
-            }
-        } catch (SQLException e) {
-            log.debug("could not look at the WAL receiver: {}", e.getMessage());
-            return false;
-        }
-        return ProcessHandle.of(pid).map(ProcessHandle::destroy).orElse(false);
-    }
-
     /** The WAL a remote standby has received and flushed (pg_last_wal_receive_lsn), or null if unknown. */
     public Lsn remoteReceiveLsn(HostPort standby) {
         return sessions.remoteReceiveLsn(standby);

@@ -67,11 +67,6 @@ final class PostgresSessions implements AutoCloseable {
         return c;
     }
 
-    /** A short-lived session to the local Postgres for a thread beside the loop (socket timeout 2 s). */
-    Connection besideTheLoop(String applicationName) throws SQLException {
-        return superuser(localAddress(), 2, applicationName);
-    }
-
     /** A replication connection to the local Postgres (IDENTIFY_SYSTEM and the like). */
     Connection localReplication() throws SQLException {
         Properties p = new Properties();

@@ -1,47 +1,92 @@
 package io.vigil.agent.pg;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Supplier;
 
 /**
- * This node's WAL receiver as its process title shows it ("walreceiver streaming 0/3000148"), among
- * the postmaster's children in /proc: no query, so it can be asked twice a second. The position in
- * the title moves whenever WAL arrives.
+ * This node's WAL receiver as its process title shows it ("walreceiver streaming 0/3000148"), read from
+ * /proc without asking Postgres: cheap enough for two looks a second. The receiver's cmdline stays open
+ * and is re-read in place; the postmaster's children are listed again only when it is gone. One thread
+ * uses it.
  */
-public final class WalReceiver {
-    private WalReceiver() {
+public final class WalReceiver implements AutoCloseable {
+    private final Supplier<Long> postmasterPid;
+    private final byte[] buffer = new byte[512];
+    private RandomAccessFile cmdline;
+
+    /** {@code postmasterPid}: the local postmaster's pid, or null when it does not run. */
+    public WalReceiver(Supplier<Long> postmasterPid) {
+        this.postmasterPid = postmasterPid;
     }
 
-    /** The title of {@code postmasterPid}'s walreceiver, or null when it has none (or is not running). */
-    public static String title(Long postmasterPid) {
-        if (postmasterPid == null) return null;
+    /** Whether the receiver streams now. */
+    public boolean streaming() {
+        String t = title();
+        return t != null && WalSenderTitles.stateWord(t).equals("streaming");
+    }
+
+    /** The receiver's title, or null when there is none. */
+    String title() {
+        if (cmdline != null) {
+            String t = read(cmdline);
+            if (t.contains("walreceiver")) return t;
+            close();
+        }
+        cmdline = find();
+        return cmdline == null ? null : read(cmdline);
+    }
+
+    private RandomAccessFile find() {
+        Long pm = postmasterPid.get();
+        if (pm == null) return null;
         try {
-            String children = Files.readString(Path.of("/proc/" + postmasterPid + "/task/" + postmasterPid + "/children"),
+            String children = Files.readString(Path.of("/proc/" + pm + "/task/" + pm + "/children"),
                     StandardCharsets.US_ASCII).strip();
-            if (children.isEmpty()) return null;
-            for (String pid : children.split(" ")) {
-                String title = cmdline(pid);
-                if (title.contains("walreceiver")) return title.strip();
+            for (String pid : children.isEmpty() ? new String[0] : children.split(" ")) {
+                RandomAccessFile f = open(pid);
+                if (f != null && read(f).contains("walreceiver")) return f;
+                closeQuietly(f);
             }
-            return null;
         } catch (IOException | RuntimeException e) {
-            return null;
+            // no children file: no receiver known
         }
+        return null;
     }
 
-    /** Whether a walreceiver title says it streams. */
-    public static boolean streaming(String title) {
-        return title != null && WalSenderTitles.stateWord(title).equals("streaming");
-    }
-
-    private static String cmdline(String pid) {
+    private static RandomAccessFile open(String pid) {
         try {
-            return new String(Files.readAllBytes(Path.of("/proc/" + pid + "/cmdline")), StandardCharsets.UTF_8)
-                    .replace('\0', ' ');
+            return new RandomAccessFile("/proc/" + pid + "/cmdline", "r");
         } catch (IOException e) {
-            return "";   // exited meanwhile
+            return null;   // exited meanwhile
         }
+    }
+
+    private String read(RandomAccessFile f) {
+        try {
+            f.seek(0);
+            int n = f.read(buffer);
+            return n <= 0 ? "" : new String(buffer, 0, n, StandardCharsets.UTF_8).replace('\0', ' ').strip();
+        } catch (IOException e) {
+            return "";   // exited
+        }
+    }
+
+    private static void closeQuietly(RandomAccessFile f) {
+        if (f == null) return;
+        try {
+            f.close();
+        } catch (IOException ignored) {
+            // nothing to release
+        }
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(cmdline);
+        cmdline = null;
     }
 }
