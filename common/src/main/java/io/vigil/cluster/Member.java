@@ -39,6 +39,14 @@ public record Member(
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record LeaderUnreachable(@JsonProperty("leader") String leader, @JsonProperty("since") String since) {
+        /** {@code since} in epoch milliseconds, or null when it does not parse. */
+        public Long sinceEpochMillis() {
+            try {
+                return java.time.OffsetDateTime.parse(since).toInstant().toEpochMilli();
+            } catch (RuntimeException e) {
+                return null;
+            }
+        }
     }
 
     /** Without refused parameters or evidence about the leader. */

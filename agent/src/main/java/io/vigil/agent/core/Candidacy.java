@@ -67,9 +67,13 @@ public final class Candidacy {
                         + " > maximum_lag_on_failover " + Lsn.size(s.maximumLagOnFailover());
             }
         }
+        // the leader that holds the key is on its own newest timeline: a handover or a takeover follows it,
+        // and its member key is fresher than a replica's (published every loop_wait)
+        String holder = v.leader().map(io.vigil.cluster.LeaderKey::name).orElse(null);
         for (Member m : v.members().values()) {
             long tl = m.timeline() == null ? 0 : m.timeline();
-            if (!m.name().equals(c.name()) && m.mayPromote() && c.timeline() > 0 && tl > c.timeline()) {
+            if (!m.name().equals(c.name()) && !m.name().equals(holder) && m.mayPromote() && c.timeline() > 0
+                    && tl > c.timeline()) {
                 return m.name() + " published a newer timeline (" + tl + " > " + c.timeline()
                         + "); it must lead, or its key must expire";
             }

@@ -19,7 +19,7 @@ import java.util.TreeSet;
  * leader can get nothing more acknowledged; and the takeover moves the sync key, so its next sync key
  * write (needed before it names another standby or goes asynchronous) fails.
  */
-final class FastTakeover {
+public final class FastTakeover {
     private FastTakeover() {
     }
 
@@ -60,12 +60,12 @@ final class FastTakeover {
         String why = Candidacy.whyNot(s, view, view.lastLeaderLsn(), self);
         if (why != null) return refused(why);
         List<String> others = view.members().keySet().stream().filter(n -> !n.equals(leader)).sorted().toList();
-        long needNanos = s.unreachableFor() * 1_000_000_000L;
         TreeSet<String> sure = new TreeSet<>();
         TreeSet<String> soon = new TreeSet<>();
-        for (Map.Entry<String, Long> seen : o.memory().unreachableSeenNanos().entrySet()) {
-            if (!others.contains(seen.getKey())) continue;
-            (o.nowNanos() - seen.getValue() >= needNanos ? sure : soon).add(seen.getKey());
+        for (String name : o.memory().unreachableSeenNanos().keySet()) {
+            if (!others.contains(name)) continue;
+            (nanosUntilSure(o.settings(), view, o.memory(), name, o.nowNanos(), o.nowEpochMillis()) == 0 ? sure : soon)
+                    .add(name);
         }
         String summary = String.join(", ", sure) + (sure.isEmpty() ? "nobody" : "") + " saw " + leader
                 + " unreachable for " + s.unreachableFor() + " s or more (" + sure.size() + " of " + others.size()
@@ -75,6 +75,30 @@ final class FastTakeover {
         if (sure.size() * 2 <= others.size()) return new Evidence(summary, "no majority of the members besides "
                 + leader + " has seen it unreachable for " + s.unreachableFor() + " s");
         return new Evidence(summary, null);
+    }
+
+    /**
+     * How long until {@code member}'s mark counts (0: it does): it must say the leader has been unreachable
+     * for unreachable_for by its own clock (its {@code since}), and we must have seen it for half of that
+     * by ours, so a member's clock running behind cannot make it count at once.
+     */
+    static long nanosUntilSure(ClusterSettings s, ClusterView view, Memory m, String member, long nowNanos,
+                               long nowEpochMillis) {
+        Long seen = m.unreachableSeenNanos().get(member);
+        io.vigil.cluster.Member x = view.members().get(member);
+        if (seen == null || x == null || x.leaderUnreachable() == null) return Long.MAX_VALUE;
+        long needNanos = s.unreachableFor() * 1_000_000_000L;
+        Long since = x.leaderUnreachable().sinceEpochMillis();
+        long bySince = since == null ? seen + needNanos - nowNanos : (since - nowEpochMillis) * 1_000_000L + needNanos;
+        long bySight = seen + needNanos / 2 - nowNanos;
+        return Math.max(0, Math.max(bySince, bySight));
+    }
+
+    /** How long until the next mark against the leader counts (the loop decides again then); MAX_VALUE: none pending. */
+    public static long nanosUntilNextMark(ClusterSettings s, ClusterView view, Memory m, long nowNanos, long nowEpochMillis) {
+        return m.unreachableSeenNanos().keySet().stream()
+                .mapToLong(n -> nanosUntilSure(s, view, m, n, nowNanos, nowEpochMillis))
+                .filter(left -> left > 0).min().orElse(Long.MAX_VALUE);
     }
 
     private static Evidence refused(String why) {

@@ -72,15 +72,6 @@ public record Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long lead
         return m;
     }
 
-    /**
-     * How long until the next member's evidence that the leader is unreachable will have been seen for
-     * {@code needNanos} (the loop decides again then); {@code Long.MAX_VALUE} when none is pending.
-     */
-    public long nanosUntilEvidenceMatures(long nowNanos, long needNanos) {
-        return unreachableSeenNanos.values().stream().mapToLong(seen -> seen + needNanos - nowNanos)
-                .filter(left -> left > 0).min().orElse(Long.MAX_VALUE);
-    }
-
     public Memory withAttempts(FailedAttempts a) {
         return new Memory(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, a,
                 unreachableSeenNanos);

@@ -3,6 +3,7 @@ package io.vigil.agent.ha;
 import io.vigil.agent.core.Action;
 import io.vigil.agent.core.CommandOutcome;
 import io.vigil.agent.core.Decider;
+import io.vigil.agent.core.FastTakeover;
 import io.vigil.agent.core.FailedAttempts;
 import io.vigil.agent.core.LocalPostgres;
 import io.vigil.agent.core.Memory;
@@ -233,7 +234,8 @@ public final class HaLoop implements AutoCloseable {
 
     /** Milliseconds until a member's evidence against the leader is old enough for a fast takeover (rounded up). */
     private long untilEvidenceMaturesMillis() {
-        long left = memory.nanosUntilEvidenceMatures(clock.getAsLong(), settings.unreachableFor() * 1_000_000_000L);
+        if (lastView == null) return Long.MAX_VALUE;
+        long left = FastTakeover.nanosUntilNextMark(settings, lastView, memory, clock.getAsLong(), wallClock.getAsLong());
         return left == Long.MAX_VALUE ? Long.MAX_VALUE : left / 1_000_000 + 1;
     }
 

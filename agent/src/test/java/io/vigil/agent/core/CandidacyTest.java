@@ -12,6 +12,7 @@ import io.vigil.config.ClusterSettings;
 import java.util.List;
 import java.util.Set;
 import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -96,5 +97,16 @@ class CandidacyTest {
             assertThat(shown).isEqualTo("me: " + s.why);
         }
         assertThat(List.of(decided.contains(Action.Promote.class))).containsExactly(shown == null);
+    }
+
+    @Test
+    void theLeaderHoldingTheKeyOnANewerTimelineDoesNotBlockItsHandover() {
+        // after a failover the replicas' member keys say their old timeline for up to loop_wait
+        ClusterView v = Fixtures.view("n2", 1000, Fixtures.member("me", 1), Fixtures.lead("n2", 3));
+        assertThat(Candidacy.whyNot(Fixtures.SETTINGS, v, "n2", v.members().get("me"))).isNull();
+        ClusterView another = Fixtures.view("n2", 1000, Fixtures.member("me", 1), Fixtures.lead("n2", 3),
+                Fixtures.member("n3", 3));
+        assertThat(Candidacy.whyNot(Fixtures.SETTINGS, another, "n2", another.members().get("me")))
+                .contains("n3 published a newer timeline (3 > 1)");
     }
 }

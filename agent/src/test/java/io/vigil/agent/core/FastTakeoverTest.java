@@ -57,7 +57,7 @@ class FastTakeoverTest {
             Map<String, Member> m = new LinkedHashMap<>();
             for (String n : members) {
                 Member x = n.equals("old") ? Fixtures.lead("old", 1) : Fixtures.member(n, 1);
-                if (marksAgo.containsKey(n)) x = marked(x);
+                if (marksAgo.containsKey(n)) x = marked(x, marksAgo.get(n));
                 m.put(n, x);
             }
             ClusterView v = new ClusterView(Optional.of(Fixtures.SYSID), Optional.of(new LeaderKey("old", 7, 5)), m,
@@ -69,10 +69,12 @@ class FastTakeoverTest {
                     Map.of(), NOW, Fixtures.NOW_MILLIS, 0, memory, null, false, Set.of(), false, null, null);
         }
 
-        private static Member marked(Member x) {
+        /** Marked "old" unreachable since {@code ago} seconds before now by its own clock too. */
+        private static Member marked(Member x, long ago) {
+            String since = java.time.Instant.ofEpochMilli(Fixtures.NOW_MILLIS - ago * 1000).toString();
             return new Member(x.name(), x.connUrl(), x.apiUrl(), x.state(), x.role(), x.version(), x.xlogLocation(),
                     x.receiveLsn(), x.replayLsn(), x.timeline(), x.tags(), x.upstream(), x.pendingRestart(),
-                    x.watchdogFailed(), null, new Member.LeaderUnreachable("old", "2026-12-03T12:00:00Z"));
+                    x.watchdogFailed(), null, new Member.LeaderUnreachable("old", since));
         }
     }
 
@@ -131,9 +133,18 @@ class FastTakeoverTest {
     }
 
     @Test
-    void theLoopDecidesAgainWhenTheNextSightingIsOldEnough() {
-        Memory m = new Memory(null, null, null, Map.of(), FailedAttempts.NONE, Map.of("me", NOW - 3 * SEC, "n2", NOW - SEC / 2));
-        assertThat(m.nanosUntilEvidenceMatures(NOW, 2 * SEC)).isEqualTo(SEC + SEC / 2);
-        assertThat(Memory.START.nanosUntilEvidenceMatures(NOW, 2 * SEC)).isEqualTo(Long.MAX_VALUE);
+    void aMarkCountsWhenItsOwnSinceIsOldEnoughAndWeSawItForHalfOfThat() {
+        // marked 1 s ago by our clock and by theirs; our wall clock then moves on
+        Observation o = Situation.good().marks(Map.of("me", 1L, "n2", 1L)).observation();
+        ClusterView v = o.cluster().orElseThrow();
+        long t = Fixtures.NOW_MILLIS;
+        assertThat(FastTakeover.nanosUntilSure(o.settings(), v, o.memory(), "n2", NOW, t)).as("1 s by its clock")
+                .isEqualTo(SEC);
+        assertThat(FastTakeover.nanosUntilSure(o.settings(), v, o.memory(), "n2", NOW, t + 1_500))
+                .as("2.5 s by its clock, seen 1 s by ours").isZero();
+        Observation fresh = Situation.good().marks(Map.of("me", 0L, "n2", 0L)).observation();
+        assertThat(FastTakeover.nanosUntilSure(o.settings(), v, fresh.memory(), "n2", NOW, t + 60_000))
+                .as("a clock far behind ours: we still see it for half of unreachable_for ourselves").isEqualTo(SEC);
+        assertThat(FastTakeover.nanosUntilNextMark(o.settings(), v, fresh.memory(), NOW, t + 60_000)).isEqualTo(SEC);
     }
 }
