@@ -46,7 +46,7 @@ public final class Candidacy {
      * Why {@code c} may not become leader now, or null when it may. {@code leaderPosition}: the WAL
      * position its lag is measured from (the leader's published one, else the last in {@code status};
      * 0: unknown). In order: its tags, its watchdog, the sync key, its health, check_timeline, its lag,
-     * a member on a newer timeline.
+     * and, in an election, a member on a newer timeline.
      */
     static String whyNot(ClusterSettings s, ClusterView v, long leaderPosition, Candidate c) {
         if (!c.tags().mayPromote()) return c.tags().noFailover() ? "tagged nofailover" : "failover_priority is 0";
@@ -67,13 +67,12 @@ public final class Candidacy {
                         + " > maximum_lag_on_failover " + Lsn.size(s.maximumLagOnFailover());
             }
         }
-        // the leader that holds the key is on its own newest timeline: a handover or a takeover follows it,
-        // and its member key is fresher than a replica's (published every loop_wait)
-        String holder = v.leader().map(io.vigil.cluster.LeaderKey::name).orElse(null);
-        for (Member m : v.members().values()) {
+        // Only an election weighs the others' timelines: while a leader holds the key, a handover checks that
+        // the candidate received the leader's last WAL, and the replicas' member keys (published every
+        // loop_wait) may still show the timelines of failovers just before.
+        for (Member m : v.leader().isPresent() ? java.util.List.<Member>of() : v.members().values()) {
             long tl = m.timeline() == null ? 0 : m.timeline();
-            if (!m.name().equals(c.name()) && !m.name().equals(holder) && m.mayPromote() && c.timeline() > 0
-                    && tl > c.timeline()) {
+            if (!m.name().equals(c.name()) && m.mayPromote() && c.timeline() > 0 && tl > c.timeline()) {
                 return m.name() + " published a newer timeline (" + tl + " > " + c.timeline()
                         + "); it must lead, or its key must expire";
             }
