@@ -47,22 +47,14 @@ public final class WalReceiver implements AutoCloseable {
             String children = Files.readString(Path.of("/proc/" + pm + "/task/" + pm + "/children"),
                     StandardCharsets.US_ASCII).strip();
             for (String pid : children.isEmpty() ? new String[0] : children.split(" ")) {
-                RandomAccessFile f = open(pid);
+                RandomAccessFile f = WalSenderTitles.open(Long.parseLong(pid));
                 if (f != null && read(f).contains("walreceiver")) return f;
-                closeQuietly(f);
+                WalSenderTitles.closeQuietly(f);
             }
         } catch (IOException | RuntimeException e) {
             // no children file: no receiver known
         }
         return null;
-    }
-
-    private static RandomAccessFile open(String pid) {
-        try {
-            return new RandomAccessFile("/proc/" + pid + "/cmdline", "r");
-        } catch (IOException e) {
-            return null;   // exited meanwhile
-        }
     }
 
     private String read(RandomAccessFile f) {
@@ -75,18 +67,9 @@ public final class WalReceiver implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(RandomAccessFile f) {
-        if (f == null) return;
-        try {
-            f.close();
-        } catch (IOException ignored) {
-            // nothing to release
-        }
-    }
-
     @Override
     public void close() {
-        closeQuietly(cmdline);
+        WalSenderTitles.closeQuietly(cmdline);
         cmdline = null;
     }
 }

@@ -87,7 +87,8 @@ final class WalSenderTitles implements AutoCloseable {
         }
     }
 
-    private static RandomAccessFile open(long pid) {
+    /** A process's cmdline, open for re-reading in place; null when it has exited. */
+    static RandomAccessFile open(long pid) {
         try {
             return new RandomAccessFile("/proc/" + pid + "/cmdline", "r");
         } catch (IOException e) {
@@ -117,7 +118,7 @@ final class WalSenderTitles implements AutoCloseable {
         return "";
     }
 
-    private static void closeQuietly(RandomAccessFile f) {
+    static void closeQuietly(RandomAccessFile f) {
         if (f == null) return;
         try {
             f.close();
