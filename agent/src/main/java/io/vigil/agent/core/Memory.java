@@ -20,21 +20,35 @@ import java.util.Map;
  * @param attempts          what failed in earlier cycles
  * @param unreachableSeenNanos when this agent first saw each member's key say the current leader is
  *                          unreachable (fast takeover counts from these sightings, on our own clock)
+ * @param syncStandbyNames  synchronous_standby_names that vigil.conf carries, or carries from its next
+ *                          rewrite (null: Vigil does not set it)
+ * @param appliedParameters the Postgres parameters last written to vigil.conf, synchronous_standby_names
+ *                          included (null: none since the agent started)
  */
 public record Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long leaderlessSinceNanos,
-              Map<String, Long> slotLastSeenNanos, FailedAttempts attempts, Map<String, Long> unreachableSeenNanos) {
+              Map<String, Long> slotLastSeenNanos, FailedAttempts attempts, Map<String, Long> unreachableSeenNanos,
+              String syncStandbyNames, Map<String, Object> appliedParameters) {
 
-    public static final Memory START = new Memory(null, null, null, Map.of(), FailedAttempts.NONE, Map.of());
+    public static final Memory START = new Memory(null, null, null, Map.of(), FailedAttempts.NONE, Map.of(), null, null);
 
     public Memory {
         slotLastSeenNanos = Map.copyOf(slotLastSeenNanos);
         unreachableSeenNanos = Map.copyOf(unreachableSeenNanos);
+        if (appliedParameters != null) appliedParameters = java.util.Collections.unmodifiableMap(
+                new java.util.LinkedHashMap<>(appliedParameters));
     }
 
-    /** Without sightings of members' evidence about the leader. */
+    /** Without sightings of members' evidence about the leader, nothing written to vigil.conf yet. */
     public Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long leaderlessSinceNanos,
                   Map<String, Long> slotLastSeenNanos, FailedAttempts attempts) {
         this(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, attempts, Map.of());
+    }
+
+    /** Nothing written to vigil.conf yet. */
+    public Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long leaderlessSinceNanos,
+                  Map<String, Long> slotLastSeenNanos, FailedAttempts attempts, Map<String, Long> unreachableSeenNanos) {
+        this(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, attempts,
+                unreachableSeenNanos, null, null);
     }
 
     /** This memory after a look at the cluster and the local Postgres: the timers and last-seen times move on. */
@@ -59,7 +73,21 @@ public record Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long lead
             unreachable = unreachableSightings(v, now);
         }
         FailedAttempts a = pg.isRunningReplica() ? attempts.runningAsReplica() : attempts;
-        return new Memory(down, notStreaming, leaderless, seen, a, unreachable);
+        boolean leadingNow = leading || o.cluster().map(v -> v.isLeader(o.self())).orElse(false);
+        String names = SyncRules.namesToWrite(o.settings(), o.self(), leadingNow, o.cluster(), pg, syncStandbyNames);
+        return new Memory(down, notStreaming, leaderless, seen, a, unreachable, names, appliedParameters);
+    }
+
+    /** What vigil.conf carries with {@code parameters} written now: them, and our synchronous_standby_names. */
+    public Map<String, Object> withSyncNames(Map<String, Object> parameters) {
+        Map<String, Object> p = new java.util.LinkedHashMap<>(parameters);
+        if (syncStandbyNames != null) p.put("synchronous_standby_names", syncStandbyNames);
+        return p;
+    }
+
+    /** True when vigil.conf, written now with {@code parameters}, would differ from what was last written. */
+    public boolean parametersStale(Map<String, Object> parameters) {
+        return !withSyncNames(parameters).equals(appliedParameters);
     }
 
     /** Members whose key says the current leader is unreachable, each with when we first saw it say so. */
@@ -74,7 +102,19 @@ public record Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long lead
 
     public Memory withAttempts(FailedAttempts a) {
         return new Memory(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, a,
-                unreachableSeenNanos);
+                unreachableSeenNanos, syncStandbyNames, appliedParameters);
+    }
+
+    /** synchronous_standby_names was set to {@code names} (null: Vigil no longer sets it). */
+    public Memory withSyncStandbyNames(String names) {
+        return new Memory(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, attempts,
+                unreachableSeenNanos, names, appliedParameters);
+    }
+
+    /** vigil.conf was written with {@code parameters} and our synchronous_standby_names. */
+    public Memory confWritten(Map<String, Object> parameters) {
+        return new Memory(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, attempts,
+                unreachableSeenNanos, syncStandbyNames, withSyncNames(parameters));
     }
 
     private static Long since(Long started, long now) {

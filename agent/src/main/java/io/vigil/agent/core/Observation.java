@@ -22,7 +22,8 @@ import java.util.Optional;
  * @param leaderUntilNanos our lease deadline as leader (0 when we are not leader)
  * @param memory           what earlier cycles left: timers, last-seen times, failed attempts
  * @param command          an operator's command for this node, or null
- * @param parametersStale  the Postgres settings in force differ from those last written to vigil.conf
+ * @param parameters       the Postgres parameters vigil.conf should carry, synchronous_standby_names aside:
+ *                         the cluster-wide ones this node's Postgres accepts, then the node's own
  * @param syncConfirmed    members seen synchronous in pg_stat_replication that have since flushed past
  *                         a WAL position written after they were first seen so
  * @param failsafeConfirmed failsafe mode, leader with etcd unreachable: every member known at the last
@@ -43,16 +44,25 @@ public record Observation(
         long leaderUntilNanos,
         Memory memory,
         NodeCommand command,
-        boolean parametersStale,
+        Map<String, Object> parameters,
         java.util.Set<String> syncConfirmed,
         boolean failsafeConfirmed,
         String failsafeLeader,
         String watchdogProblem) {
 
+    public Observation {
+        parameters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(parameters));
+    }
+
+    /** vigil.conf, written now, would differ from what was last written: Postgres must reload it. */
+    public boolean parametersStale() {
+        return memory.parametersStale(parameters);
+    }
+
     /** This observation with {@code m} as what earlier cycles left. */
     public Observation withMemory(Memory m) {
         return new Observation(self, tags, settings, cluster, local, peers, nowNanos, nowEpochMillis, leaderUntilNanos,
-                m, command, parametersStale, syncConfirmed, failsafeConfirmed, failsafeLeader, watchdogProblem);
+                m, command, parameters, syncConfirmed, failsafeConfirmed, failsafeLeader, watchdogProblem);
     }
 
     /** When our Postgres was first seen not running as primary while we led (null: it runs, or we do not lead). */

@@ -59,7 +59,7 @@ public final class SyncRules {
      * ready for a promotion: in strict mode a new primary's commits wait for any standby from the
      * first one.
      */
-    public static String namesToWrite(ClusterSettings s, String self, boolean leading, java.util.Optional<ClusterView> view,
+    static String namesToWrite(ClusterSettings s, String self, boolean leading, java.util.Optional<ClusterView> view,
                                LocalPostgres pg, String written) {
         if (!leading) return !s.synchronous() ? null : s.synchronousModeStrict() ? ANY : "";
         if (written != null || !s.synchronous()) return written;

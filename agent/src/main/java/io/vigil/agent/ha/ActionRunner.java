@@ -61,13 +61,23 @@ final class ActionRunner {
 
     /** Where what acting learned goes: the loop's {@link Memory}. */
     interface Lessons {
-        void record(java.util.function.UnaryOperator<FailedAttempts> change);
+        void remember(java.util.function.UnaryOperator<Memory> change);
+
+        default void record(java.util.function.UnaryOperator<FailedAttempts> change) {
+            remember(m -> m.withAttempts(change.apply(m.attempts())));
+        }
     }
 
-    /** Carries out {@code a}; false when a compare-and-set in etcd was lost (the rest of the plan is dropped). */
+    /**
+     * Carries out {@code a} ({@code o}: with the memory as it is now); false when a compare-and-set in
+     * etcd was lost (the rest of the plan is dropped).
+     */
     boolean run(Action a, Observation o) {
         if (a.has(Action.Trait.ENDS_LEADERSHIP)) lease.clear();
-        return handler(a.getClass()).run(a, o);
+        pg.files().setSyncStandbyNames(o.memory().syncStandbyNames());
+        boolean ok = handler(a.getClass()).run(a, o);
+        if (ok && a.has(Action.Trait.WRITES_CONF)) lessons.remember(m -> m.confWritten(o.parameters()));
+        return ok;
     }
 
     /** One handler per kind of action; {@code ActionRunnerTest} checks that every kind has one. */
@@ -141,6 +151,7 @@ final class ActionRunner {
         // the bootstrap's own commits never wait for a standby; synchronous mode starts after it
         fencing.requireWatchdog();
         pg.files().setSyncStandbyNames(null);
+        lessons.remember(m -> m.withSyncStandbyNames(null));
         try {
             String sysid = pg.bootstrap(params());
             store.completeInitialize(sysid);
@@ -299,6 +310,7 @@ final class ActionRunner {
 
     private boolean setSyncStandbys(Action.SetSyncStandbys w, Observation o) {
         String names = SyncRules.format(w.members());
+        lessons.remember(m -> m.withSyncStandbyNames(names));   // even if the reload below fails
         if (!pg.setSyncStandbyNames(params(), names, settings.get().retryTimeoutDuration())) {
             log.warn("synchronous_standby_names = '{}' written and reloaded, but not yet in force", names);
         } else {

@@ -4,14 +4,12 @@ import io.vigil.agent.core.Action;
 import io.vigil.agent.core.CommandOutcome;
 import io.vigil.agent.core.Decider;
 import io.vigil.agent.core.FastTakeover;
-import io.vigil.agent.core.FailedAttempts;
 import io.vigil.agent.core.LocalPostgres;
 import io.vigil.agent.core.Memory;
 import io.vigil.agent.core.NodeCommand;
 import io.vigil.agent.core.NodeRole;
 import io.vigil.agent.core.Observation;
 import io.vigil.agent.core.Plan;
-import io.vigil.agent.core.SyncRules;
 import io.vigil.agent.peers.PeerClient;
 import io.vigil.agent.pg.PostgresControl;
 import io.vigil.cluster.ClusterView;
@@ -78,11 +76,8 @@ public final class HaLoop implements AutoCloseable {
 
     private final AutoCloseable onClose;
     private final LoopEvents events;
-    private final Supplier<AgentConfig> rereadConfig;
     private final OperatorInbox inbox = new OperatorInbox(this::wakeUp, wallClock);
-    /** Postgres settings last written to vigil.conf (null: not since the agent started). */
-    private Map<String, Object> appliedParameters;
-    private volatile io.vigil.config.Tags tags;
+    private final NodeConfigReload nodeConfig;
     /** The last successful etcd read: failsafe mode asks its members when etcd is gone. */
     private ClusterView lastView;
     private final SyncStandbyWatch syncWatch;
@@ -99,13 +94,12 @@ public final class HaLoop implements AutoCloseable {
      */
     public HaLoop(AgentConfig cfg, ClusterStore store, PostgresControl pg, PeerClient peers, LongSupplier clock,
                   LoopEvents events, Supplier<AgentConfig> rereadConfig, AutoCloseable onClose) {
-        this.rereadConfig = rereadConfig;
-        this.tags = cfg.tags();
         this.onClose = onClose;
         this.events = events;
         this.cfg = cfg;
         this.store = store;
         this.pg = pg;
+        this.nodeConfig = new NodeConfigReload(cfg, rereadConfig, pg.files());
         this.peers = peers;
         this.clock = clock;
         this.settings = cfg.bootstrapSettings();
@@ -120,7 +114,7 @@ public final class HaLoop implements AutoCloseable {
                 api -> peers.alive(api, LeaderWatch.PROBE_TIMEOUT), clock, this::wakeUp);
         this.configEditor = new ClusterConfigEditor(store, pg);
         this.failsafe = new Failsafe(cfg, peers, lease, () -> settings, clock);
-        this.actions = new ActionRunner(cfg, store, pg, lease, keyHolder, fencing, this::learned, events,
+        this.actions = new ActionRunner(cfg, store, pg, lease, keyHolder, fencing, this::remember, events,
                 () -> settings, () -> clusterParameters, clock);
     }
 
@@ -256,7 +250,7 @@ public final class HaLoop implements AutoCloseable {
 
     private boolean runCycle() {
         inbox.runRequests();
-        OperatorInbox.Pending pc = takeCommand();
+        OperatorInbox.Pending pc = nodeConfig.before(inbox.take());
         long observeStarted = clock.getAsLong();
         Observation seen = observe(pc == null ? null : pc.command());
         times.observe(clock.getAsLong() - observeStarted);
@@ -305,37 +299,10 @@ public final class HaLoop implements AutoCloseable {
         return allDone && plan.actions().stream().anyMatch(a -> a.has(Action.Trait.NEXT_CYCLE_AT_ONCE));
     }
 
-    /** The operator's command for this cycle; a reload of the node config is done here, before the look. */
-    private OperatorInbox.Pending takeCommand() {
-        OperatorInbox.Pending pc = inbox.take();
-        if (pc == null || !(pc.command() instanceof NodeCommand.Reload)) return pc;
-        AgentConfig fresh;
-        try {
-            fresh = rereadConfig.get();
-        } catch (io.vigil.config.ConfigException e) {
-            pc.done().complete(CommandOutcome.of(CommandOutcome.Kind.REFUSED,
-                    "the node config is invalid, nothing was reloaded: " + e.getMessage()));
-            return null;
-        }
-        return pc.withNote(reloadNodeConfig(fresh));
-    }
-
-    /** Applies a re-read node config's tags and local Postgres parameters; returns what to add to the answer. */
-    private String reloadNodeConfig(AgentConfig fresh) {
-        List<String> needRestart = MemberKey.keysNeedingRestart(cfg, fresh);
-        tags = fresh.tags();
-        pg.files().setLocalParameters(fresh.localParameters());
-        String note = needRestart.isEmpty() ? ""
-                : "; changed in the node config but applied only by an agent restart: " + String.join(", ", needRestart);
-        log.info("node config re-read: tags {}, local parameters {}{}", fresh.tags(), fresh.localParameters(), note);
-        return note;
-    }
-
-    /** The Postgres parameters vigil.conf should carry now (cluster-wide, this node's own, synchronous_standby_names). */
-    private Map<String, Object> effectiveParameters() {
+    /** The Postgres parameters vigil.conf should carry now, synchronous_standby_names aside: cluster-wide, then our own. */
+    private Map<String, Object> confParameters() {
         Map<String, Object> p = new java.util.LinkedHashMap<>(clusterParameters);
         p.putAll(pg.files().localParameters());
-        if (pg.files().syncStandbyNames() != null) p.put("synchronous_standby_names", pg.files().syncStandbyNames());
         return p;
     }
 
@@ -379,19 +346,15 @@ public final class HaLoop implements AutoCloseable {
         }
         boolean failsafeConfirmed = view.isEmpty() && failsafe.confirm(local.isRunningPrimary(), lastView);
         String failsafeLeader = failsafe.leaderHeard(now);
-        boolean leading = lease.held() || view.map(v -> v.isLeader(cfg.name())).orElse(false);
-        pg.files().setSyncStandbyNames(SyncRules.namesToWrite(settings, cfg.name(), leading, view, local,
-                pg.files().syncStandbyNames()));
         java.util.Set<String> syncConfirmed = lease.held() && local.isRunningPrimary() ? syncWatch.confirmed() : java.util.Set.of();
-        boolean parametersStale = !effectiveParameters().equals(appliedParameters);
-        return new Observation(cfg.name(), tags, settings, view, local, peerStatus, now, wallClock.getAsLong(),
-                lease.untilNanos(), memory, command, parametersStale, syncConfirmed, failsafeConfirmed, failsafeLeader,
+        return new Observation(cfg.name(), nodeConfig.tags(), settings, view, local, peerStatus, now, wallClock.getAsLong(),
+                lease.untilNanos(), memory, command, confParameters(), syncConfirmed, failsafeConfirmed, failsafeLeader,
                 fencing.watchdogProblem());
     }
 
-    /** What acting learned (a failed rejoin, clone or bootstrap, or a primary that could not run) goes into the memory. */
-    private void learned(java.util.function.UnaryOperator<FailedAttempts> change) {
-        memory = memory.withAttempts(change.apply(memory.attempts()));
+    /** What acting learned (a failed rejoin, clone or bootstrap, what vigil.conf now carries) goes into the memory. */
+    private void remember(java.util.function.UnaryOperator<Memory> change) {
+        memory = change.apply(memory);
     }
 
     /** The cycle's etcd part (keep-alive and read) ended: counted by the metrics and the cycle's timings. */
@@ -404,14 +367,11 @@ public final class HaLoop implements AutoCloseable {
     // ---------------------------------------------------------------- act
 
     private boolean execute(Action a, Observation o) {
-        boolean ok;
         try {
-            ok = actions.run(a, o);
+            return actions.run(a, o.withMemory(memory));   // with what earlier actions of the plan learned
         } finally {
             if (a instanceof Action.SetSyncStandbys) syncWatch.namesChanged();   // even half done
         }
-        if (ok && a.has(Action.Trait.WRITES_CONF)) appliedParameters = effectiveParameters();
-        return ok;
     }
 
     // ---------------------------------------------------------------- publish
@@ -432,7 +392,7 @@ public final class HaLoop implements AutoCloseable {
         lastRole = role;
         if (o.cluster().isPresent()) {
             try {
-                Member me = MemberKey.of(cfg, tags, local, holdsKey, fencing.watchdogProblem() != null,
+                Member me = MemberKey.of(cfg, nodeConfig.tags(), local, holdsKey, fencing.watchdogProblem() != null,
                         parameterGuard.describeRefusals(), leaderWatch.published());
                 memberKey.publish(me, o.cluster().get());
             } catch (StoreException e) {
@@ -443,7 +403,7 @@ public final class HaLoop implements AutoCloseable {
         boolean leadsSynchronously = holdsKey && local.isRunningPrimary() && settings.synchronous() && o.cluster().isPresent();
         syncWatch.target(leadsSynchronously
                 ? SyncStandbyWatch.Target.of(o.cluster().get(), cfg.name(), local.syncStandbyNames(), settings) : null);
-        status.set(new NodeStatus(cfg.scope(), cfg.name(), role, holdsKey, local, o.cluster(), settings, tags,
+        status.set(new NodeStatus(cfg.scope(), cfg.name(), role, holdsKey, local, o.cluster(), settings, nodeConfig.tags(),
                 plan.reason(), names(plan), error, clock.getAsLong(), lease.untilNanos(), etcdLastSeenEpoch,
                 inbox.scheduled(), o.failsafeConfirmed() || o.failsafeLeader() != null,
                 java.util.Objects.requireNonNullElse(parameterGuard.describeRefusals(), Map.of())));
@@ -482,13 +442,7 @@ public final class HaLoop implements AutoCloseable {
         keyHolder.close();
         try {
             if (wasLeader) {
-                // Our last position: a replica that lacks it knows it must wait for us if we all start again
-                LocalPostgres stopped = pg.observe();
-                if (!stopped.running() && stopped.writeLsn() != null) {
-                    store.putStoppedLeaderStatus(stopped.writeLsn().value(), cfg.name());
-                }
-                store.releaseLeader(cfg.name());
-                keyHolder.revoke();
+                keyHolder.handOverAfterStop(pg.observe());
                 log.info("released the leader key after a clean shutdown");
             }
             memberKey.revoke();

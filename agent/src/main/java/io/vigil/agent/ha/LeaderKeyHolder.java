@@ -156,6 +156,18 @@ final class LeaderKeyHolder implements AutoCloseable {
         }
     }
 
+    /**
+     * Clean shutdown of a leader whose Postgres has stopped: publishes its last position (a replica that
+     * lacks it knows to wait for us if all nodes start again), releases the key and revokes the lease.
+     */
+    void handOverAfterStop(io.vigil.agent.core.LocalPostgres stopped) {
+        if (!stopped.running() && stopped.writeLsn() != null) {
+            store.putStoppedLeaderStatus(stopped.writeLsn().value(), name);
+        }
+        store.releaseLeader(name);
+        revoke();
+    }
+
     /** Revokes the leader lease (clean shutdown, after the key was released). */
     void revoke() {
         synchronized (renewing) {

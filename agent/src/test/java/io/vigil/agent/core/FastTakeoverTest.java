@@ -65,8 +65,9 @@ class FastTakeoverTest {
             Map<String, Long> seen = new LinkedHashMap<>();
             marksAgo.forEach((n, ago) -> seen.put(n, NOW - ago * SEC));
             Memory memory = new Memory(null, null, null, Map.of(), FailedAttempts.NONE, seen);
-            return new Observation("me", tags, settings, Optional.of(v), Fixtures.replica(1, 1000, "old", streaming),
-                    Map.of(), NOW, Fixtures.NOW_MILLIS, 0, memory, null, false, Set.of(), false, null, null);
+            Observation o = new Observation("me", tags, settings, Optional.of(v), Fixtures.replica(1, 1000, "old", streaming),
+                    Map.of(), NOW, Fixtures.NOW_MILLIS, 0, memory, null, Map.of(), Set.of(), false, null, null);
+            return o.withMemory(Fixtures.settled(memory, o, false));
         }
 
         /** Marked "old" unreachable since {@code ago} seconds before now by its own clock too. */

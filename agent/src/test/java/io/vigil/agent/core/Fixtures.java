@@ -85,8 +85,19 @@ final class Fixtures {
     }
 
     static Observation obs(ClusterView view, LocalPostgres local) {
-        return new Observation("me", Tags.NONE, SETTINGS, Optional.ofNullable(view), local, Map.of(), 100 * SEC,
-                NOW_MILLIS, 0, Memory.START, null, false, java.util.Set.of(), false, null, null);
+        return with(new Observation("me", Tags.NONE, SETTINGS, Optional.ofNullable(view), local, Map.of(), 100 * SEC,
+                NOW_MILLIS, 0, Memory.START, null, Map.of(), java.util.Set.of(), false, null, null), w -> w.parametersStale = false);
+    }
+
+    /**
+     * {@code m} as a running agent has it for {@code o}: synchronous_standby_names chosen and vigil.conf
+     * written with {@code o}'s parameters (nothing stale), unless {@code stale}.
+     */
+    static Memory settled(Memory m, Observation o, boolean stale) {
+        boolean leading = o.leaderUntilNanos() != 0 || o.cluster().map(v -> v.isLeader(o.self())).orElse(false);
+        Memory named = m.withSyncStandbyNames(SyncRules.namesToWrite(o.settings(), o.self(), leading, o.cluster(),
+                o.local(), null));
+        return stale ? named.confWritten(Map.of("stale", "yes")) : named.confWritten(o.parameters());
     }
 
     /** A copy of an observation with some fields changed. */
@@ -137,9 +148,10 @@ final class Fixtures {
     static Observation with(Observation o, java.util.function.Consumer<With> change) {
         With w = new With(o);
         change.accept(w);
-        return new Observation(o.self(), w.tags, w.settings, o.cluster(), o.local(), w.peers, o.nowNanos(),
-                o.nowEpochMillis(), w.leaderUntil, memory(w, o.cluster()), w.command, w.parametersStale, w.syncConfirmed,
+        Observation changed = new Observation(o.self(), w.tags, w.settings, o.cluster(), o.local(), w.peers, o.nowNanos(),
+                o.nowEpochMillis(), w.leaderUntil, memory(w, o.cluster()), w.command, o.parameters(), w.syncConfirmed,
                 w.failsafeConfirmed, w.failsafeLeader, w.watchdogProblem);
+        return changed.withMemory(settled(changed.memory(), changed, w.parametersStale));
     }
 
     /** The memory earlier cycles would have left for these fields (failed rejoins and clones: of the current leader). */

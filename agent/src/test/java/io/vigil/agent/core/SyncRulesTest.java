@@ -218,6 +218,23 @@ class SyncRulesTest {
             assertThat(SyncRules.namesToWrite(STRICT, "me", true, Optional.empty(), Fixtures.stopped(1, false), null))
                     .isEqualTo("*");
         }
+        @Test
+        void decideChoosesTheNamesAndAChangeMakesVigilConfStale() {
+            ClusterView ledByN2 = Fixtures.view("n2", 1000, lead("n2", 1), member("me", 1));
+            Observation replica = Fixtures.obs(ledByN2, Fixtures.replica(1, 100, "n2", true));
+            assertThat(Decider.next(replica).memory().syncStandbyNames()).as("asynchronous: not set").isNull();
+            assertThat(replica.parametersStale()).isFalse();
+
+            Observation syncOn = Fixtures.with(replica, w -> w.settings = SYNC).withMemory(replica.memory());
+            Decider.Decision d = Decider.next(syncOn);
+            assertThat(d.memory().syncStandbyNames()).as("synchronous mode turned on, ready for a promotion").isEmpty();
+            assertThat(d.plan().actions()).as("vigil.conf must be written again").anyMatch(a -> a instanceof Action.ReloadPostgres);
+
+            Memory written = d.memory().confWritten(syncOn.parameters());
+            assertThat(written.appliedParameters()).containsEntry("synchronous_standby_names", "");
+            Decider.Decision again = Decider.next(syncOn.withMemory(written));
+            assertThat(again.plan().actions()).as("nothing stale once written").noneMatch(a -> a instanceof Action.ReloadPostgres);
+        }
     }
 
     @Nested
