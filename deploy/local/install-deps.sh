@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Vigil's tests and demo need and is missing: etcd, PostgreSQL 15, HAProxy, a JDK and
-# Maven, and the unprivileged 'postgres' OS user that runs Postgres and the agents.
+# Maven, Debian's patronictl, and the unprivileged 'postgres' OS user that runs Postgres and the agents.
 # Needs root (apt-get, useradd); says what is missing otherwise.
 set -euo pipefail
 
@@ -18,6 +18,8 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || need+=(maven)
+# Debian's patronictl: PatronictlIT runs it against a Vigil cluster (python3-etcd: its etcd client)
+command -v patronictl >/dev/null 2>&1 || need+=(patroni python3-etcd)
 
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then

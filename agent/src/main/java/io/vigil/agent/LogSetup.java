@@ -51,6 +51,31 @@ public final class LogSetup extends ContextAwareBase implements Configurator {
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
     }
 
+    /**
+     * Switches the agent's log lines to one JSON object per line (log.type: json), through logback's own
+     * {@code JsonEncoder}. False when logging was configured by a logback file, which then decides.
+     */
+    public static boolean useJson() {
+        return org.slf4j.LoggerFactory.getILoggerFactory() instanceof LoggerContext context && useJson(context);
+    }
+
+    static boolean useJson(LoggerContext context) {
+        ch.qos.logback.classic.Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        if (!(root.getAppender("OUT") instanceof ConsoleAppender<ILoggingEvent> out)) return false;
+        ch.qos.logback.classic.encoder.JsonEncoder json = new ch.qos.logback.classic.encoder.JsonEncoder();
+        json.setContext(context);
+        json.setWithFormattedMessage(true);   // the message as the plain line shows it, arguments filled in
+        json.setWithMessage(false);
+        json.setWithArguments(false);
+        json.setWithContext(false);
+        json.setWithMDC(false);               // the agent sets no MDC
+        json.start();
+        out.stop();
+        out.setEncoder(json);
+        out.start();
+        return true;
+    }
+
     /** The root level named by {@code VIGIL_LOG_LEVEL}; INFO when unset or not a level. */
     static Level rootLevel(String wanted) {
         return wanted == null ? Level.INFO : Level.toLevel(wanted.strip(), Level.INFO);

@@ -141,6 +141,9 @@ public final class Main implements Callable<Integer> {
                 System.err.println("invalid configuration, nothing started:\n" + e.getMessage());
                 return 1;
             }
+            if (cfg.jsonLogs() && !LogSetup.useJson()) {
+                log.warn("log.type json is not applied: logging is configured by a logback file, which decides the format");
+            }
             if (!portFree(cfg)) {
                 System.err.println("cannot start the REST API: " + cfg.restListen() + " is in use by another process;"
                         + " stop it or change restapi.listen");

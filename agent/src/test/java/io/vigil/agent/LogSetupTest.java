@@ -51,4 +51,33 @@ class LogSetupTest {
             System.clearProperty("logback.configurationFile");
         }
     }
+
+    @Test
+    void logTypeJsonWritesOneJsonObjectPerLine() throws Exception {
+        java.io.PrintStream before = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(captured, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            LoggerContext context = new LoggerContext();
+            context.setMDCAdapter(new ch.qos.logback.classic.util.LogbackMDCAdapter());   // as the service provider sets it
+            LogSetup setup = new LogSetup();
+            setup.setContext(context);
+            setup.configure(context);
+            assertThat(LogSetup.useJson(context)).isTrue();
+            context.getLogger("io.vigil.agent.ha.HaLoop").warn("decision: {}", "promote \"node2\"");
+        } finally {
+            System.setErr(before);
+        }
+        String[] lines = captured.toString(java.nio.charset.StandardCharsets.UTF_8).strip().split("\n");
+        assertThat(lines).hasSize(1);
+        com.fasterxml.jackson.databind.JsonNode event = new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines[0]);
+        assertThat(event.path("level").asText()).isEqualTo("WARN");
+        assertThat(event.path("loggerName").asText()).isEqualTo("io.vigil.agent.ha.HaLoop");
+        assertThat(event.path("formattedMessage").asText()).isEqualTo("decision: promote \"node2\"");
+    }
+
+    @Test
+    void logTypeJsonStandsAsideForALogbackFile() {
+        assertThat(LogSetup.useJson(new LoggerContext())).as("no appender of ours to switch").isFalse();
+    }
 }

@@ -12,7 +12,7 @@ import java.util.Optional;
  * @param initialize   system identifier; "" while the first node bootstraps; empty when absent
  * @param leader       the current leader key, if any
  * @param members      member keys by name
- * @param settings     cluster-wide settings from the config key; null when not yet written
+ * @param settings     cluster-wide settings from the config key; null when not yet written or refused
  * @param settingsRevision mod revision of the config key (0 when absent), for compare-and-set edits
  * @param lastLeaderLsn last WAL position the leader published in {@code status}; 0 when unknown
  * @param history      timeline switches, oldest first
@@ -22,6 +22,8 @@ import java.util.Optional;
  * @param sync         the sync key ({@link SyncState#NONE} when absent)
  * @param stoppedLeader the leader that shut its Postgres down cleanly at {@code lastLeaderLsn} and released
  *                     the key, as {@code status} records it until the next leader publishes; null otherwise
+ * @param settingsProblem why the config key was refused (unreadable, or settings that break a rule, e.g.
+ *                     written by another tool); null when it is absent or valid
  */
 public record ClusterView(
         Optional<String> initialize,
@@ -35,13 +37,21 @@ public record ClusterView(
         Optional<FailoverRequest> failover,
         long revision,
         SyncState sync,
-        String stoppedLeader) {
+        String stoppedLeader,
+        String settingsProblem) {
+
+    public ClusterView(Optional<String> initialize, Optional<LeaderKey> leader, Map<String, Member> members,
+            ClusterSettings settings, long settingsRevision, long lastLeaderLsn, List<TimelineSwitch> history,
+            long historyRevision, Optional<FailoverRequest> failover, long revision, SyncState sync, String stoppedLeader) {
+        this(initialize, leader, members, settings, settingsRevision, lastLeaderLsn, history, historyRevision, failover,
+                revision, sync, stoppedLeader, null);
+    }
 
     public ClusterView(Optional<String> initialize, Optional<LeaderKey> leader, Map<String, Member> members,
             ClusterSettings settings, long settingsRevision, long lastLeaderLsn, List<TimelineSwitch> history,
             long historyRevision, Optional<FailoverRequest> failover, long revision, SyncState sync) {
         this(initialize, leader, members, settings, settingsRevision, lastLeaderLsn, history, historyRevision, failover,
-                revision, sync, null);
+                revision, sync, null, null);
     }
 
     public static ClusterView empty() {

@@ -10,7 +10,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * What an agent publishes about its node in {@code members/<name>} every loop.
  * Field names follow Patroni's member key where the concept is the same. {@code refusedParameters}:
  * cluster-wide Postgres parameter values this node's Postgres refuses, so it keeps others (by name:
- * what it keeps and why); null when none.
+ * what it keeps and why); null when none. {@code pause}: true while the cluster is paused, as this
+ * member saw it (patronictl's {@code pause --wait} waits for every member to say so);
+ * {@code scheduledRestart}: the restart an operator scheduled here.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -30,7 +32,27 @@ public record Member(
         @JsonProperty("pending_restart") Boolean pendingRestart,
         @JsonProperty("watchdog_failed") Boolean watchdogFailed,
         @JsonProperty("refused_parameters") java.util.Map<String, String> refusedParameters,
-        @JsonProperty("leader_unreachable") LeaderUnreachable leaderUnreachable) {
+        @JsonProperty("leader_unreachable") LeaderUnreachable leaderUnreachable,
+        @JsonProperty("pause") Boolean pause,
+        @JsonProperty("scheduled_restart") ScheduledRestart scheduledRestart) {
+
+    /**
+     * A restart scheduled on this member, as Patroni publishes it: {@code schedule} (ISO-8601) and,
+     * when the restart is only for older servers, {@code postgres_version}.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ScheduledRestart(@JsonProperty("schedule") String schedule,
+                                   @JsonProperty("postgres_version") String postgresVersion) {
+    }
+
+    /** Without the pause mark or a scheduled restart. */
+    public Member(String name, String connUrl, String apiUrl, MemberState state, MemberRole role, String version,
+                  Long xlogLocation, Long receiveLsn, Long replayLsn, Long timeline, Tags tags, String upstream,
+                  Boolean pendingRestart, Boolean watchdogFailed, java.util.Map<String, String> refusedParameters,
+                  LeaderUnreachable leaderUnreachable) {
+        this(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn, timeline, tags, upstream,
+                pendingRestart, watchdogFailed, refusedParameters, leaderUnreachable, null, null);
+    }
 
     /**
      * This member's evidence that {@code leader} is gone: its WAL receiver, a connection to the
@@ -54,7 +76,13 @@ public record Member(
                   Long xlogLocation, Long receiveLsn, Long replayLsn, Long timeline, Tags tags, String upstream,
                   Boolean pendingRestart, Boolean watchdogFailed) {
         this(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn, timeline, tags, upstream,
-                pendingRestart, watchdogFailed, null, null);
+                pendingRestart, watchdogFailed, null, null, null, null);
+    }
+
+    /** This member under another name (the key's, which wins over the value's). */
+    public Member named(String other) {
+        return new Member(other, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn, timeline, tags,
+                upstream, pendingRestart, watchdogFailed, refusedParameters, leaderUnreachable, pause, scheduledRestart);
     }
 
     /** Whether this member has published {@code leader} unreachable. */

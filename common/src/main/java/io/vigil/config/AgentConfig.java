@@ -42,7 +42,8 @@ public record AgentConfig(
         List<String> basebackupOptions,
         ClusterSettings bootstrapSettings,
         Tags tags,
-        WatchdogSettings watchdog) {
+        WatchdogSettings watchdog,
+        boolean jsonLogs) {
 
     /** etcd key prefix of this cluster, e.g. "/vigil/demo/". */
     public String clusterPrefix() {

@@ -273,6 +273,7 @@ public final class ConfigLoader {
         List<String> initdb = initdbItems == null ? DEFAULT_INITDB
                 : commandOptions("bootstrap.initdb", initdbItems, INITDB_SET_BY_VIGIL, problems);
         WatchdogSettings watchdog = watchdog(c.watchdog(), problems);
+        boolean jsonLogs = jsonLogs(c.log(), problems);
 
         if (!problems.isEmpty()) {
             throw new ConfigException(source + ": " + String.join("\n" + source + ": ", problems));
@@ -283,7 +284,16 @@ public final class ConfigLoader {
                 rest.cafile(),
                 dataDir, binDir, pgListen, pgConnect, pgpass, superuser, superPw, replUser, replPw,
                 rewindUser, rewindPw, localParams, hba, initdb, basebackup, dcs,
-                c.tags() == null ? Tags.NONE : c.tags(), watchdog);
+                c.tags() == null ? Tags.NONE : c.tags(), watchdog, jsonLogs);
+    }
+
+    /** log.type: plain (default) or json. */
+    private static boolean jsonLogs(NodeConfig.Log l, List<String> problems) {
+        String type = l == null || l.type() == null ? "plain" : l.type();
+        if (!type.equals("plain") && !type.equals("json")) {
+            problems.add("log.type is '" + type + "': give plain (a line of text per event) or json (a JSON object per line)");
+        }
+        return type.equals("json");
     }
 
     private static WatchdogSettings watchdog(NodeConfig.Watchdog w, List<String> problems) {

@@ -17,7 +17,12 @@ public record NodeConfig(
         @JsonProperty("postgresql") Postgresql postgresql,
         @JsonProperty("bootstrap") Bootstrap bootstrap,
         @JsonProperty("tags") Tags tags,
-        @JsonProperty("watchdog") Watchdog watchdog) {
+        @JsonProperty("watchdog") Watchdog watchdog,
+        @JsonProperty("log") Log log) {
+
+    /** {@code type}: plain (one line of text per event, the default) or json (one JSON object per line). */
+    public record Log(@JsonProperty("type") String type) {
+    }
 
     public record Watchdog(
             @JsonProperty("mode") String mode,

@@ -160,6 +160,7 @@ public final class EtcdStore implements ClusterStore {
         List<TimelineSwitch> history = List.of();
         long historyRevision = 0;
         SyncState sync = SyncState.NONE;
+        String settingsProblem = null;
         for (KeyValue kvp : r.getKvs()) {
             String k = kvp.getKey().toString(StandardCharsets.UTF_8).substring(prefix.length());
             String v = kvp.getValue().toString(StandardCharsets.UTF_8);
@@ -169,7 +170,9 @@ public final class EtcdStore implements ClusterStore {
                     case "leader" -> leader = Optional.of(new LeaderKey(v, kvp.getLease(), kvp.getModRevision()));
                     case "config" -> {
                         settingsRevision = kvp.getModRevision();
-                        settings = JSON.readValue(v, ClusterSettings.class);
+                        String problem = settingsProblem(v);
+                        settings = problem == null ? ClusterSettings.fromJson(v) : null;
+                        settingsProblem = problem;
                     }
                     case "failover" -> failover = v.isBlank() || v.equals("{}") ? Optional.empty()
                             : Optional.of(JSON.readValue(v, FailoverRequest.class)).filter(f -> f.member() != null);
@@ -191,7 +194,7 @@ public final class EtcdStore implements ClusterStore {
                         if (k.startsWith("members/")) {
                             Member m = JSON.readValue(v, Member.class);
                             String name = k.substring("members/".length());
-                            members.put(name, withName(m, name));
+                            members.put(name, m.named(name));
                         }
                     }
                 }
@@ -200,7 +203,20 @@ public final class EtcdStore implements ClusterStore {
             }
         }
         return new ClusterView(initialize, leader, java.util.Collections.unmodifiableMap(members), settings, settingsRevision, lastLsn, history, historyRevision, failover,
-                r.getHeader().getRevision(), sync, stoppedLeader);
+                r.getHeader().getRevision(), sync, stoppedLeader, settingsProblem);
+    }
+
+    /**
+     * Why the config key's value cannot be the settings in force (unreadable, an unknown key, or a rule
+     * broken, e.g. by a tool that writes etcd directly); null when it can.
+     */
+    static String settingsProblem(String json) {
+        try {
+            List<String> problems = ClusterSettings.fromJson(json).problems("");
+            return problems.isEmpty() ? null : String.join("; ", problems);
+        } catch (io.vigil.config.ConfigException e) {
+            return e.getMessage();
+        }
     }
 
     private static List<TimelineSwitch> parseHistory(String v) throws JsonProcessingException {
@@ -213,12 +229,6 @@ public final class EtcdStore implements ClusterStore {
                     row.size() > 4 ? String.valueOf(row.get(4)) : ""));
         }
         return List.copyOf(out);
-    }
-
-    private static Member withName(Member m, String name) {
-        return new Member(name, m.connUrl(), m.apiUrl(), m.state(), m.role(), m.version(), m.xlogLocation(),
-                m.receiveLsn(), m.replayLsn(), m.timeline(), m.tags(), m.upstream(), m.pendingRestart(), m.watchdogFailed(),
-                m.refusedParameters(), m.leaderUnreachable());
     }
 
     @Override

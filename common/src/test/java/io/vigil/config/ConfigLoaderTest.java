@@ -57,6 +57,14 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void logTypeIsPlainByDefaultJsonOnRequestAndAnythingElseIsNamed() {
+        assertThat(loader.parse(VALID, "node.yml").jsonLogs()).isFalse();
+        assertThat(loader.parse(VALID + "log: {type: json}\n", "node.yml").jsonLogs()).isTrue();
+        assertThatThrownBy(() -> loader.parse(VALID + "log: {type: xml}\n", "node.yml"))
+                .hasMessageContaining("log.type is 'xml': give plain");
+    }
+
+    @Test
     void badWatchdogSettingsAreNamed() {
         assertThatThrownBy(() -> loader.parse(VALID + "watchdog: {mode: sometimes, device: dev/wd, safety_margin: -3}\n",
                 "node.yml"))

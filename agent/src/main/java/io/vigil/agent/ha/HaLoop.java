@@ -73,6 +73,8 @@ public final class HaLoop implements AutoCloseable {
     /** The action the loop is executing now, or null: Postgres stopping during it is expected. */
     private volatile Action acting;
     private long etcdLastSeenEpoch;
+    /** Why the config key in etcd was last refused (null: it was valid); loop thread only. */
+    private String refusedConfig;
 
     private final AutoCloseable onClose;
     private final LoopEvents events;
@@ -323,6 +325,7 @@ public final class HaLoop implements AutoCloseable {
             lastView = v;
             etcdLastSeenEpoch = System.currentTimeMillis() / 1000;
             if (v.settings() != null) settings = v.settings();
+            noteRefusedConfig(v.settingsProblem());
             if (leaderKeyWatch == null) leaderKeyWatch = store.watchLeader(this::wakeUp);
         } catch (StoreException e) {
             log.warn("etcd unreachable: {}", e.getMessage());
@@ -350,6 +353,18 @@ public final class HaLoop implements AutoCloseable {
         return new Observation(cfg.name(), nodeConfig.tags(), settings, view, local, peerStatus, now, wallClock.getAsLong(),
                 lease.untilNanos(), memory, command, confParameters(), syncConfirmed, failsafeConfirmed, failsafeLeader,
                 fencing.watchdogProblem());
+    }
+
+    /** Logs when the config key in etcd turns unusable (written by another tool) or usable again. */
+    private void noteRefusedConfig(String problem) {
+        if (java.util.Objects.equals(problem, refusedConfig)) return;
+        if (problem != null) {
+            log.warn("the cluster config in etcd is refused, the settings in force stay: {}; correct it with"
+                    + " vigil edit-config or PATCH /config", problem);
+        } else {
+            log.info("the cluster config in etcd is valid again");
+        }
+        refusedConfig = problem;
     }
 
     /** What acting learned (a failed rejoin, clone or bootstrap, what vigil.conf now carries) goes into the memory. */
@@ -393,7 +408,7 @@ public final class HaLoop implements AutoCloseable {
         if (o.cluster().isPresent()) {
             try {
                 Member me = MemberKey.of(cfg, nodeConfig.tags(), local, holdsKey, fencing.watchdogProblem() != null,
-                        parameterGuard.describeRefusals(), leaderWatch.published());
+                        parameterGuard.describeRefusals(), leaderWatch.published(), o.settings().paused(), inbox.scheduled());
                 memberKey.publish(me, o.cluster().get());
             } catch (StoreException e) {
                 log.warn("could not publish member key: {}", e.getMessage());

@@ -16,9 +16,13 @@ final class MemberKey {
     private MemberKey() {
     }
 
-    /** The member key for this node's Postgres as {@code local} shows it. */
+    /**
+     * The member key for this node's Postgres as {@code local} shows it, with the pause this member
+     * saw and the restart scheduled on it (null: none).
+     */
     static Member of(AgentConfig cfg, Tags tags, LocalPostgres local, boolean leader, boolean watchdogFailed,
-                     Map<String, String> refusedParameters, Member.LeaderUnreachable leaderUnreachable) {
+                     Map<String, String> refusedParameters, Member.LeaderUnreachable leaderUnreachable, boolean paused,
+                     ScheduledRestart scheduled) {
         MemberState state;
         if (!local.hasData()) state = MemberState.UNINITIALIZED;
         else if (!local.running()) state = MemberState.STOPPED;
@@ -33,7 +37,8 @@ final class MemberKey {
                 local.replayLsn() == null ? null : local.replayLsn().value(),
                 local.timeline() == 0 ? null : local.timeline(), tags,
                 local.isRunningReplica() ? local.upstream() : null, local.pendingRestart() ? Boolean.TRUE : null,
-                watchdogFailed ? Boolean.TRUE : null, refusedParameters, leaderUnreachable);
+                watchdogFailed ? Boolean.TRUE : null, refusedParameters, leaderUnreachable, paused ? Boolean.TRUE : null,
+                scheduled == null ? null : new Member.ScheduledRestart(scheduled.at().toString(), null));
     }
 
     /** The node-config keys (snake_case) that differ between {@code before} and {@code fresh}, besides what a reload applies. */

@@ -90,6 +90,10 @@ public final class Metrics implements LoopEvents {
         gauge("patroni_failsafe_mode_is_active", "Patroni-compatible: 1 while failsafe_mode keeps the primary without etcd",
                 s -> s.failsafeActive() ? 1 : 0);
         gauge("patroni_postgres_running", "Patroni-compatible: 1 while Postgres runs", s -> s.local().running() ? 1 : 0);
+        gauge("patroni_postgres_streaming", "Patroni 4-compatible: 1 while this replica streams WAL from its upstream",
+                s -> s.local().isRunningReplica() && s.local().streaming() ? 1 : 0);
+        gauge("patroni_postgres_in_archive_recovery", "Patroni 4-compatible: 1 while this replica does not stream and"
+                + " a restore_command is set, so it replays WAL from the archive", Metrics::inArchiveRecovery);
         gauge("patroni_postgres_timeline", "Patroni-compatible: timeline", s -> s.local().timeline());
         gauge("patroni_xlog_location", "Patroni-compatible: primary WAL position",
                 s -> s.local().inRecovery() || s.local().writeLsn() == null ? 0 : s.local().writeLsn().value());
@@ -144,6 +148,13 @@ public final class Metrics implements LoopEvents {
             n = n * 100 + Long.parseLong(part);
         }
         return n;
+    }
+
+    /** A running replica without a streaming WAL receiver, with a cluster-wide restore_command to read the archive. */
+    private static double inArchiveRecovery(NodeStatus s) {
+        Object restore = s.settings().postgresql().parameters().get("restore_command");
+        boolean archive = restore != null && !String.valueOf(restore).isBlank();
+        return s.local().isRunningReplica() && !s.local().streaming() && archive ? 1 : 0;
     }
 
     private static double epochSeconds(java.time.Instant t) {

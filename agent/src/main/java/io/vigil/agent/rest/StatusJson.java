@@ -96,6 +96,8 @@ final class StatusJson {
         vigil.put("decision", s.decision());
         vigil.put("actions", s.actions());
         if (s.lastError() != null) vigil.put("last_error", s.lastError());
+        s.cluster().map(io.vigil.cluster.ClusterView::settingsProblem)
+                .ifPresent(p -> vigil.put("config_refused", p + "; the settings in force stay"));
         m.put("vigil", vigil);
         return m;
     }
@@ -104,6 +106,21 @@ final class StatusJson {
         LocalPostgres pg = s.local();
         if (!pg.running() || !pg.accepting()) return pg.inRecovery() ? "replica" : "uninitialized";
         return pg.inRecovery() ? "replica" : "primary";
+    }
+
+    /**
+     * A replica's WAL position and its lag behind the leader's, as Patroni 4.1 shows them
+     * ({@code lsn}/{@code lag}, {@code receive_lsn}/{@code receive_lag}, {@code replay_lsn}/{@code replay_lag}):
+     * "unknown" when the member did not publish it, no lag while the leader's position is unknown.
+     */
+    private static void putPosition(Map<String, Object> m, String kind, Long lsn, long leaderLsn) {
+        if (lsn == null) {
+            m.put(kind + "lsn", "unknown");
+            m.put(kind + "lag", "unknown");
+            return;
+        }
+        m.put(kind + "lsn", new io.vigil.cluster.Lsn(lsn).toString());
+        if (leaderLsn > 0) m.put(kind + "lag", Math.max(0, leaderLsn - lsn));
     }
 
     /** GET /cluster: every member as etcd knows it. */
@@ -128,8 +145,10 @@ final class StatusJson {
                     m.put("port", mem.port());
                 }
                 if (mem.timeline() != null) m.put("timeline", mem.timeline());
-                if (!isLeader && mem.xlogLocation() != null && leaderLsn > 0) {
-                    m.put("lag", Math.max(0, leaderLsn - mem.xlogLocation()));
+                if (!isLeader) {
+                    putPosition(m, "", mem.xlogLocation(), leaderLsn);
+                    putPosition(m, "receive_", mem.receiveLsn(), leaderLsn);
+                    putPosition(m, "replay_", mem.replayLsn(), leaderLsn);
                 }
                 if (mem.tags() != null && !mem.tags().equals(io.vigil.config.Tags.NONE)) m.put("tags", mem.tags());
                 if (leader != null && mem.seesUnreachable(leader)) m.put("leader_unreachable", mem.leaderUnreachable());

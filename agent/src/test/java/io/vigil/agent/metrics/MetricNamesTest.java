@@ -29,6 +29,8 @@ class MetricNamesTest {
             "patroni_postgres_timeline", "patroni_dcs_last_seen", "patroni_pending_restart", "patroni_is_paused",
             "patroni_version", "patroni_postmaster_start_time", "patroni_xlog_replayed_timestamp",
             "patroni_failsafe_mode_is_active");
+    /** Patroni 4.x added these. */
+    private static final Set<String> PATRONI_4 = Set.of("patroni_postgres_streaming", "patroni_postgres_in_archive_recovery");
 
     private static Set<String> names(String text, String prefix) {
         Set<String> out = new TreeSet<>();
@@ -47,7 +49,11 @@ class MetricNamesTest {
                 java.util.Optional.empty(), io.vigil.config.ClusterSettings.defaults(), io.vigil.config.Tags.NONE, "",
                 java.util.List.of(), null, System.nanoTime(), 0, 1_795_708_031L, null, true);
         String text = new Metrics("s", "n", () -> status, System::nanoTime).scrape();
-        assertThat(names(text, "patroni_")).isEqualTo(PATRONI_3_0_2);
+        Set<String> expected = new TreeSet<>(PATRONI_3_0_2);
+        expected.addAll(PATRONI_4);
+        assertThat(names(text, "patroni_")).isEqualTo(expected);
+        assertThat(text).contains("patroni_postgres_streaming{name=\"n\",scope=\"s\"} 1.0")
+                .contains("patroni_postgres_in_archive_recovery{name=\"n\",scope=\"s\"} 0.0");
         assertThat(text).contains("patroni_xlog_paused{name=\"n\",scope=\"s\"} 1.0")
                 .contains("patroni_pending_restart{name=\"n\",scope=\"s\"} 1.0")
                 .contains("patroni_postgres_server_version{name=\"n\",scope=\"s\"} 150018.0")
