@@ -82,6 +82,7 @@ public final class HaLoop implements AutoCloseable {
     private final NodeConfigReload nodeConfig;
     /** The last successful etcd read: failsafe mode asks its members when etcd is gone. */
     private ClusterView lastView;
+    private long lastViewReadNanos;
     private final SyncStandbyWatch syncWatch;
     private final LeaderWatch leaderWatch;
     private final ClusterConfigEditor configEditor;
@@ -323,6 +324,7 @@ public final class HaLoop implements AutoCloseable {
             etcdCallDone(readStarted, false);
             view = Optional.of(v);
             lastView = v;
+            lastViewReadNanos = readStarted;
             etcdLastSeenEpoch = System.currentTimeMillis() / 1000;
             if (v.settings() != null) settings = v.settings();
             noteRefusedConfig(v.settingsProblem());
@@ -421,7 +423,14 @@ public final class HaLoop implements AutoCloseable {
         status.set(new NodeStatus(cfg.scope(), cfg.name(), role, holdsKey, local, o.cluster(), settings, nodeConfig.tags(),
                 plan.reason(), names(plan), error, clock.getAsLong(), lease.untilNanos(), etcdLastSeenEpoch,
                 inbox.scheduled(), o.failsafeConfirmed() || o.failsafeLeader() != null,
-                java.util.Objects.requireNonNullElse(parameterGuard.describeRefusals(), Map.of())));
+                java.util.Objects.requireNonNullElse(parameterGuard.describeRefusals(), Map.of()), lastKnown(o)));
+    }
+
+    /** This cycle's etcd read, or while etcd is unreachable the last one, for ttl after it was read. */
+    private Optional<ClusterView> lastKnown(Observation o) {
+        if (o.cluster().isPresent() || lastView == null) return o.cluster();
+        boolean fresh = clock.getAsLong() - lastViewReadNanos < settings.ttlDuration().toNanos();
+        return fresh ? Optional.of(lastView) : Optional.empty();
     }
 
     // ---------------------------------------------------------------- side threads

@@ -20,6 +20,8 @@ import java.util.Optional;
  * @param failsafeActive   failsafe_mode keeps a primary running without etcd: as its leader, every member
  *                         confirmed it this cycle; as a member, the leader asked within ttl (Patroni's meaning)
  * @param refusedParameters cluster-wide parameter values this node's Postgres refuses: what it keeps and why
+ * @param lastKnownCluster {@code cluster}, or while etcd is unreachable the last view read within ttl (what
+ *                         Patroni's /sync, /async and /failsafe keep answering from); empty after that
  */
 public record NodeStatus(
         String scope,
@@ -38,7 +40,18 @@ public record NodeStatus(
         long etcdLastSeenEpochSeconds,
         ScheduledRestart scheduledRestart,
         boolean failsafeActive,
-        Map<String, String> refusedParameters) {
+        Map<String, String> refusedParameters,
+        Optional<ClusterView> lastKnownCluster) {
+
+    /** With the last known view being this cycle's read. */
+    public NodeStatus(String scope, String name, NodeRole role, boolean holdsKey, LocalPostgres local,
+                      Optional<ClusterView> cluster, ClusterSettings settings, Tags tags, String decision,
+                      List<String> actions, String lastError, long cycleEndedNanos, long leaderUntilNanos,
+                      long etcdLastSeenEpochSeconds, ScheduledRestart scheduledRestart, boolean failsafeActive,
+                      Map<String, String> refusedParameters) {
+        this(scope, name, role, holdsKey, local, cluster, settings, tags, decision, actions, lastError, cycleEndedNanos,
+                leaderUntilNanos, etcdLastSeenEpochSeconds, scheduledRestart, failsafeActive, refusedParameters, cluster);
+    }
 
     /** With no refused parameters. */
     public NodeStatus(String scope, String name, NodeRole role, boolean holdsKey, LocalPostgres local,
@@ -53,7 +66,8 @@ public record NodeStatus(
     public NodeStatus withLeaderUntil(long untilNanos) {
         if (untilNanos == leaderUntilNanos) return this;
         return new NodeStatus(scope, name, role, holdsKey, local, cluster, settings, tags, decision, actions, lastError,
-                cycleEndedNanos, untilNanos, etcdLastSeenEpochSeconds, scheduledRestart, failsafeActive, refusedParameters);
+                cycleEndedNanos, untilNanos, etcdLastSeenEpochSeconds, scheduledRestart, failsafeActive, refusedParameters,
+                lastKnownCluster);
     }
 
     /** This status with a fresher etcd view (for checks that must not act on a stale one). */
@@ -61,7 +75,7 @@ public record NodeStatus(
         return new NodeStatus(scope, name, role, holdsKey, local, Optional.of(fresh),
                 fresh.settings() == null ? settings : fresh.settings(), tags, decision, actions, lastError,
                 cycleEndedNanos, leaderUntilNanos, etcdLastSeenEpochSeconds, scheduledRestart, failsafeActive,
-                refusedParameters);
+                refusedParameters, Optional.of(fresh));
     }
 
     /** The Patroni-style state word: running, starting, stopped or uninitialized. */
@@ -71,9 +85,10 @@ public record NodeStatus(
         return local.accepting() ? "running" : "starting";
     }
 
-    /** A replica named in the sync key while synchronous_mode is on (etcd's view as last read). */
+    /** A replica named in the sync key while synchronous_mode is on (etcd's last known view). */
     public boolean isSynchronousStandby() {
-        return role == NodeRole.REPLICA && cluster.map(v -> v.sync().namesInSynchronousMode(settings, name)).orElse(false);
+        return role == NodeRole.REPLICA
+                && lastKnownCluster.map(v -> v.sync().namesInSynchronousMode(settings, name)).orElse(false);
     }
 
     /** Bytes this replica's replayed WAL is behind the leader's last published position. */

@@ -29,9 +29,12 @@ final class HealthChecks {
         return s.isSynchronousStandby() && replica(s, nowNanos, lag, tagFilters);
     }
 
-    /** Patroni's /async: a replica that passes {@link #replica} and is not a synchronous standby (503 without etcd). */
+    /**
+     * Patroni's /async: a replica that passes {@link #replica} and is not a synchronous standby; 503 once
+     * etcd has been unreachable for ttl (until then the last view read answers, as in Patroni).
+     */
     static boolean asynchronous(NodeStatus s, long nowNanos, LagLimit lag, Map<String, String> tagFilters) {
-        return s.cluster().isPresent() && !s.isSynchronousStandby() && replica(s, nowNanos, lag, tagFilters);
+        return s.lastKnownCluster().isPresent() && !s.isSynchronousStandby() && replica(s, nowNanos, lag, tagFilters);
     }
 
     private static String tagValue(NodeStatus s, String key) {

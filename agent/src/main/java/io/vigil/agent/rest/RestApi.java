@@ -86,12 +86,12 @@ public final class RestApi implements AutoCloseable {
             });
             c.routes.get("/failsafe", ctx -> {
                 NodeStatus s = h.current();
-                if (!s.settings().failsafeMode() || s.cluster().isEmpty()) {
-                    h.error(ctx, 502, "failsafe_mode is off, or etcd is unreachable from this node");
+                if (!s.settings().failsafeMode() || s.lastKnownCluster().isEmpty()) {
+                    h.error(ctx, 502, "failsafe_mode is off, or etcd has been unreachable from this node for ttl");
                     return;
                 }
                 Map<String, String> members = new java.util.TreeMap<>();
-                s.cluster().get().members().values().forEach(m -> members.put(m.name(), m.apiUrl()));
+                s.lastKnownCluster().get().members().values().forEach(m -> members.put(m.name(), m.apiUrl()));
                 h.json(ctx, 200, members);
             });
             c.routes.post("/restart", node::restart);

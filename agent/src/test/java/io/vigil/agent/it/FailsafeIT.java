@@ -23,9 +23,12 @@ class FailsafeIT extends ClusterTest {
         Awaitility.await("failsafe shown active by the leader and a member").atMost(Duration.ofSeconds(10))
                 .until(() -> leader.metric("patroni_failsafe_mode_is_active") == 1.0
                         && Cluster.httpGet(member.api("/patroni")).contains("\"failsafe_mode_is_active\":true"));
+        assertThat(Cluster.httpStatus("GET", member.api("/failsafe"))).as("the last view, read less than ttl ago")
+                .isEqualTo(200);
         Awaitility.await("writes accepted for 2 x ttl without etcd").during(Duration.ofSeconds(12))
                 .atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(500))
                 .until(() -> leader.acceptsWrite() && cluster.primaries().size() == 1);
+        assertThat(Cluster.httpStatus("GET", member.api("/failsafe"))).as("no view read within ttl").isEqualTo(502);
         cluster.etcd.start();
         assertThat(cluster.awaitPrimary(Duration.ofSeconds(30))).isEqualTo(leader);
         cluster.awaitStreamingReplicas(leader, 2, Duration.ofSeconds(30));

@@ -121,6 +121,19 @@ class HealthChecksTest {
         assertThat(HealthChecks.asynchronous(primary(100 * SEC, 120 * SEC), 101 * SEC, null, Map.of())).isFalse();
     }
 
+    @Test
+    void duringAnEtcdOutageTheLastViewReadWithinTtlStillAnswers() {
+        NodeStatus seen = replicaOf("n2", SYNCHRONOUS, "n2", true);
+        NodeStatus outage = new NodeStatus(seen.scope(), seen.name(), seen.role(), false, seen.local(), Optional.empty(),
+                seen.settings(), seen.tags(), "", List.of(), null, seen.cycleEndedNanos(), 0, 0, null, false, Map.of(),
+                seen.cluster());
+        assertThat(HealthChecks.synchronous(outage, 101 * SEC, null, Map.of())).as("last view, within ttl").isTrue();
+        NodeStatus otherDuringOutage = new NodeStatus(seen.scope(), "n3", seen.role(), false, seen.local(),
+                Optional.empty(), seen.settings(), seen.tags(), "", List.of(), null, seen.cycleEndedNanos(), 0, 0, null,
+                false, Map.of(), seen.cluster());
+        assertThat(HealthChecks.asynchronous(otherDuringOutage, 101 * SEC, null, Map.of())).isTrue();
+    }
+
     @ParameterizedTest
     @CsvSource({"1048576,1048576,", "16MB,16777216,", "1 kB,1024,", "10s,,10", "2min,,120"})
     void lagParsesSizesAndDurations(String text, Long bytes, Long seconds) {
