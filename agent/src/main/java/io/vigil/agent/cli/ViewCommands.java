@@ -42,6 +42,7 @@ public final class ViewCommands {
         List<Member> ordered = new ArrayList<>();
         v.leaderMember().ifPresent(ordered::add);
         v.members().values().stream().filter(m -> !m.name().equals(leader)).forEach(ordered::add);
+        long leaderLsn = v.leaderMember().map(Member::xlogLocation).orElse(v.lastLeaderLsn());
         List<Map<String, Object>> rows = new ArrayList<>();
         for (Member m : ordered) {
             boolean isLeader = m.name().equals(leader);
@@ -55,6 +56,8 @@ public final class ViewCommands {
             if (!isLeader) {
                 long lag = Candidacy.lag(v, leader, m);
                 r.put("Lag in MB", lag == Long.MAX_VALUE ? null : Math.round(lag / 1048576.0));
+                putPosition(r, "Receive", m.receiveLsn(), leaderLsn);
+                putPosition(r, "Replay", m.replayLsn(), leaderLsn);
             }
             if (m.tags() != null && !m.tagsOrNone().equals(io.vigil.config.Tags.NONE)) {
                 r.put("Tags", JSON.convertValue(m.tags(), Map.class));
@@ -71,6 +74,13 @@ public final class ViewCommands {
             rows.add(r);
         }
         return rows;
+    }
+
+    /** A replica's received or replayed WAL position and how far (MB) it is behind the leader's, as Patroni 4.1 lists them. */
+    private static void putPosition(Map<String, Object> r, String kind, Long lsn, long leaderLsn) {
+        if (lsn == null) return;
+        r.put(kind + " LSN", new io.vigil.cluster.Lsn(lsn).toString());
+        if (leaderLsn > 0) r.put(kind + " Lag", Math.round(Math.max(0, leaderLsn - lsn) / 1048576.0));
     }
 
     @Command(name = "list", description = "The cluster's members, roles, lag, and why a member cannot take over.")
@@ -105,6 +115,7 @@ public final class ViewCommands {
 
     static String pretty(String scope, ClusterView v, List<Map<String, Object>> rows, boolean tree) {
         List<String> cols = new ArrayList<>(List.of("Member", "Host", "Role", "State", "TL", "Lag in MB"));
+        if (rows.stream().anyMatch(r -> r.containsKey("Receive LSN"))) cols.addAll(List.of("Receive LSN", "Replay LSN"));
         boolean tags = rows.stream().anyMatch(r -> r.containsKey("Tags"));
         boolean pending = rows.stream().anyMatch(r -> r.containsKey("Pending restart"));
         boolean reasons = rows.stream().anyMatch(r -> r.containsKey("Not a candidate"));

@@ -73,6 +73,21 @@ class CliLogicTest {
     }
 
     @Test
+    void listShowsReceivedAndReplayedPositionsAndTheirLagAsPatroni41Does() {
+        long leaderLsn = 0x5000000L;
+        Member n1 = new Member("n1", "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni",
+                io.vigil.cluster.MemberState.STREAMING, io.vigil.cluster.MemberRole.REPLICA, "0.1.0", leaderLsn - 2 * 1048576L,
+                leaderLsn - 1048576L, leaderLsn - 3 * 1048576L, 1L, Tags.NONE, "n2", null, null);
+        ClusterView v = view("n2", n1, member("n2", "primary", "running", leaderLsn));
+        List<Map<String, Object>> rows = ViewCommands.rows("demo", v);
+        assertThat(rows.get(1)).containsEntry("Receive LSN", "0/4F00000").containsEntry("Receive Lag", 1L)
+                .containsEntry("Replay LSN", "0/4D00000").containsEntry("Replay Lag", 3L);
+        assertThat(rows.get(0)).doesNotContainKey("Receive LSN");
+        assertThat(ViewCommands.pretty("demo", v, rows, false)).contains("| Receive LSN | Replay LSN |")
+                .contains("| 0/4F00000   | 0/4D00000  |");
+    }
+
+    @Test
     void listSaysSinceWhenTheLeaderRunsWithoutASynchronousStandby() {
         ClusterView v = view("n2", member("n1", "replica", "streaming", 100), member("n2", "primary", "running", 100));
         ClusterView alone = new ClusterView(v.initialize(), v.leader(), v.members(),

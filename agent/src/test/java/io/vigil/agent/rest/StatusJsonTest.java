@@ -46,4 +46,27 @@ class StatusJsonTest {
                 .containsEntry("replayed_timestamp", "2026-11-26 15:47:01.000001+00:00");
         assertThat(replaying).containsEntry("failsafe_mode_is_active", true);
     }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void clusterShowsEachReplicasPositionsAndLagAsPatroni41Does() {
+        io.vigil.cluster.Member leader = new io.vigil.cluster.Member("n1", "postgres://127.0.0.1:5432/postgres",
+                "http://127.0.0.1:8008/patroni", io.vigil.cluster.MemberState.RUNNING, io.vigil.cluster.MemberRole.PRIMARY,
+                "0.1.0", 5000L, null, null, 1L, Tags.NONE, null, null, null);
+        io.vigil.cluster.Member replica = new io.vigil.cluster.Member("n2", "postgres://127.0.0.1:5433/postgres",
+                "http://127.0.0.1:8009/patroni", io.vigil.cluster.MemberState.STREAMING, io.vigil.cluster.MemberRole.REPLICA,
+                "0.1.0", 4000L, 4500L, null, 1L, Tags.NONE, "n1", null, null);
+        Map<String, io.vigil.cluster.Member> members = new java.util.LinkedHashMap<>();
+        members.put("n1", leader);
+        members.put("n2", replica);
+        io.vigil.cluster.ClusterView v = new io.vigil.cluster.ClusterView(Optional.of("1"),
+                Optional.of(new io.vigil.cluster.LeaderKey("n1", 1, 1)), members, ClusterSettings.defaults(), 1, 5000,
+                List.of(), 0, Optional.empty(), 1, io.vigil.cluster.SyncState.NONE);
+        Map<String, Object> cluster = StatusJson.cluster(replica(null, false).withCluster(v));
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) cluster.get("members");
+        assertThat(rows.get(0)).doesNotContainKey("lag").doesNotContainKey("receive_lsn");
+        assertThat(rows.get(1)).containsEntry("lsn", "0/FA0").containsEntry("lag", 1000L)
+                .containsEntry("receive_lsn", "0/1194").containsEntry("receive_lag", 500L)
+                .containsEntry("replay_lsn", "unknown").containsEntry("replay_lag", "unknown");
+    }
 }
