@@ -43,7 +43,8 @@ public record AgentConfig(
         ClusterSettings bootstrapSettings,
         Tags tags,
         WatchdogSettings watchdog,
-        boolean jsonLogs) {
+        boolean jsonLogs,
+        Map<String, List<String>> callbacks) {
 
     /** etcd key prefix of this cluster, e.g. "/vigil/demo/". */
     public String clusterPrefix() {

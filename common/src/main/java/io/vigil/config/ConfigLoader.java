@@ -34,6 +34,8 @@ public final class ConfigLoader {
             .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY);
 
     private final Map<String, String> env;
+    /** The callbacks Patroni knows, in the order its documentation lists them. */
+    public static final List<String> CALLBACKS = List.of("on_start", "on_stop", "on_restart", "on_reload", "on_role_change");
     private final boolean checkFileSystem;
 
     public ConfigLoader(Map<String, String> env, boolean checkFileSystem) {
@@ -212,6 +214,7 @@ public final class ConfigLoader {
         Map<String, Object> localParams = Map.of();
         List<String> hba = List.of();
         List<String> basebackup = List.of();
+        Map<String, List<String>> callbacks = Map.of();
         if (pg == null) {
             problems.add("postgresql is missing: give at least data_dir, listen and authentication");
         } else {
@@ -264,6 +267,7 @@ public final class ConfigLoader {
             if (pg.parameters() != null) localParams = Map.copyOf(new LinkedHashMap<>(pg.parameters()));
             if (pg.pgHba() != null) hba = List.copyOf(pg.pgHba());
             basebackup = commandOptions("postgresql.basebackup", pg.basebackup(), BASEBACKUP_SET_BY_VIGIL, problems);
+            callbacks = callbacks(pg.callbacks(), problems);
         }
 
         ClusterSettings dcs = c.bootstrap() == null || c.bootstrap().dcs() == null
@@ -284,7 +288,32 @@ public final class ConfigLoader {
                 rest.cafile(),
                 dataDir, binDir, pgListen, pgConnect, pgpass, superuser, superPw, replUser, replPw,
                 rewindUser, rewindPw, localParams, hba, initdb, basebackup, dcs,
-                c.tags() == null ? Tags.NONE : c.tags(), watchdog, jsonLogs);
+                c.tags() == null ? Tags.NONE : c.tags(), watchdog, jsonLogs, callbacks);
+    }
+
+    /** Patroni's postgresql.callbacks: the callback's command split into words, by callback name. */
+    private Map<String, List<String>> callbacks(Map<String, String> given, List<String> problems) {
+        if (given == null) return Map.of();
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        given.forEach((name, command) -> {
+            String key = "postgresql.callbacks." + name;
+            if (!CALLBACKS.contains(name)) {
+                problems.add(key + " is not a callback: give " + String.join(", ", CALLBACKS));
+                return;
+            }
+            List<String> words = command == null ? List.of() : CommandWords.split(command);
+            if (words == null || words.isEmpty()) {
+                problems.add(key + ": give the command to run, e.g. /usr/local/bin/on-role-change.sh (an unclosed quote"
+                        + " counts as none)");
+                return;
+            }
+            if (checkFileSystem && !Files.isExecutable(Path.of(words.get(0)))) {
+                problems.add(key + ": " + words.get(0) + " is not an executable file; give its absolute path");
+                return;
+            }
+            out.put(name, words);
+        });
+        return Map.copyOf(out);
     }
 
     /** log.type: plain (default) or json. */

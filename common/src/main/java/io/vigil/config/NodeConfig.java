@@ -62,7 +62,8 @@ public record NodeConfig(
             @JsonProperty("authentication") Authentication authentication,
             @JsonProperty("parameters") Map<String, Object> parameters,
             @JsonProperty("pg_hba") List<String> pgHba,
-            @JsonProperty("basebackup") Object basebackup) {
+            @JsonProperty("basebackup") Object basebackup,
+            @JsonProperty("callbacks") Map<String, String> callbacks) {
     }
 
     public record Authentication(

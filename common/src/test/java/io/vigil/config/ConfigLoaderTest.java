@@ -57,6 +57,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void callbacksAreSplitIntoWordsAndAnUnknownOrEmptyOneIsNamed() {
+        String yaml = VALID.replace("postgresql:\n", "postgresql:\n  callbacks: {on_role_change: \"/usr/local/bin/cb.sh --quiet\"}\n");
+        assertThat(yaml).contains("callbacks");
+        assertThat(loader.parse(yaml, "node.yml").callbacks()).containsEntry("on_role_change",
+                java.util.List.of("/usr/local/bin/cb.sh", "--quiet"));
+        String bad = VALID.replace("postgresql:\n", "postgresql:\n  callbacks: {on_promote: /bin/true, on_stop: ''}\n");
+        assertThatThrownBy(() -> loader.parse(bad, "node.yml"))
+                .hasMessageContaining("postgresql.callbacks.on_promote is not a callback: give on_start, on_stop")
+                .hasMessageContaining("postgresql.callbacks.on_stop: give the command to run");
+    }
+
+    @Test
     void logTypeIsPlainByDefaultJsonOnRequestAndAnythingElseIsNamed() {
         assertThat(loader.parse(VALID, "node.yml").jsonLogs()).isFalse();
         assertThat(loader.parse(VALID + "log: {type: json}\n", "node.yml").jsonLogs()).isTrue();

@@ -41,10 +41,11 @@ final class ActionRunner {
     private final Supplier<ClusterSettings> settings;
     private final Supplier<Map<String, Object>> clusterParameters;
     private final LongSupplier clock;
+    private final Callbacks callbacks;
 
     ActionRunner(AgentConfig cfg, ClusterStore store, PostgresControl pg, LeaderLease lease, LeaderKeyHolder keyHolder,
                  Fencing fencing, Lessons lessons, LoopEvents events, Supplier<ClusterSettings> settings,
-                 Supplier<Map<String, Object>> clusterParameters, LongSupplier clock) {
+                 Supplier<Map<String, Object>> clusterParameters, LongSupplier clock, Callbacks callbacks) {
         this.cfg = cfg;
         this.store = store;
         this.pg = pg;
@@ -56,6 +57,7 @@ final class ActionRunner {
         this.settings = settings;
         this.clusterParameters = clusterParameters;
         this.clock = clock;
+        this.callbacks = callbacks;
         registerHandlers();
     }
 
@@ -155,6 +157,7 @@ final class ActionRunner {
         try {
             String sysid = pg.bootstrap(params());
             store.completeInitialize(sysid);
+            callbacks.started(Callbacks.PRIMARY);
             log.info("bootstrapped cluster {} (system identifier {})", cfg.scope(), sysid);
         } catch (RuntimeException e) {
             lessons.record(a -> a.bootstrapFailed(cfg.scope(), clock.getAsLong()));
@@ -212,6 +215,7 @@ final class ActionRunner {
         // Until then a former primary would be told "same timeline, no rewind required" and diverge.
         pg.checkpoint();
         log.info("promoted: this node is now the primary");
+        callbacks.promoted();
         events.promoted(p.fastTakeover() != null);
         recordPromotion(p, o);
         return true;
@@ -238,6 +242,7 @@ final class ActionRunner {
         }
         fencing.requireWatchdog();
         pg.start(params(), false, null, null, startTimeout());
+        callbacks.started(Callbacks.PRIMARY);
         return true;
     }
 
@@ -249,11 +254,13 @@ final class ActionRunner {
             lessons.record(a -> a.startAsReplicaFailed(leader));
             throw e;
         }
+        callbacks.started(Callbacks.REPLICA);
         return true;
     }
 
     private boolean follow(Action.Follow f, Observation o) {
         pg.follow(params(), f.upstream().name(), address(f.upstream()));
+        callbacks.reloaded(Callbacks.REPLICA);
         return true;
     }
 
@@ -266,6 +273,7 @@ final class ActionRunner {
             lessons.record(a -> a.rewindFailed(r.source().name()));
             throw e;
         }
+        callbacks.started(Callbacks.REPLICA);
         return true;
     }
 
@@ -275,6 +283,7 @@ final class ActionRunner {
         lessons.record(a -> a.dataDiscarded());
         cloneFrom(r.source());
         pg.start(params(), true, r.source().name(), address(r.source()), startTimeout());
+        callbacks.started(Callbacks.REPLICA);
         return true;
     }
 
@@ -293,12 +302,14 @@ final class ActionRunner {
             pg.start(params(), true, r.upstream().name(), address(r.upstream()), startTimeout());
         }
         log.info("Postgres restarted on request");
+        callbacks.restarted(r.asPrimary() ? Callbacks.PRIMARY : Callbacks.REPLICA);
         return true;
     }
 
     private boolean reloadPostgres(Action.ReloadPostgres r, Observation o) {
         pg.follow(params(), r.upstream() == null ? null : r.upstream().name(), address(r.upstream()));
         log.info("Postgres settings rewritten and reloaded");
+        callbacks.reloaded(r.upstream() == null ? Callbacks.PRIMARY : Callbacks.REPLICA);
         return true;
     }
 
@@ -327,6 +338,7 @@ final class ActionRunner {
     private boolean cloneAndStart(Action.Clone c, Observation o) {
         cloneFrom(c.source());
         pg.start(params(), true, c.source().name(), address(c.source()), startTimeout());
+        callbacks.started(Callbacks.REPLICA);
         return true;
     }
 

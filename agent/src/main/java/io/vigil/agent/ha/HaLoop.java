@@ -80,6 +80,7 @@ public final class HaLoop implements AutoCloseable {
     private final LoopEvents events;
     private final OperatorInbox inbox = new OperatorInbox(this::wakeUp, wallClock);
     private final NodeConfigReload nodeConfig;
+    private final Callbacks callbacks;
     /** The last successful etcd read: failsafe mode asks its members when etcd is gone. */
     private ClusterView lastView;
     private long lastViewReadNanos;
@@ -102,7 +103,8 @@ public final class HaLoop implements AutoCloseable {
         this.cfg = cfg;
         this.store = store;
         this.pg = pg;
-        this.nodeConfig = new NodeConfigReload(cfg, rereadConfig, pg.files());
+        this.callbacks = new Callbacks(cfg.scope(), cfg.callbacks());
+        this.nodeConfig = new NodeConfigReload(cfg, rereadConfig, pg.files(), callbacks);
         this.peers = peers;
         this.clock = clock;
         this.settings = cfg.bootstrapSettings();
@@ -118,7 +120,7 @@ public final class HaLoop implements AutoCloseable {
         this.configEditor = new ClusterConfigEditor(store, pg);
         this.failsafe = new Failsafe(cfg, peers, lease, () -> settings, clock);
         this.actions = new ActionRunner(cfg, store, pg, lease, keyHolder, fencing, this::remember, events,
-                () -> settings, () -> clusterParameters, clock);
+                () -> settings, () -> clusterParameters, clock, callbacks);
     }
 
     public NodeStatus status() {
@@ -407,6 +409,7 @@ public final class HaLoop implements AutoCloseable {
             }
         }
         lastRole = role;
+        if (local.running() && local.accepting()) callbacks.seen(local.inRecovery() ? Callbacks.REPLICA : Callbacks.PRIMARY);
         if (o.cluster().isPresent()) {
             try {
                 Member me = MemberKey.of(cfg, nodeConfig.tags(), local, holdsKey, fencing.watchdogProblem() != null,
@@ -462,6 +465,7 @@ public final class HaLoop implements AutoCloseable {
         boolean wasLeader = lease.held();
         keyHolder.busy(true);   // keep the key while Postgres shuts down, so replicas get its last WAL first
         pg.stop(PostgresControl.StopMode.FAST, Duration.ofSeconds(60));
+        callbacks.stopped();
         lease.close();
         keyHolder.close();
         try {

@@ -46,7 +46,7 @@ final class MemberKey {
         List<String> keys = new ArrayList<>();
         for (java.lang.reflect.RecordComponent c : AgentConfig.class.getRecordComponents()) {
             String key = c.getName();
-            if (key.equals("tags") || key.equals("localParameters")) continue;
+            if (key.equals("tags") || key.equals("localParameters") || key.equals("callbacks")) continue;
             try {
                 if (!Objects.equals(c.getAccessor().invoke(before), c.getAccessor().invoke(fresh))) {
                     keys.add(key.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase());

@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * POST /reload's node-config half: reads the node config file again and applies what can change
- * without an agent restart (tags, this node's own Postgres parameters). Holds the tags in force.
+ * without an agent restart (tags, this node's own Postgres parameters, callbacks). Holds the tags in force.
  */
 final class NodeConfigReload {
     private static final Logger log = LoggerFactory.getLogger(NodeConfigReload.class);
@@ -21,12 +21,14 @@ final class NodeConfigReload {
     private final AgentConfig started;
     private final Supplier<AgentConfig> reread;
     private final PostgresFiles files;
+    private final Callbacks callbacks;
     private volatile Tags tags;
 
-    NodeConfigReload(AgentConfig started, Supplier<AgentConfig> reread, PostgresFiles files) {
+    NodeConfigReload(AgentConfig started, Supplier<AgentConfig> reread, PostgresFiles files, Callbacks callbacks) {
         this.started = started;
         this.reread = reread;
         this.files = files;
+        this.callbacks = callbacks;
         this.tags = started.tags();
     }
 
@@ -56,9 +58,11 @@ final class NodeConfigReload {
         List<String> needRestart = MemberKey.keysNeedingRestart(started, fresh);
         tags = fresh.tags();
         files.setLocalParameters(fresh.localParameters());
+        callbacks.commands(fresh.callbacks());
         String note = needRestart.isEmpty() ? ""
                 : "; changed in the node config but applied only by an agent restart: " + String.join(", ", needRestart);
-        log.info("node config re-read: tags {}, local parameters {}{}", fresh.tags(), fresh.localParameters(), note);
+        log.info("node config re-read: tags {}, local parameters {}, callbacks {}{}", fresh.tags(), fresh.localParameters(),
+                fresh.callbacks().keySet(), note);
         return note;
     }
 }

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 class ActionRunnerTest {
     @Test
     void everyKindOfActionHasAHandler() {
-        ActionRunner runner = new ActionRunner(null, null, null, null, null, null, null, null, null, null, null);
+        ActionRunner runner = new ActionRunner(null, null, null, null, null, null, null, null, null, null, null, null);
         Set<Class<?>> kinds = Arrays.stream(Action.class.getPermittedSubclasses()).collect(Collectors.toSet());
         assertThat(kinds).hasSizeGreaterThan(20);
         assertThat(Set.<Class<?>>copyOf(runner.handled())).isEqualTo(kinds);

@@ -45,6 +45,8 @@ final class Cluster implements AutoCloseable {
     private Path tlsDir;
     /** Added to bootstrap.dcs, e.g. "synchronous_mode: true". */
     private String extraDcs = "";
+    /** YAML added under every node's postgresql section (two spaces in, e.g. callbacks). */
+    private String postgresqlYaml = "";
     /** YAML appended to a node's config, by node name (e.g. tags). */
     private final Map<String, String> extraYaml = new HashMap<>();
     /** etcd endpoints the agents use, when not etcd's own (e.g. through {@link DelayProxy}s). */
@@ -111,6 +113,14 @@ final class Cluster implements AutoCloseable {
         Cluster c = new Cluster(size, ttl, loopWait, retryTimeout);
         c.extraDcs = extraDcs;
         c.extraYaml.putAll(extraYaml);
+        return start(c);
+    }
+
+    /** As {@link #start}, with YAML added under every node's postgresql section. */
+    static Cluster startWithPostgresql(int size, int ttl, int loopWait, int retryTimeout, String postgresqlYaml)
+            throws IOException {
+        Cluster c = new Cluster(size, ttl, loopWait, retryTimeout);
+        c.postgresqlYaml = postgresqlYaml;
         return start(c);
     }
 
@@ -399,6 +409,7 @@ final class Cluster implements AutoCloseable {
                     "    superuser: {username: postgres, password: " + PASSWORD + "}",
                     "    replication: {username: replicator, password: it-repl-pw}",
                     "  parameters: {shared_buffers: 32MB, max_connections: 30, fsync: 'off', max_wal_size: 128MB, min_wal_size: 32MB}",
+                    postgresqlYaml,
                     "bootstrap:",
                     "  dcs: {ttl: " + ttl + ", loop_wait: " + loopWait + ", retry_timeout: " + retryTimeout
                             + ", primary_start_timeout: 10" + (extraDcs.isEmpty() ? "" : ", " + extraDcs) + "}",
