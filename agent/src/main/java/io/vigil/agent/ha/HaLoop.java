@@ -62,7 +62,6 @@ public final class HaLoop implements AutoCloseable {
 
     private volatile boolean stopping;
     private Thread thread;
-    private AutoCloseable leaderKeyWatch;
     private volatile ClusterSettings settings;
     /** What each cycle hands to the next; the loop thread's. */
     private Memory memory = Memory.START;
@@ -72,18 +71,13 @@ public final class HaLoop implements AutoCloseable {
     private CycleTimes times = new CycleTimes();
     /** The action the loop is executing now, or null: Postgres stopping during it is expected. */
     private volatile Action acting;
-    private long etcdLastSeenEpoch;
-    /** Why the config key in etcd was last refused (null: it was valid); loop thread only. */
-    private String refusedConfig;
 
     private final AutoCloseable onClose;
     private final LoopEvents events;
     private final OperatorInbox inbox = new OperatorInbox(this::wakeUp, wallClock);
     private final NodeConfigReload nodeConfig;
     private final Callbacks callbacks;
-    /** The last successful etcd read: failsafe mode asks its members when etcd is gone. */
-    private ClusterView lastView;
-    private long lastViewReadNanos;
+    private final ClusterReader reader;
     private final SyncStandbyWatch syncWatch;
     private final LeaderWatch leaderWatch;
     private final ClusterConfigEditor configEditor;
@@ -110,6 +104,7 @@ public final class HaLoop implements AutoCloseable {
         this.settings = cfg.bootstrapSettings();
         this.lease = new LeaderLease(this::leaseMoved);
         this.memberKey = new MemberKeyWriter(store);
+        this.reader = new ClusterReader(store, memberKey, clock, this::wakeUp, events);
         this.keyHolder = new LeaderKeyHolder(cfg.name(), store, lease, clock, () -> settings,
                 () -> cfg.watchdog().marginSeconds(settings.ttl()), this::wakeUp);
         this.fencing = new Fencing(cfg, lease, keyHolder, () -> settings, pg, clock, this::wakeUp);
@@ -233,8 +228,9 @@ public final class HaLoop implements AutoCloseable {
 
     /** Milliseconds until a member's evidence against the leader is old enough for a fast takeover (rounded up). */
     private long untilEvidenceMaturesMillis() {
-        if (lastView == null) return Long.MAX_VALUE;
-        long left = FastTakeover.nanosUntilNextMark(settings, lastView, memory, clock.getAsLong(), wallClock.getAsLong());
+        if (reader.lastView() == null) return Long.MAX_VALUE;
+        long left = FastTakeover.nanosUntilNextMark(settings, reader.lastView(), memory, clock.getAsLong(),
+                wallClock.getAsLong());
         return left == Long.MAX_VALUE ? Long.MAX_VALUE : left / 1_000_000 + 1;
     }
 
@@ -318,24 +314,8 @@ public final class HaLoop implements AutoCloseable {
     // ---------------------------------------------------------------- observe
 
     private Observation observe(NodeCommand command) {
-        Optional<ClusterView> view;
-        long readStarted = clock.getAsLong();
-        try {
-            memberKey.keepAlive(settings.ttl());
-            ClusterView v = store.read();
-            etcdCallDone(readStarted, false);
-            view = Optional.of(v);
-            lastView = v;
-            lastViewReadNanos = readStarted;
-            etcdLastSeenEpoch = System.currentTimeMillis() / 1000;
-            if (v.settings() != null) settings = v.settings();
-            noteRefusedConfig(v.settingsProblem());
-            if (leaderKeyWatch == null) leaderKeyWatch = store.watchLeader(this::wakeUp);
-        } catch (StoreException e) {
-            log.warn("etcd unreachable: {}", e.getMessage());
-            etcdCallDone(readStarted, true);
-            view = Optional.empty();
-        }
+        Optional<ClusterView> view = reader.read(settings.ttl(), times);
+        view.map(ClusterView::settings).ifPresent(s -> settings = s);
         clusterParameters = FastTakeoverParameters.apply(settings,
                 parameterGuard.apply(settings.postgresql().parameters(), pg::parameterProblems));
         long pgStarted = clock.getAsLong();
@@ -351,7 +331,7 @@ public final class HaLoop implements AutoCloseable {
                 peerStatus = peers.fetch(others);
             }
         }
-        boolean failsafeConfirmed = view.isEmpty() && failsafe.confirm(local.isRunningPrimary(), lastView);
+        boolean failsafeConfirmed = view.isEmpty() && failsafe.confirm(local.isRunningPrimary(), reader.lastView());
         String failsafeLeader = failsafe.leaderHeard(now);
         java.util.Set<String> syncConfirmed = lease.held() && local.isRunningPrimary() ? syncWatch.confirmed() : java.util.Set.of();
         return new Observation(cfg.name(), nodeConfig.tags(), settings, view, local, peerStatus, now, wallClock.getAsLong(),
@@ -359,28 +339,9 @@ public final class HaLoop implements AutoCloseable {
                 fencing.watchdogProblem());
     }
 
-    /** Logs when the config key in etcd turns unusable (written by another tool) or usable again. */
-    private void noteRefusedConfig(String problem) {
-        if (java.util.Objects.equals(problem, refusedConfig)) return;
-        if (problem != null) {
-            log.warn("the cluster config in etcd is refused, the settings in force stay: {}; correct it with"
-                    + " vigil edit-config or PATCH /config", problem);
-        } else {
-            log.info("the cluster config in etcd is valid again");
-        }
-        refusedConfig = problem;
-    }
-
     /** What acting learned (a failed rejoin, clone or bootstrap, what vigil.conf now carries) goes into the memory. */
     private void remember(java.util.function.UnaryOperator<Memory> change) {
         memory = change.apply(memory);
-    }
-
-    /** The cycle's etcd part (keep-alive and read) ended: counted by the metrics and the cycle's timings. */
-    private void etcdCallDone(long startedNanos, boolean failed) {
-        long took = clock.getAsLong() - startedNanos;
-        events.etcdCall(Duration.ofNanos(took), failed);
-        times.etcd(took);
     }
 
     // ---------------------------------------------------------------- act
@@ -424,16 +385,10 @@ public final class HaLoop implements AutoCloseable {
         syncWatch.target(leadsSynchronously
                 ? SyncStandbyWatch.Target.of(o.cluster().get(), cfg.name(), local.syncStandbyNames(), settings) : null);
         status.set(new NodeStatus(cfg.scope(), cfg.name(), role, holdsKey, local, o.cluster(), settings, nodeConfig.tags(),
-                plan.reason(), names(plan), error, clock.getAsLong(), lease.untilNanos(), etcdLastSeenEpoch,
+                plan.reason(), names(plan), error, clock.getAsLong(), lease.untilNanos(), reader.lastSeenEpochSeconds(),
                 inbox.scheduled(), o.failsafeConfirmed() || o.failsafeLeader() != null,
-                java.util.Objects.requireNonNullElse(parameterGuard.describeRefusals(), Map.of()), lastKnown(o)));
-    }
-
-    /** This cycle's etcd read, or while etcd is unreachable the last one, for ttl after it was read. */
-    private Optional<ClusterView> lastKnown(Observation o) {
-        if (o.cluster().isPresent() || lastView == null) return o.cluster();
-        boolean fresh = clock.getAsLong() - lastViewReadNanos < settings.ttlDuration().toNanos();
-        return fresh ? Optional.of(lastView) : Optional.empty();
+                java.util.Objects.requireNonNullElse(parameterGuard.describeRefusals(), Map.of()),
+                reader.lastKnown(o.cluster(), settings.ttlDuration())));
     }
 
     // ---------------------------------------------------------------- side threads
@@ -477,11 +432,7 @@ public final class HaLoop implements AutoCloseable {
         } catch (StoreException e) {
             log.warn("could not hand over in etcd ({}); the lease will expire on its own", e.getMessage());
         }
-        try {
-            if (leaderKeyWatch != null) leaderKeyWatch.close();
-        } catch (Exception ignored) {
-            // closing anyway
-        }
+        reader.close();
         pg.close();
         try {
             onClose.close();
