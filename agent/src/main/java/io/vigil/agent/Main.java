@@ -92,6 +92,15 @@ public final class Main implements Callable<Integer> {
                 System.err.println("invalid configuration:\n" + e.getMessage());
                 return 1;
             }
+            List<String> scripts = new java.util.ArrayList<>();
+            cfg.callbacks().forEach((name, words) -> {
+                String why = io.vigil.config.ConfigLoader.notExecutable(words.get(0));
+                if (why != null) scripts.add("postgresql.callbacks." + name + ": " + why);
+            });
+            if (!scripts.isEmpty()) {
+                System.err.println("invalid configuration:\n" + String.join("\n", scripts));
+                return 1;
+            }
             if (!java.nio.file.Files.isExecutable(cfg.binDir().resolve("postgres"))) {
                 System.out.println(config + ": valid (scope " + cfg.scope() + ", node " + cfg.name() + "); parameter"
                         + " values not checked: no postgres in postgresql.bin_dir " + cfg.binDir() + " on this host");

@@ -44,7 +44,18 @@ public record AgentConfig(
         Tags tags,
         WatchdogSettings watchdog,
         boolean jsonLogs,
-        Map<String, List<String>> callbacks) {
+        Map<String, List<String>> callbacks,
+        int callbackTimeoutSeconds) {
+
+    /** Every secret this node knows, as text (so that nothing it starts is handed one). */
+    public java.util.Set<String> secretValues() {
+        java.util.Set<String> out = new java.util.HashSet<>();
+        for (Secret s : java.util.Arrays.asList(etcdPassword, restPassword, superuserPassword, replicationPassword,
+                rewindPassword)) {
+            if (s != null && !s.reveal().isEmpty()) out.add(s.reveal());
+        }
+        return out;
+    }
 
     /** etcd key prefix of this cluster, e.g. "/vigil/demo/". */
     public String clusterPrefix() {

@@ -215,6 +215,7 @@ public final class ConfigLoader {
         List<String> hba = List.of();
         List<String> basebackup = List.of();
         Map<String, List<String>> callbacks = Map.of();
+        int callbackTimeout = 60;
         if (pg == null) {
             problems.add("postgresql is missing: give at least data_dir, listen and authentication");
         } else {
@@ -268,6 +269,13 @@ public final class ConfigLoader {
             if (pg.pgHba() != null) hba = List.copyOf(pg.pgHba());
             basebackup = commandOptions("postgresql.basebackup", pg.basebackup(), BASEBACKUP_SET_BY_VIGIL, problems);
             callbacks = callbacks(pg.callbacks(), problems);
+            if (pg.callbackTimeout() != null) {
+                callbackTimeout = pg.callbackTimeout();
+                if (callbackTimeout < 1) {
+                    problems.add("postgresql.callback_timeout is " + callbackTimeout + ": give the seconds a callback may"
+                            + " run before it is killed (1 or more; default 60)");
+                }
+            }
         }
 
         ClusterSettings dcs = c.bootstrap() == null || c.bootstrap().dcs() == null
@@ -288,7 +296,16 @@ public final class ConfigLoader {
                 rest.cafile(),
                 dataDir, binDir, pgListen, pgConnect, pgpass, superuser, superPw, replUser, replPw,
                 rewindUser, rewindPw, localParams, hba, initdb, basebackup, dcs,
-                c.tags() == null ? Tags.NONE : c.tags(), watchdog, jsonLogs, callbacks);
+                c.tags() == null ? Tags.NONE : c.tags(), watchdog, jsonLogs, callbacks, callbackTimeout);
+    }
+
+    /** Why {@code command} cannot be run as a callback, or null when it can. */
+    public static String notExecutable(String command) {
+        Path p = Path.of(command);
+        if (!p.isAbsolute()) return command + " is not an absolute path; give the script's full path";
+        if (!Files.exists(p)) return command + " does not exist";
+        if (!Files.isRegularFile(p) || !Files.isExecutable(p)) return command + " is not an executable file (chmod +x)";
+        return null;
     }
 
     /** Patroni's postgresql.callbacks: the callback's command split into words, by callback name. */
@@ -307,8 +324,9 @@ public final class ConfigLoader {
                         + " counts as none)");
                 return;
             }
-            if (checkFileSystem && !Files.isExecutable(Path.of(words.get(0)))) {
-                problems.add(key + ": " + words.get(0) + " is not an executable file; give its absolute path");
+            String problem = checkFileSystem ? notExecutable(words.get(0)) : null;
+            if (problem != null) {
+                problems.add(key + ": " + problem);
                 return;
             }
             out.put(name, words);

@@ -63,7 +63,8 @@ public record NodeConfig(
             @JsonProperty("parameters") Map<String, Object> parameters,
             @JsonProperty("pg_hba") List<String> pgHba,
             @JsonProperty("basebackup") Object basebackup,
-            @JsonProperty("callbacks") Map<String, String> callbacks) {
+            @JsonProperty("callbacks") Map<String, String> callbacks,
+            @JsonProperty("callback_timeout") Integer callbackTimeout) {
     }
 
     public record Authentication(

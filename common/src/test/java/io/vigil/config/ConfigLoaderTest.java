@@ -69,6 +69,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void aCallbackScriptMustBeAnAbsoluteExecutableFile(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path plain = java.nio.file.Files.writeString(dir.resolve("cb.sh"), "#!/bin/sh\n");
+        assertThat(ConfigLoader.notExecutable("cb.sh")).contains("not an absolute path");
+        assertThat(ConfigLoader.notExecutable(dir.resolve("missing.sh").toString())).contains("does not exist");
+        assertThat(ConfigLoader.notExecutable(plain.toString())).contains("not an executable file");
+        assertThat(plain.toFile().setExecutable(true)).isTrue();
+        assertThat(ConfigLoader.notExecutable(plain.toString())).isNull();
+    }
+
+    @Test
     void logTypeIsPlainByDefaultJsonOnRequestAndAnythingElseIsNamed() {
         assertThat(loader.parse(VALID, "node.yml").jsonLogs()).isFalse();
         assertThat(loader.parse(VALID + "log: {type: json}\n", "node.yml").jsonLogs()).isTrue();

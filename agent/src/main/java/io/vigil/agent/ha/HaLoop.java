@@ -97,7 +97,8 @@ public final class HaLoop implements AutoCloseable {
         this.cfg = cfg;
         this.store = store;
         this.pg = pg;
-        this.callbacks = new Callbacks(cfg.scope(), cfg.callbacks());
+        this.callbacks = new Callbacks(cfg.scope(), cfg.callbacks(), Duration.ofSeconds(cfg.callbackTimeoutSeconds()),
+                cfg.secretValues());
         this.nodeConfig = new NodeConfigReload(cfg, rereadConfig, pg.files(), callbacks);
         this.peers = peers;
         this.clock = clock;

@@ -31,7 +31,7 @@ class CallbacksTest {
         Path file = dir.resolve("calls");
         List<String> cmd = recorder(file);
         Callbacks callbacks = new Callbacks("demo", Map.of("on_start", cmd, "on_role_change", cmd, "on_restart", cmd,
-                "on_reload", cmd, "on_stop", cmd));
+                "on_reload", cmd, "on_stop", cmd), Duration.ofSeconds(60), java.util.Set.of());
         callbacks.started(Callbacks.REPLICA);
         awaitLines(file, "on_start replica demo");
         callbacks.promoted();
@@ -53,7 +53,8 @@ class CallbacksTest {
         Path file = dir.resolve("calls");
         Path slow = dir.resolve("slow-started");
         List<String> sleeper = List.of("/bin/sh", "-c", "touch '" + slow + "'; sleep 30; echo late >> '" + file + "'");
-        Callbacks callbacks = new Callbacks("demo", Map.of("on_start", sleeper, "on_role_change", recorder(file)));
+        Callbacks callbacks = new Callbacks("demo", Map.of("on_start", sleeper, "on_role_change", recorder(file)),
+                Duration.ofSeconds(60), java.util.Set.of());
         callbacks.reloaded(Callbacks.REPLICA);   // no on_reload command: nothing runs
         callbacks.started(Callbacks.REPLICA);
         Awaitility.await("slow callback running").atMost(Duration.ofSeconds(10)).until(() -> Files.exists(slow));
@@ -63,5 +64,24 @@ class CallbacksTest {
                 .until(() -> ProcessHandle.allProcesses()
                         .noneMatch(p -> p.info().commandLine().orElse("").contains(slow.toString())));
         assertThat(Files.readAllLines(file)).containsExactly("on_role_change primary demo");
+    }
+
+    @Test
+    void aCallbackThatHangsIsKilledAtTheTimeoutAndNoSecretIsInItsEnvironment() throws Exception {
+        Path file = dir.resolve("env");
+        Path hung = dir.resolve("hung-started");
+        String home = System.getenv("HOME");
+        assertThat(home).as("an environment variable to stand for a secret").isNotBlank();
+        List<String> hangs = List.of("/bin/sh", "-c", "touch '" + hung + "'; exec sleep 600");
+        List<String> printsEnv = List.of("/bin/sh", "-c", "printf 'HOME=%s\\n' \"$HOME\" >> '" + file + "'");
+        Callbacks callbacks = new Callbacks("demo", Map.of("on_start", hangs, "on_reload", printsEnv),
+                Duration.ofSeconds(1), java.util.Set.of(home));
+        callbacks.started(Callbacks.REPLICA);
+        Awaitility.await("hung callback started").atMost(Duration.ofSeconds(10)).until(() -> Files.exists(hung));
+        Awaitility.await("hung callback killed at the timeout").atMost(Duration.ofSeconds(10))
+                .until(() -> ProcessHandle.allProcesses()
+                        .noneMatch(p -> p.info().commandLine().orElse("").contains(hung.toString())));
+        callbacks.reloaded(Callbacks.REPLICA);
+        awaitLines(file, "HOME=");
     }
 }

@@ -26,7 +26,8 @@ class CallbacksIT extends ClusterTest {
     @Test
     void startRoleChangeRestartReloadAndStopCallTheOperatorsCommand() throws Exception {
         Path script = Files.createTempFile("vigil-callback-", ".sh");
-        Files.writeString(script, "#!/bin/sh\nprintf '%s %s %s\\n' \"$1\" \"$2\" \"$3\" >> callbacks.log\n");
+        Files.writeString(script, "#!/bin/sh\nprintf '%s %s %s\\n' \"$1\" \"$2\" \"$3\" >> callbacks.log\n"
+                + "if [ \"$1\" = on_reload ]; then echo 'reload hook failed'; exit 3; fi\n");
         script.toFile().setExecutable(true, false);
         script.toFile().setReadable(true, false);
         try {
@@ -54,6 +55,12 @@ class CallbacksIT extends ClusterTest {
             String[] reloaded = Cluster.http("POST", candidate.api("/reload"), null, "vigil:" + Cluster.REST_PASSWORD);
             assertThat(reloaded[0]).as(reloaded[1]).isIn("200", "202");
             awaitCall(candidate, "on_reload primary it");
+            Awaitility.await("a failing callback's output and status in the agent log").atMost(Duration.ofSeconds(10))
+                    .until(() -> {
+                        String agentLog = Files.readString(candidate.dir.resolve("agent.log"));
+                        return agentLog.contains("callback on_reload: reload hook failed")
+                                && agentLog.contains("callback on_reload primary exited with status 3");
+                    });
 
             other.stopAgent();
             awaitCall(other, "on_stop replica it");
