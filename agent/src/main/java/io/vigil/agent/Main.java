@@ -40,7 +40,14 @@ public final class Main implements Callable<Integer> {
         libraryDefaults();
         SLF4JBridgeHandler.removeHandlersForRootLogger();
         SLF4JBridgeHandler.install();
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The vigil command with its subcommands; each takes -h/--help (and -V/--version), as patronictl's do. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.getSubcommands().values().forEach(sub -> sub.getCommandSpec().mixinStandardHelpOptions(true));
+        return cl;
     }
 
     /** System properties that keep the libraries small, unless the operator gave them (also bench/FootprintParts). */
