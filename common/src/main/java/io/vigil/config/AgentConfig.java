@@ -45,7 +45,9 @@ public record AgentConfig(
         WatchdogSettings watchdog,
         boolean jsonLogs,
         Map<String, List<String>> callbacks,
-        int callbackTimeoutSeconds) {
+        int callbackTimeoutSeconds,
+        int keepOldData,
+        int oldDataFreeFloorPercent) {
 
     /** Every secret this node knows, as text (so that nothing it starts is handed one). */
     public java.util.Set<String> secretValues() {

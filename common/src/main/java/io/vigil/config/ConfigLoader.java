@@ -216,6 +216,8 @@ public final class ConfigLoader {
         List<String> basebackup = List.of();
         Map<String, List<String>> callbacks = Map.of();
         int callbackTimeout = 60;
+        int keepOldData = 1;
+        int oldDataFreeFloor = 10;
         if (pg == null) {
             problems.add("postgresql is missing: give at least data_dir, listen and authentication");
         } else {
@@ -269,6 +271,20 @@ public final class ConfigLoader {
             if (pg.pgHba() != null) hba = List.copyOf(pg.pgHba());
             basebackup = commandOptions("postgresql.basebackup", pg.basebackup(), BASEBACKUP_SET_BY_VIGIL, problems);
             callbacks = callbacks(pg.callbacks(), problems);
+            if (pg.keepOldData() != null) {
+                keepOldData = pg.keepOldData();
+                if (keepOldData < 0) {
+                    problems.add("postgresql.keep_old_data is " + keepOldData + ": give how many data directories moved"
+                            + " aside by re-clones to keep, newest first (0 or more; default 1)");
+                }
+            }
+            if (pg.oldDataFreeFloor() != null) {
+                oldDataFreeFloor = pg.oldDataFreeFloor();
+                if (oldDataFreeFloor < 0 || oldDataFreeFloor > 99) {
+                    problems.add("postgresql.old_data_free_floor is " + oldDataFreeFloor + ": give the percent of the"
+                            + " disk that must stay free, 0 to 99 (default 10); below it no moved-aside copy is kept");
+                }
+            }
             if (pg.callbackTimeout() != null) {
                 callbackTimeout = pg.callbackTimeout();
                 if (callbackTimeout < 1) {
@@ -296,7 +312,8 @@ public final class ConfigLoader {
                 rest.cafile(),
                 dataDir, binDir, pgListen, pgConnect, pgpass, superuser, superPw, replUser, replPw,
                 rewindUser, rewindPw, localParams, hba, initdb, basebackup, dcs,
-                c.tags() == null ? Tags.NONE : c.tags(), watchdog, jsonLogs, callbacks, callbackTimeout);
+                c.tags() == null ? Tags.NONE : c.tags(), watchdog, jsonLogs, callbacks, callbackTimeout,
+                keepOldData, oldDataFreeFloor);
     }
 
     /** Why {@code command} cannot be run as a callback, or null when it can. */

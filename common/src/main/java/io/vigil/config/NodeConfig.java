@@ -64,7 +64,9 @@ public record NodeConfig(
             @JsonProperty("pg_hba") List<String> pgHba,
             @JsonProperty("basebackup") Object basebackup,
             @JsonProperty("callbacks") Map<String, String> callbacks,
-            @JsonProperty("callback_timeout") Integer callbackTimeout) {
+            @JsonProperty("callback_timeout") Integer callbackTimeout,
+            @JsonProperty("keep_old_data") Integer keepOldData,
+            @JsonProperty("old_data_free_floor") Integer oldDataFreeFloor) {
     }
 
     public record Authentication(

@@ -80,6 +80,17 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void oldDataCopiesKeepOneByDefaultAndBadValuesAreNamed() {
+        AgentConfig c = loader.parse(VALID, "node.yml");
+        assertThat(c.keepOldData()).isEqualTo(1);
+        assertThat(c.oldDataFreeFloorPercent()).isEqualTo(10);
+        String bad = VALID.replace("postgresql:\n", "postgresql:\n  keep_old_data: -1\n  old_data_free_floor: 100\n");
+        assertThatThrownBy(() -> loader.parse(bad, "node.yml"))
+                .hasMessageContaining("postgresql.keep_old_data is -1")
+                .hasMessageContaining("postgresql.old_data_free_floor is 100");
+    }
+
+    @Test
     void logTypeIsPlainByDefaultJsonOnRequestAndAnythingElseIsNamed() {
         assertThat(loader.parse(VALID, "node.yml").jsonLogs()).isFalse();
         assertThat(loader.parse(VALID + "log: {type: json}\n", "node.yml").jsonLogs()).isTrue();

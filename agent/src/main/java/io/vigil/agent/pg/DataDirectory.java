@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The data directory on disk: made for a bootstrap (and undone if that fails), refused when it holds
- * someone's files, and moved aside, never deleted, when a replica must be cloned afresh.
+ * someone's files, and moved aside when a replica must be cloned afresh ({@link OldDataCopies} keeps
+ * the newest of those copies).
  */
 final class DataDirectory {
     private static final Logger log = LoggerFactory.getLogger(DataDirectory.class);
@@ -90,7 +91,7 @@ final class DataDirectory {
         }
     }
 
-    /** Moves the data directory aside (never deletes it) so that a fresh clone can take its place. */
+    /** Moves the data directory aside (does not delete it) so that a fresh clone can take its place. */
     Path moveAside() {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         // WAL kept elsewhere (pg_wal a link, e.g. a waldir) goes aside with its data: a new clone may want that place

@@ -34,6 +34,7 @@ public final class PostgresControl implements AutoCloseable {
     private final PostgresSessions sessions;
     private final PostgresObserver observer;
     private final DataDirectory dataDirectory;
+    private final OldDataCopies oldCopies;
     private final CrashLeftovers leftovers;
     private ParameterCheck parameterCheck;
 
@@ -44,6 +45,7 @@ public final class PostgresControl implements AutoCloseable {
         this.sessions = new PostgresSessions(cfg);
         this.observer = new PostgresObserver(cfg, files, runner, sessions);
         this.dataDirectory = new DataDirectory(cfg);
+        this.oldCopies = new OldDataCopies(cfg.dataDir(), cfg.keepOldData(), cfg.oldDataFreeFloorPercent());
         this.leftovers = new CrashLeftovers(cfg.dataDir(), files.socketDir().resolve(".s.PGSQL." + cfg.pgListen().port() + ".lock"));
     }
 
@@ -328,14 +330,20 @@ public final class PostgresControl implements AutoCloseable {
         check(r, "pg_rewind");
     }
 
-    /** Moves the data directory aside (never deletes it) so that a fresh clone can take its place. */
+    /**
+     * Moves the data directory aside so that a fresh clone can take its place; of the copies moved aside,
+     * the newest postgresql.keep_old_data stay, fewer while the disk is under old_data_free_floor.
+     */
     public Path moveAside() {
-        return dataDirectory.moveAside();
+        Path aside = dataDirectory.moveAside();
+        oldCopies.prune();
+        return aside;
     }
 
     /** pg_basebackup from the leader into the (empty or absent) data directory, with postgresql.basebackup's options. */
     public void cloneFrom(HostPort source) {
         files.writePgpass();
+        oldCopies.prune();   // a clone needs the room
         dataDirectory.prepareForClone();
         List<String> cmd = new ArrayList<>(List.of(bin("pg_basebackup"), "-D", dataDir().toString(),
                 "-d", files.conninfo(source, cfg.replicationUser(), "replication"), "-X", "stream", "--no-password"));
