@@ -84,6 +84,7 @@ final class ElectionRules {
             Optional<String> starting = startingPeerMayBeAhead(o, view, mine);
             if (starting.isPresent()) return starting;
         }
+        String failedZone = failedLeaderZone(o, view);
         for (PeerStatus peer : o.peers().values()) {
             if (!peer.reachable() || !peer.running()) continue;
             if (!peer.replica()) {
@@ -103,8 +104,26 @@ final class ElectionRules {
             if (cmp == 0 && m != null && m.tagsOrNone().priority() > o.tags().priority()) {
                 return Optional.of(peer.name() + " is as advanced and has a higher failover_priority");
             }
+            if (cmp == 0 && m != null && m.tagsOrNone().priority() == o.tags().priority() && failedZone != null
+                    && failedZone.equals(o.tags().zone()) && !failedZone.equals(m.tagsOrNone().zone())) {
+                return Optional.of(peer.name() + " is as advanced and outside zone " + failedZone
+                        + ", where the leader failed");
+            }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The zone tag of the leader that is gone (its member key still says primary, or it is the newest
+     * leader in the history), or null: all else equal, a candidate outside that zone goes first.
+     */
+    static String failedLeaderZone(Observation o, ClusterView view) {
+        String leader = view.members().values().stream()
+                .filter(m -> !m.name().equals(o.self()) && m.role() == io.vigil.cluster.MemberRole.PRIMARY)
+                .map(Member::name).findFirst()
+                .orElse(view.history().isEmpty() ? null : view.history().get(view.history().size() - 1).newLeader());
+        Member m = leader == null ? null : view.members().get(leader);
+        return m == null ? null : m.tagsOrNone().zone();
     }
 
     /**

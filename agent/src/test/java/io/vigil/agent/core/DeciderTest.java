@@ -356,6 +356,30 @@ class DeciderTest {
         }
 
         @Test
+        void allElseEqualACandidateOutsideTheFailedLeadersZoneGoesFirst() {
+            Tags zoneA = new Tags(false, false, false, false, null, "a");
+            Tags zoneB = new Tags(false, false, false, false, null, "b");
+            Member oldLeader = new Member("n0", "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni",
+                    io.vigil.cluster.MemberState.RUNNING, io.vigil.cluster.MemberRole.PRIMARY, "0.1.0", 1000L, null, null,
+                    1L, zoneA, null, null, null);
+            PeerStatus n2 = new PeerStatus("n2", true, true, true, 1, new Lsn(1000));
+            Observation inLeadersZone = Fixtures.withTags(Fixtures.withPeers(obs(view(null, 1000, oldLeader,
+                    member("n2", 1, 1000, zoneB)), Fixtures.replica(1, 1000, "n0", false)), n2), zoneA);
+            Plan p = Decider.decide(inLeadersZone);
+            assertThat(p.actions()).isEmpty();
+            assertThat(p.reason()).contains("n2 is as advanced and outside zone a, where the leader failed");
+
+            Observation sameZone = Fixtures.withTags(Fixtures.withPeers(obs(view(null, 1000, oldLeader,
+                    member("n2", 1, 1000, zoneA)), Fixtures.replica(1, 1000, "n0", false)), n2), zoneA);
+            assertThat(Decider.decide(sameZone).actions()).as("both in the failed zone: no preference")
+                    .containsExactly(new Action.AcquireLeader(), new Action.Promote(1, 1000));
+            Observation outside = Fixtures.withTags(Fixtures.withPeers(obs(view(null, 1000, oldLeader,
+                    member("n2", 1, 1000, zoneB)), Fixtures.replica(1, 1000, "n0", false)), n2),
+                    new Tags(false, false, false, false, null, "c"));
+            assertThat(Decider.decide(outside).actions()).containsExactly(new Action.AcquireLeader(), new Action.Promote(1, 1000));
+        }
+
+        @Test
         void replicaBehindAPeerDoesNotRace() {
             Observation o = Fixtures.withPeers(obs(view(null, 1000, member("n2", 1)), Fixtures.replica(1, 900, "n1", false)),
                     new PeerStatus("n2", true, true, true, 1, new Lsn(1000)));
