@@ -20,11 +20,13 @@ class FailsafeIT extends ClusterTest {
         assertThat(leader.metric("patroni_failsafe_mode_is_active")).isEqualTo(0.0);
 
         cluster.etcd.stop();
+        Awaitility.await("the member's first cycle without etcd").atMost(Duration.ofSeconds(6))
+                .pollInterval(Duration.ofMillis(100)).until(() -> member.metric("vigil_etcd_reachable") == 0.0);
+        assertThat(Cluster.httpStatus("GET", member.api("/failsafe"))).as("the last view, read less than ttl ago")
+                .isEqualTo(200);
         Awaitility.await("failsafe shown active by the leader and a member").atMost(Duration.ofSeconds(10))
                 .until(() -> leader.metric("patroni_failsafe_mode_is_active") == 1.0
                         && Cluster.httpGet(member.api("/patroni")).contains("\"failsafe_mode_is_active\":true"));
-        assertThat(Cluster.httpStatus("GET", member.api("/failsafe"))).as("the last view, read less than ttl ago")
-                .isEqualTo(200);
         Awaitility.await("writes accepted for 2 x ttl without etcd").during(Duration.ofSeconds(12))
                 .atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(500))
                 .until(() -> leader.acceptsWrite() && cluster.primaries().size() == 1);
