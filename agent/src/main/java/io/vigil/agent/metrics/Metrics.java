@@ -92,6 +92,8 @@ public final class Metrics implements LoopEvents {
         gauge("patroni_postgres_running", "Patroni-compatible: 1 while Postgres runs", s -> s.local().running() ? 1 : 0);
         gauge("patroni_postgres_streaming", "Patroni 4-compatible: 1 while this replica streams WAL from its upstream",
                 s -> s.local().isRunningReplica() && s.local().streaming() ? 1 : 0);
+        gauge("patroni_postgres_state", "Patroni 4-compatible: Postgres state as Patroni numbers it (5 running, 6 starting,"
+                + " 12 stopped; -1 another, e.g. no data directory yet)", Metrics::postgresState);
         gauge("patroni_postgres_in_archive_recovery", "Patroni 4-compatible: 1 while this replica does not stream and"
                 + " a restore_command is set, so it replays WAL from the archive", Metrics::inArchiveRecovery);
         gauge("patroni_postgres_timeline", "Patroni-compatible: timeline", s -> s.local().timeline());
@@ -148,6 +150,16 @@ public final class Metrics implements LoopEvents {
             n = n * 100 + Long.parseLong(part);
         }
         return n;
+    }
+
+    /** Patroni's PostgresqlState index for this node's state (patroni/postgresql/misc.py, indexes never reused). */
+    static double postgresState(NodeStatus s) {
+        return switch (s.state()) {
+            case "running" -> 5;
+            case "starting" -> 6;
+            case "stopped" -> 12;
+            default -> -1;
+        };
     }
 
     /** A running replica without a streaming WAL receiver, with a cluster-wide restore_command to read the archive. */

@@ -30,7 +30,8 @@ class MetricNamesTest {
             "patroni_version", "patroni_postmaster_start_time", "patroni_xlog_replayed_timestamp",
             "patroni_failsafe_mode_is_active");
     /** Patroni 4.x added these. */
-    private static final Set<String> PATRONI_4 = Set.of("patroni_postgres_streaming", "patroni_postgres_in_archive_recovery");
+    private static final Set<String> PATRONI_4 = Set.of("patroni_postgres_streaming", "patroni_postgres_in_archive_recovery",
+            "patroni_postgres_state");
 
     private static Set<String> names(String text, String prefix) {
         Set<String> out = new TreeSet<>();
@@ -53,7 +54,8 @@ class MetricNamesTest {
         expected.addAll(PATRONI_4);
         assertThat(names(text, "patroni_")).isEqualTo(expected);
         assertThat(text).contains("patroni_postgres_streaming{name=\"n\",scope=\"s\"} 1.0")
-                .contains("patroni_postgres_in_archive_recovery{name=\"n\",scope=\"s\"} 0.0");
+                .contains("patroni_postgres_in_archive_recovery{name=\"n\",scope=\"s\"} 0.0")
+                .contains("patroni_postgres_state{name=\"n\",scope=\"s\"} 5.0");
         assertThat(text).contains("patroni_xlog_paused{name=\"n\",scope=\"s\"} 1.0")
                 .contains("patroni_pending_restart{name=\"n\",scope=\"s\"} 1.0")
                 .contains("patroni_postgres_server_version{name=\"n\",scope=\"s\"} 150018.0")
