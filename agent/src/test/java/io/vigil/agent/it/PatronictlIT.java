@@ -47,7 +47,8 @@ class PatronictlIT extends ClusterTest {
     private Run ok(String... args) throws Exception {
         Run r = patronictl(args);
         assertThat(r.exit()).as("patronictl %s\n%s", String.join(" ", args), r).isZero();
-        assertThat(r.out()).as("patronictl %s\n%s", String.join(" ", args), r).doesNotContain("Failed");
+        assertThat(r.out()).as("patronictl %s\n%s", String.join(" ", args), r)
+                .doesNotContain("Failed").doesNotContain("failed, details");   // patronictl exits 0 on both
         return r;
     }
 
@@ -172,16 +173,6 @@ class PatronictlIT extends ClusterTest {
         assertThat(history.get(history.size() - 1).get("New Leader").asText()).isEqualTo(candidate.name);
 
         ok("failover", "it", "--candidate", leader.name, "--force");
-        assertThat(cluster.awaitPrimary(Duration.ofSeconds(30))).isEqualTo(leader);
-        cluster.awaitStreamingReplicas(leader, 2, Duration.ofSeconds(60));
-
-        // a scheduled switchover happens at its time
-        String soon = OffsetDateTime.now(ZoneOffset.UTC).plusSeconds(4).withNano(0).toString();
-        ok("switchover", "it", "--leader", leader.name, "--candidate", candidate.name, "--scheduled", soon, "--force");
-        assertThat(cluster.primaries()).as("not before its time").containsExactly(leader);
-        assertThat(cluster.awaitPrimary(Duration.ofSeconds(40))).isEqualTo(candidate);
-        cluster.awaitStreamingReplicas(candidate, 2, Duration.ofSeconds(60));
-        ok("switchover", "it", "--leader", candidate.name, "--candidate", leader.name, "--force");
         assertThat(cluster.awaitPrimary(Duration.ofSeconds(30))).isEqualTo(leader);
         cluster.awaitStreamingReplicas(leader, 2, Duration.ofSeconds(60));
 
