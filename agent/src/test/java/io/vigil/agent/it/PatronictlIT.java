@@ -176,6 +176,19 @@ class PatronictlIT extends ClusterTest {
         assertThat(cluster.awaitPrimary(Duration.ofSeconds(30))).isEqualTo(leader);
         cluster.awaitStreamingReplicas(leader, 2, Duration.ofSeconds(60));
 
+        // a scheduled switchover happens at its time, not before
+        String soon = OffsetDateTime.now(ZoneOffset.UTC).plusSeconds(5).withNano(0).toString();
+        ok("switchover", "it", "--leader", leader.name, "--candidate", candidate.name, "--scheduled", soon, "--force");
+        assertThat(cluster.primaries()).as("not before its time").containsExactly(leader);
+        Awaitility.await("the switchover scheduled for " + soon).atMost(Duration.ofSeconds(40))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> cluster.primaries().equals(List.of(candidate))
+                        && Cluster.httpStatus("GET", candidate.api("/primary")) == 200);
+        cluster.awaitStreamingReplicas(candidate, 2, Duration.ofSeconds(60));
+        ok("switchover", "it", "--leader", candidate.name, "--candidate", leader.name, "--force");
+        assertThat(cluster.awaitPrimary(Duration.ofSeconds(30))).isEqualTo(leader);
+        cluster.awaitStreamingReplicas(leader, 2, Duration.ofSeconds(60));
+
         // reinit: the replica is cloned afresh and streams again
         Cluster.Node reinit = replicas.get(1);
         leader.execute("CREATE TABLE IF NOT EXISTS ctl_marker(x int)");
