@@ -170,9 +170,9 @@ public final class EtcdStore implements ClusterStore {
                     case "leader" -> leader = Optional.of(new LeaderKey(v, kvp.getLease(), kvp.getModRevision()));
                     case "config" -> {
                         settingsRevision = kvp.getModRevision();
-                        String problem = settingsProblem(v);
-                        settings = problem == null ? ClusterSettings.fromJson(v) : null;
-                        settingsProblem = problem;
+                        ConfigKey read = ConfigKey.of(v);
+                        settings = read.settings();
+                        settingsProblem = read.problem();
                     }
                     case "failover" -> failover = v.isBlank() || v.equals("{}") ? Optional.empty()
                             : Optional.of(JSON.readValue(v, FailoverRequest.class)).filter(f -> f.member() != null);
@@ -206,17 +206,26 @@ public final class EtcdStore implements ClusterStore {
                 r.getHeader().getRevision(), sync, stoppedLeader, settingsProblem);
     }
 
-    /**
-     * Why the config key's value cannot be the settings in force (unreadable, an unknown key, or a rule
-     * broken, e.g. by a tool that writes etcd directly); null when it can.
-     */
-    static String settingsProblem(String json) {
-        try {
-            List<String> problems = ClusterSettings.fromJson(json).problems("");
-            return problems.isEmpty() ? null : String.join("; ", problems);
-        } catch (io.vigil.config.ConfigException e) {
-            return e.getMessage();
+    /** The config key read once: the settings in force, or why they are refused (exactly one is null). */
+    record ConfigKey(ClusterSettings settings, String problem) {
+        /**
+         * {@code json} as settings, or why it cannot be the settings in force: unreadable, an unknown key,
+         * or a rule broken, e.g. by a tool that writes etcd directly.
+         */
+        static ConfigKey of(String json) {
+            try {
+                ClusterSettings s = ClusterSettings.fromJson(json);
+                List<String> problems = s.problems("");
+                return problems.isEmpty() ? new ConfigKey(s, null) : new ConfigKey(null, String.join("; ", problems));
+            } catch (io.vigil.config.ConfigException e) {
+                return new ConfigKey(null, e.getMessage());
+            }
         }
+    }
+
+    /** Why the config key's value cannot be the settings in force; null when it can. */
+    static String settingsProblem(String json) {
+        return ConfigKey.of(json).problem();
     }
 
     private static List<TimelineSwitch> parseHistory(String v) throws JsonProcessingException {

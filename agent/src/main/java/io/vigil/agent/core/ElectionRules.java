@@ -117,7 +117,7 @@ final class ElectionRules {
      * The zone tag of the leader that is gone (its member key still says primary, or it is the newest
      * leader in the history), or null: all else equal, a candidate outside that zone goes first.
      */
-    static String failedLeaderZone(Observation o, ClusterView view) {
+    private static String failedLeaderZone(Observation o, ClusterView view) {
         String leader = view.members().values().stream()
                 .filter(m -> !m.name().equals(o.self()) && m.role() == io.vigil.cluster.MemberRole.PRIMARY)
                 .map(Member::name).findFirst()
