@@ -65,4 +65,9 @@ public record ClusterView(
     public Optional<Member> leaderMember() {
         return leader.map(l -> members.get(l.name()));
     }
+
+    /** The leader's WAL position as its member key shows it, else the last one it published (0: unknown). */
+    public long leaderPosition() {
+        return leaderMember().map(Member::xlogLocation).orElse(lastLeaderLsn);
+    }
 }

@@ -42,7 +42,7 @@ public final class ViewCommands {
         List<Member> ordered = new ArrayList<>();
         v.leaderMember().ifPresent(ordered::add);
         v.members().values().stream().filter(m -> !m.name().equals(leader)).forEach(ordered::add);
-        long leaderLsn = v.leaderMember().map(Member::xlogLocation).orElse(v.lastLeaderLsn());
+        long leaderLsn = v.leaderPosition();
         List<Map<String, Object>> rows = new ArrayList<>();
         for (Member m : ordered) {
             boolean isLeader = m.name().equals(leader);

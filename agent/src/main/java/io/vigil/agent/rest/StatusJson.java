@@ -131,7 +131,7 @@ final class StatusJson {
         ClusterView view = s.cluster().orElse(null);
         if (view != null) {
             String leader = view.leader().map(l -> l.name()).orElse(null);
-            long leaderLsn = view.leaderMember().map(Member::xlogLocation).orElse(view.lastLeaderLsn());
+            long leaderLsn = view.leaderPosition();
             for (Member mem : view.members().values()) {
                 Map<String, Object> m = new LinkedHashMap<>();
                 boolean isLeader = mem.name().equals(leader);
