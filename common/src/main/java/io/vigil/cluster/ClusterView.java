@@ -24,6 +24,8 @@ import java.util.Optional;
  *                     the key, as {@code status} records it until the next leader publishes; null otherwise
  * @param settingsProblem why the config key was refused (unreadable, or settings that break a rule, e.g.
  *                     written by another tool); null when it is absent or valid
+ * @param slotPositions the leader's permanent physical slots, each with its restart_lsn, as it published them in
+ *                     {@code status} (replicas advance their copies to these)
  */
 public record ClusterView(
         Optional<String> initialize,
@@ -38,7 +40,20 @@ public record ClusterView(
         long revision,
         SyncState sync,
         String stoppedLeader,
-        String settingsProblem) {
+        String settingsProblem,
+        Map<String, Long> slotPositions) {
+
+    public ClusterView {
+        slotPositions = slotPositions == null ? Map.of() : Map.copyOf(slotPositions);
+    }
+
+    public ClusterView(Optional<String> initialize, Optional<LeaderKey> leader, Map<String, Member> members,
+            ClusterSettings settings, long settingsRevision, long lastLeaderLsn, List<TimelineSwitch> history,
+            long historyRevision, Optional<FailoverRequest> failover, long revision, SyncState sync, String stoppedLeader,
+            String settingsProblem) {
+        this(initialize, leader, members, settings, settingsRevision, lastLeaderLsn, history, historyRevision, failover,
+                revision, sync, stoppedLeader, settingsProblem, Map.of());
+    }
 
     public ClusterView(Optional<String> initialize, Optional<LeaderKey> leader, Map<String, Member> members,
             ClusterSettings settings, long settingsRevision, long lastLeaderLsn, List<TimelineSwitch> history,

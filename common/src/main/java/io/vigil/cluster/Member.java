@@ -12,7 +12,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * cluster-wide Postgres parameter values this node's Postgres refuses, so it keeps others (by name:
  * what it keeps and why); null when none. {@code pause}: true while the cluster is paused, as this
  * member saw it (patronictl's {@code pause --wait} waits for every member to say so);
- * {@code scheduledRestart}: the restart an operator scheduled here.
+ * {@code scheduledRestart}: the restart an operator scheduled here; {@code permanentSlots}: the permanent
+ * slots in place on this node, each with its restart_lsn (null when the config has none).
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -34,7 +35,17 @@ public record Member(
         @JsonProperty("refused_parameters") java.util.Map<String, String> refusedParameters,
         @JsonProperty("leader_unreachable") LeaderUnreachable leaderUnreachable,
         @JsonProperty("pause") Boolean pause,
-        @JsonProperty("scheduled_restart") ScheduledRestart scheduledRestart) {
+        @JsonProperty("scheduled_restart") ScheduledRestart scheduledRestart,
+        @JsonProperty("permanent_slots") java.util.Map<String, Long> permanentSlots) {
+
+    /** Without permanent slots. */
+    public Member(String name, String connUrl, String apiUrl, MemberState state, MemberRole role, String version,
+                  Long xlogLocation, Long receiveLsn, Long replayLsn, Long timeline, Tags tags, String upstream,
+                  Boolean pendingRestart, Boolean watchdogFailed, java.util.Map<String, String> refusedParameters,
+                  LeaderUnreachable leaderUnreachable, Boolean pause, ScheduledRestart scheduledRestart) {
+        this(name, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn, timeline, tags, upstream,
+                pendingRestart, watchdogFailed, refusedParameters, leaderUnreachable, pause, scheduledRestart, null);
+    }
 
     /**
      * A restart scheduled on this member, as Patroni publishes it: {@code schedule} (ISO-8601) and,
@@ -82,7 +93,8 @@ public record Member(
     /** This member under another name (the key's, which wins over the value's). */
     public Member named(String other) {
         return new Member(other, connUrl, apiUrl, state, role, version, xlogLocation, receiveLsn, replayLsn, timeline, tags,
-                upstream, pendingRestart, watchdogFailed, refusedParameters, leaderUnreachable, pause, scheduledRestart);
+                upstream, pendingRestart, watchdogFailed, refusedParameters, leaderUnreachable, pause, scheduledRestart,
+                permanentSlots);
     }
 
     /** Whether this member has published {@code leader} unreachable. */

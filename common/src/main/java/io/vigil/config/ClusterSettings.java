@@ -29,7 +29,9 @@ public record ClusterSettings(
         @JsonProperty("failsafe_mode") Boolean failsafeMode,
         @JsonProperty("check_timeline") Boolean checkTimeline,
         @JsonProperty("fast_takeover") Boolean fastTakeover,
-        @JsonProperty("unreachable_for") Integer unreachableFor) {
+        @JsonProperty("unreachable_for") Integer unreachableFor,
+        @JsonProperty("slots") Map<String, PermanentSlot> slots,
+        @JsonProperty("ignore_slots") List<PermanentSlot.Ignored> ignoreSlots) {
 
     /** Set by Vigil from the node config and the member's address; refused in postgresql.parameters. */
     public static final java.util.Set<String> MANAGED_PARAMETERS = java.util.Set.of("listen_addresses", "port",
@@ -66,6 +68,35 @@ public record ClusterSettings(
         checkTimeline = checkTimeline != null && checkTimeline;
         fastTakeover = fastTakeover == null || fastTakeover;
         unreachableFor = unreachableFor == null ? 2 : unreachableFor;
+        Map<String, PermanentSlot> slotsOrPhysical = new java.util.TreeMap<>();
+        if (slots != null) slots.forEach((k, v) -> slotsOrPhysical.put(k, v == null ? PermanentSlot.PHYSICAL : v));
+        slots = java.util.Collections.unmodifiableMap(slotsOrPhysical);
+        ignoreSlots = ignoreSlots == null ? List.of() : java.util.Collections.unmodifiableList(new ArrayList<>(ignoreSlots));
+    }
+
+    /** Settings without permanent slots. */
+    public ClusterSettings(Integer ttl, Integer loopWait, Integer retryTimeout, Long maximumLagOnFailover,
+                           Integer memberSlotsTtl, Integer primaryStartTimeout, PostgresSettings postgresql, Boolean pause,
+                           Boolean synchronousMode, Boolean synchronousModeStrict, Integer synchronousNodeCount,
+                           Long maximumLagOnSyncnode, Boolean failsafeMode, Boolean checkTimeline, Boolean fastTakeover,
+                           Integer unreachableFor) {
+        this(ttl, loopWait, retryTimeout, maximumLagOnFailover, memberSlotsTtl, primaryStartTimeout, postgresql, pause,
+                synchronousMode, synchronousModeStrict, synchronousNodeCount, maximumLagOnSyncnode, failsafeMode,
+                checkTimeline, fastTakeover, unreachableFor, null, null);
+    }
+
+    /** The permanent physical slots' names. */
+    public java.util.Set<String> permanentPhysicalSlots() {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        slots.forEach((name, s) -> {
+            if (s.physical()) names.add(name);
+        });
+        return names;
+    }
+
+    /** Whether ignore_slots protects the physical slot {@code slot} from being dropped. */
+    public boolean ignoresPhysical(String slot) {
+        return ignoreSlots.stream().anyMatch(i -> i != null && i.matchesPhysical(slot));
     }
 
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
@@ -125,6 +156,11 @@ public record ClusterSettings(
             out.add(prefix + "postgresql.parameters.synchronous_standby_names is managed by Vigil in synchronous_mode;"
                     + " remove it");
         }
+        out.addAll(PermanentSlot.problems(prefix, slots));
+        if (!slots.isEmpty() && !postgresql.useSlots()) {
+            out.add(prefix + "slots needs postgresql.use_slots: true (it is false); turn it on or remove slots");
+        }
+        out.addAll(PermanentSlot.Ignored.problems(prefix, ignoreSlots));
         postgresql.parameters().forEach((k, v) -> {
             if (MANAGED_PARAMETERS.contains(k)) {
                 out.add(prefix + "postgresql.parameters." + k + " is set by Vigil from the node config; remove it here");

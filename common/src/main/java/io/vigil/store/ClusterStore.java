@@ -69,8 +69,8 @@ public interface ClusterStore extends AutoCloseable {
     /** Publishes this member's key, bound to its lease. */
     void putMember(Member member, long leaseId);
 
-    /** Publishes the leader's last WAL position. */
-    void putStatus(long lsn);
+    /** Publishes the leader's last WAL position and its permanent slots' positions (Patroni's {@code status}). */
+    void putStatus(long lsn, java.util.Map<String, Long> slots);
 
     /** Publishes the final WAL position of a leader that shut Postgres down cleanly, and its name. */
     void putStoppedLeaderStatus(long lsn, String leader);

@@ -161,6 +161,7 @@ public final class EtcdStore implements ClusterStore {
         long historyRevision = 0;
         SyncState sync = SyncState.NONE;
         String settingsProblem = null;
+        Map<String, Long> slotPositions = Map.of();
         for (KeyValue kvp : r.getKvs()) {
             String k = kvp.getKey().toString(StandardCharsets.UTF_8).substring(prefix.length());
             String v = kvp.getValue().toString(StandardCharsets.UTF_8);
@@ -185,6 +186,11 @@ public final class EtcdStore implements ClusterStore {
                         com.fasterxml.jackson.databind.JsonNode n = JSON.readTree(v);
                         lastLsn = n.path("optime").asLong(0);
                         stoppedLeader = n.path("stopped_leader").asText(null);
+                        Map<String, Long> slots = new TreeMap<>();
+                        n.path("slots").fields().forEachRemaining(e -> {
+                            if (e.getValue().canConvertToLong()) slots.put(e.getKey(), e.getValue().asLong());
+                        });
+                        slotPositions = slots;
                     }
                     case "history" -> {
                         history = parseHistory(v);
@@ -203,7 +209,7 @@ public final class EtcdStore implements ClusterStore {
             }
         }
         return new ClusterView(initialize, leader, java.util.Collections.unmodifiableMap(members), settings, settingsRevision, lastLsn, history, historyRevision, failover,
-                r.getHeader().getRevision(), sync, stoppedLeader, settingsProblem);
+                r.getHeader().getRevision(), sync, stoppedLeader, settingsProblem, slotPositions);
     }
 
     /** The config key read once: the settings in force, or why they are refused (exactly one is null). */
@@ -347,8 +353,11 @@ public final class EtcdStore implements ClusterStore {
     }
 
     @Override
-    public void putStatus(long lsn) {
-        await(kv.put(key("status"), bytes("{\"optime\":" + lsn + "}")), "status put");
+    public void putStatus(long lsn, Map<String, Long> slots) {
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("optime", lsn);
+        if (!slots.isEmpty()) body.put("slots", new TreeMap<>(slots));
+        await(kv.put(key("status"), bytes(json(body))), "status put");
     }
 
     @Override

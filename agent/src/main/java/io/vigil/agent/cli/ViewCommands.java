@@ -71,9 +71,18 @@ public final class ViewCommands {
                 if (why != null) r.put("Not a candidate", why);
             }
             if (leader != null && m.seesUnreachable(leader)) r.put("Sees leader unreachable since", m.leaderUnreachable().since());
+            if (isLeader || m.mayPromote()) putSlots(r, io.vigil.cluster.SlotReadiness.of(v, m));
             rows.add(r);
         }
         return rows;
+    }
+
+    /** Permanent slots on a member: "name: ready, lag N MB" or "name: missing", one per slot. */
+    private static void putSlots(Map<String, Object> r, List<io.vigil.cluster.SlotReadiness> slots) {
+        if (slots.isEmpty()) return;
+        r.put("Slots", slots.stream().map(x -> x.slot() + ": " + (!x.ready() ? "missing"
+                        : x.lagBytes() == null ? "ready" : "ready, lag " + Math.round(x.lagBytes() / 1048576.0) + " MB"))
+                .collect(java.util.stream.Collectors.joining("; ")));
     }
 
     /** A replica's received or replayed WAL position and how far (MB) it is behind the leader's, as Patroni 4.1 lists them. */
@@ -119,6 +128,7 @@ public final class ViewCommands {
         boolean tags = rows.stream().anyMatch(r -> r.containsKey("Tags"));
         boolean pending = rows.stream().anyMatch(r -> r.containsKey("Pending restart"));
         boolean reasons = rows.stream().anyMatch(r -> r.containsKey("Not a candidate"));
+        if (rows.stream().anyMatch(r -> r.containsKey("Slots"))) cols.add("Slots");
         if (pending) cols.add("Pending restart");
         if (tags) cols.add("Tags");
         if (reasons) cols.add("Not a candidate");

@@ -79,8 +79,16 @@ public sealed interface Action {
         }
     }
 
-    /** Publish the leader's WAL position in {@code status}. */
-    record PublishLeaderPosition(long lsn) implements Action {
+    /** Publish the leader's WAL position in {@code status}, with its permanent slots' positions. */
+    record PublishLeaderPosition(long lsn, java.util.Map<String, Long> slots) implements Action {
+        public PublishLeaderPosition {
+            slots = java.util.Map.copyOf(slots);
+        }
+
+        public PublishLeaderPosition(long lsn) {
+            this(lsn, java.util.Map.of());
+        }
+
         public Set<Trait> traits() {
             return Set.of(Trait.ETCD_ONLY, Trait.WHILE_PAUSED, Trait.ROUTINE);
         }
@@ -96,18 +104,32 @@ public sealed interface Action {
         }
 
         /** The wanted slots missing from {@code present}. */
-        public java.util.List<String> toCreate(java.util.List<String> present) {
+        public java.util.List<String> toCreate(java.util.Collection<String> present) {
             return wanted.stream().filter(s -> !present.contains(s)).toList();
         }
 
         /** The slots in {@code present} that we manage and no longer want. */
-        public java.util.List<String> toDrop(java.util.List<String> present) {
+        public java.util.List<String> toDrop(java.util.Collection<String> present) {
             return present.stream().filter(s -> managed.contains(s) && !wanted.contains(s)).toList();
         }
 
         /** Whether Postgres, with these slots, has anything to create or drop. */
-        public boolean changes(java.util.List<String> present) {
+        public boolean changes(java.util.Collection<String> present) {
             return !toCreate(present).isEmpty() || !toDrop(present).isEmpty();
+        }
+    }
+
+    /**
+     * Move this replica's copies of permanent slots forward to the leader's positions (each slot: the
+     * leader's restart_lsn; Postgres stops at what this standby has replayed).
+     */
+    record AdvanceSlots(java.util.Map<String, Long> to) implements Action {
+        public AdvanceSlots {
+            to = java.util.Map.copyOf(to);
+        }
+
+        public Set<Trait> traits() {
+            return Set.of(Trait.WHILE_PAUSED, Trait.ROUTINE);
         }
     }
 

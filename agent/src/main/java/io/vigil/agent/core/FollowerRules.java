@@ -75,11 +75,11 @@ final class FollowerRules {
             return Plan.of("new leader " + leader.name() + ": repointing replication to it", new Action.Follow(leader));
         }
         if (pg.streaming()) {
-            java.util.Set<String> managed = LeaderRules.managedSlots(o, view);
-            if (pg.slots().stream().anyMatch(managed::contains)) {
-                // a former primary's slots pin WAL on this standby until its disk is full
-                return Plan.of("replica: streaming from " + leader.name() + "; dropping the replication slots"
-                        + " left from when this node was primary", new Action.SyncSlots(java.util.Set.of(), managed));
+            java.util.List<Action> slots = SlotRules.replica(o, view);
+            if (!slots.isEmpty()) {
+                // a former primary's slots would pin WAL on this standby until its disk is full
+                return Plan.of("replica: streaming from " + leader.name() + "; keeping its replication slots"
+                        + " (permanent ones in place and advanced, none left from when this node was primary)", slots);
             }
             return Plan.waiting("replica: streaming from " + leader.name());
         }

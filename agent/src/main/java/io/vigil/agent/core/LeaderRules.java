@@ -3,12 +3,9 @@ package io.vigil.agent.core;
 import io.vigil.cluster.ClusterView;
 import io.vigil.cluster.FailoverRequest;
 import io.vigil.cluster.Member;
-import io.vigil.config.AgentConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
-import java.util.TreeSet;
 
 /** Decisions for a node whose name is in the leader key, and for any primary when etcd is gone. */
 final class LeaderRules {
@@ -53,10 +50,7 @@ final class LeaderRules {
         }
         if (pg.isRunningPrimary()) {
             List<Action> actions = new ArrayList<>(List.of(new Action.RenewLeader()));
-            long position = pg.walPosition().value();
-            if (position != view.lastLeaderLsn()) actions.add(new Action.PublishLeaderPosition(position));   // else unchanged
-            Action.SyncSlots slots = new Action.SyncSlots(wantedSlots(o, view), managedSlots(o, view));
-            if (slots.changes(pg.slots())) actions.add(slots);
+            actions.addAll(SlotRules.leader(o, view));
             return SyncRules.step(o, view, Plan.of("leader: holding the key, Postgres is primary", actions));
         }
         long startTimeoutNanos = o.settings().primaryStartTimeout() * 1_000_000_000L;
@@ -88,29 +82,6 @@ final class LeaderRules {
         } catch (java.time.format.DateTimeParseException e) {
             return true;
         }
-    }
-
-    /** Slot names of every member this node has seen: the only slots it may drop. */
-    static Set<String> managedSlots(Observation o, ClusterView view) {
-        Set<String> managed = new TreeSet<>();
-        view.members().keySet().forEach(m -> managed.add(AgentConfig.slotName(m)));
-        o.slotLastSeenNanos().keySet().forEach(m -> managed.add(AgentConfig.slotName(m)));
-        managed.remove(AgentConfig.slotName(o.self()));
-        return managed;
-    }
-
-    /** Slots for every member seen within member_slots_ttl, except ourselves. */
-    static Set<String> wantedSlots(Observation o, ClusterView view) {
-        long ttlNanos = o.settings().memberSlotsTtl() * 1_000_000_000L;
-        Set<String> wanted = new TreeSet<>();
-        for (String m : view.members().keySet()) {
-            if (!m.equals(o.self())) wanted.add(AgentConfig.slotName(m));
-        }
-        o.slotLastSeenNanos().forEach((member, seen) -> {
-            if (!member.equals(o.self()) && o.nowNanos() - seen < ttlNanos) wanted.add(AgentConfig.slotName(member));
-        });
-        if (!o.settings().postgresql().useSlots()) wanted.clear();
-        return wanted;
     }
 
     static Plan etcdUnreachable(Observation o) {

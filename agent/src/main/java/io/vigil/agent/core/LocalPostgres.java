@@ -19,7 +19,7 @@ import java.util.List;
  * @param upstream    member this node was last pointed at (primary_conninfo), or null
  * @param systemId    database system identifier, or null when unknown
  * @param replication rows of pg_stat_replication (primary only)
- * @param slots       physical replication slots present (primary only)
+ * @param slots       physical replication slots present, each with its restart_lsn
  * @param pendingRestart a changed parameter waits for a restart (pg_settings.pending_restart)
  * @param syncStandbyNames synchronous_standby_names in force (null when not running)
  * @param postmasterStartTime pg_postmaster_start_time(), or null when not running
@@ -42,7 +42,7 @@ public record LocalPostgres(
         Instant postmasterStartTime,
         Long replayLagSeconds,
         List<ReplicationRow> replication,
-        List<String> slots,
+        java.util.Map<String, Lsn> slots,
         boolean pendingRestart,
         String syncStandbyNames,
         boolean replayPaused,
@@ -52,7 +52,7 @@ public record LocalPostgres(
     public LocalPostgres(boolean hasData, boolean running, boolean accepting, boolean inRecovery, long timeline,
                          Lsn writeLsn, Lsn receiveLsn, Lsn replayLsn, boolean streaming, String upstream,
                          String systemId, Integer serverVersion, Instant postmasterStartTime, Long replayLagSeconds,
-                         List<ReplicationRow> replication, List<String> slots, boolean pendingRestart,
+                         List<ReplicationRow> replication, java.util.Map<String, Lsn> slots, boolean pendingRestart,
                          String syncStandbyNames) {
         this(hasData, running, accepting, inRecovery, timeline, writeLsn, receiveLsn, replayLsn, streaming, upstream,
                 systemId, serverVersion, postmasterStartTime, replayLagSeconds, replication, slots, pendingRestart,
@@ -61,7 +61,7 @@ public record LocalPostgres(
 
     public static LocalPostgres noData() {
         return new LocalPostgres(false, false, false, false, 0, null, null, null, false, null, null, null, null,
-                null, List.of(), List.of(), false, null);
+                null, List.of(), java.util.Map.of(), false, null);
     }
 
     public boolean isRunningPrimary() {

@@ -24,10 +24,12 @@ import java.util.Map;
  *                          rewrite (null: Vigil does not set it)
  * @param appliedParameters the Postgres parameters last written to vigil.conf, synchronous_standby_names
  *                          included (null: none since the agent started)
+ * @param permanentSlots    every permanent physical slot seen in the config while the agent runs: one
+ *                          removed from the config is dropped (unless ignore_slots names it)
  */
 public record Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long leaderlessSinceNanos,
               Map<String, Long> slotLastSeenNanos, FailedAttempts attempts, Map<String, Long> unreachableSeenNanos,
-              String syncStandbyNames, Map<String, Object> appliedParameters) {
+              String syncStandbyNames, Map<String, Object> appliedParameters, java.util.Set<String> permanentSlots) {
 
     public static final Memory START = new Memory(null, null, null, Map.of(), FailedAttempts.NONE, Map.of(), null, null);
 
@@ -36,6 +38,15 @@ public record Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long lead
         unreachableSeenNanos = Map.copyOf(unreachableSeenNanos);
         if (appliedParameters != null) appliedParameters = java.util.Collections.unmodifiableMap(
                 new java.util.LinkedHashMap<>(appliedParameters));
+        permanentSlots = permanentSlots == null ? java.util.Set.of() : java.util.Set.copyOf(permanentSlots);
+    }
+
+    /** No permanent slots seen yet. */
+    public Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long leaderlessSinceNanos,
+                  Map<String, Long> slotLastSeenNanos, FailedAttempts attempts, Map<String, Long> unreachableSeenNanos,
+                  String syncStandbyNames, Map<String, Object> appliedParameters) {
+        this(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, attempts,
+                unreachableSeenNanos, syncStandbyNames, appliedParameters, null);
     }
 
     /** Without sightings of members' evidence about the leader, nothing written to vigil.conf yet. */
@@ -75,7 +86,9 @@ public record Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long lead
         FailedAttempts a = pg.isRunningReplica() ? attempts.runningAsReplica() : attempts;
         boolean leadingNow = leading || o.cluster().map(v -> v.isLeader(o.self())).orElse(false);
         String names = SyncRules.namesToWrite(o.settings(), o.self(), leadingNow, o.cluster(), pg, syncStandbyNames);
-        return new Memory(down, notStreaming, leaderless, seen, a, unreachable, names, appliedParameters);
+        java.util.Set<String> permanent = new java.util.TreeSet<>(permanentSlots);
+        permanent.addAll(o.settings().permanentPhysicalSlots());
+        return new Memory(down, notStreaming, leaderless, seen, a, unreachable, names, appliedParameters, permanent);
     }
 
     /** What vigil.conf carries with {@code parameters} written now: them, and our synchronous_standby_names. */
@@ -102,19 +115,19 @@ public record Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long lead
 
     public Memory withAttempts(FailedAttempts a) {
         return new Memory(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, a,
-                unreachableSeenNanos, syncStandbyNames, appliedParameters);
+                unreachableSeenNanos, syncStandbyNames, appliedParameters, permanentSlots);
     }
 
     /** synchronous_standby_names was set to {@code names} (null: Vigil no longer sets it). */
     public Memory withSyncStandbyNames(String names) {
         return new Memory(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, attempts,
-                unreachableSeenNanos, names, appliedParameters);
+                unreachableSeenNanos, names, appliedParameters, permanentSlots);
     }
 
     /** vigil.conf was written with {@code parameters} and our synchronous_standby_names. */
     public Memory confWritten(Map<String, Object> parameters) {
         return new Memory(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, attempts,
-                unreachableSeenNanos, syncStandbyNames, withSyncNames(parameters));
+                unreachableSeenNanos, syncStandbyNames, withSyncNames(parameters), permanentSlots);
     }
 
     private static Long since(Long started, long now) {

@@ -115,6 +115,7 @@ final class ActionRunner {
         on(Action.ReleaseLeader.class, this::releaseLeader);
         on(Action.PublishLeaderPosition.class, this::publishLeaderPosition);
         on(Action.SyncSlots.class, this::syncSlots);
+        on(Action.AdvanceSlots.class, this::advanceSlots);
         on(Action.Promote.class, this::promote);
         on(Action.Demote.class, this::demote);
         on(Action.StopAtLeaseDeadline.class, this::stopAtLeaseDeadline);
@@ -194,12 +195,17 @@ final class ActionRunner {
     }
 
     private boolean publishLeaderPosition(Action.PublishLeaderPosition p, Observation o) {
-        store.putStatus(p.lsn());
+        store.putStatus(p.lsn(), p.slots());
+        return true;
+    }
+
+    private boolean advanceSlots(Action.AdvanceSlots a, Observation o) {
+        pg.advanceSlots(a.to());
         return true;
     }
 
     private boolean syncSlots(Action.SyncSlots s, Observation o) {
-        pg.syncSlots(s.toCreate(o.local().slots()), s.toDrop(o.local().slots()));
+        pg.syncSlots(s.toCreate(o.local().slots().keySet()), s.toDrop(o.local().slots().keySet()));
         return true;
     }
 

@@ -51,6 +51,7 @@ final class ClusterConfigEditor {
         ConfigEdit.Result edit = replace ? ConfigEdit.replace(body) : ConfigEdit.patch(stored.json(), body);
         ClusterSettings before = settingsOf(stored.json());
         refuseBadParameterValues(before, edit.settings());
+        refuseSlotsNamedLikeMembers(edit.settings());
         if (!store.replaceSettings(edit.json(), stored.modRevision())) {
             throw new ConfigEdit.Conflict("the cluster config changed concurrently; read it again");
         }
@@ -58,6 +59,19 @@ final class ClusterConfigEditor {
         log.info("cluster config {} over the REST API; changed: {}", replace ? "replaced" : "patched",
                 changes.isEmpty() ? "nothing" : String.join("; ", changes));
         return new Edited(new ConfigEdit.Applied(edit.json(), changes), edit.settings());
+    }
+
+    /** Refuses a permanent slot that has the name of a member's own slot (the member's would win). */
+    private void refuseSlotsNamedLikeMembers(ClusterSettings edited) {
+        if (edited.slots().isEmpty()) return;
+        List<String> clashes = new ArrayList<>();
+        for (String member : store.read().members().keySet()) {
+            String slot = io.vigil.config.AgentConfig.slotName(member);
+            if (edited.slots().containsKey(slot)) clashes.add("slots." + slot + " is the replication slot of member " + member);
+        }
+        if (!clashes.isEmpty()) {
+            throw new ConfigException(String.join("; ", clashes) + "; give the permanent slot another name");
+        }
     }
 
     /** The stored settings; the defaults when they cannot be read. */

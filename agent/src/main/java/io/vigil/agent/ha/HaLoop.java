@@ -375,7 +375,8 @@ public final class HaLoop implements AutoCloseable {
         if (o.cluster().isPresent()) {
             try {
                 Member me = MemberKey.of(cfg, nodeConfig.tags(), local, holdsKey, fencing.watchdogProblem() != null,
-                        parameterGuard.describeRefusals(), leaderWatch.published(), o.settings().paused(), inbox.scheduled());
+                        parameterGuard.describeRefusals(), leaderWatch.published(), o.settings().paused(), inbox.scheduled(),
+                        settings.permanentPhysicalSlots());
                 memberKey.publish(me, o.cluster().get());
             } catch (StoreException e) {
                 log.warn("could not publish member key: {}", e.getMessage());

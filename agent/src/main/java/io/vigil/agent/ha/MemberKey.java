@@ -18,11 +18,11 @@ final class MemberKey {
 
     /**
      * The member key for this node's Postgres as {@code local} shows it, with the pause this member
-     * saw and the restart scheduled on it (null: none).
+     * saw, the restart scheduled on it (null: none) and where its copies of the {@code permanent} slots stand.
      */
     static Member of(AgentConfig cfg, Tags tags, LocalPostgres local, boolean leader, boolean watchdogFailed,
                      Map<String, String> refusedParameters, Member.LeaderUnreachable leaderUnreachable, boolean paused,
-                     ScheduledRestart scheduled) {
+                     ScheduledRestart scheduled, java.util.Set<String> permanent) {
         MemberState state;
         if (!local.hasData()) state = MemberState.UNINITIALIZED;
         else if (!local.running()) state = MemberState.STOPPED;
@@ -38,7 +38,18 @@ final class MemberKey {
                 local.timeline() == 0 ? null : local.timeline(), tags,
                 local.isRunningReplica() ? local.upstream() : null, local.pendingRestart() ? Boolean.TRUE : null,
                 watchdogFailed ? Boolean.TRUE : null, refusedParameters, leaderUnreachable, paused ? Boolean.TRUE : null,
-                scheduled == null ? null : new Member.ScheduledRestart(scheduled.at().toString(), null));
+                scheduled == null ? null : new Member.ScheduledRestart(scheduled.at().toString(), null),
+                permanentSlots(local, permanent));
+    }
+
+    /** The permanent slots in place here, each with its restart_lsn; null when there are none to keep. */
+    private static Map<String, Long> permanentSlots(LocalPostgres local, java.util.Set<String> permanent) {
+        if (permanent.isEmpty() || !local.running()) return null;
+        Map<String, Long> out = new java.util.TreeMap<>();
+        local.slots().forEach((slot, lsn) -> {
+            if (permanent.contains(slot)) out.put(slot, lsn.value());
+        });
+        return out;
     }
 
     /** The node-config keys (snake_case) that differ between {@code before} and {@code fresh}, besides what a reload applies. */

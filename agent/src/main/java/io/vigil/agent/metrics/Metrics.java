@@ -36,6 +36,8 @@ public final class Metrics implements LoopEvents {
     private final Counter etcdErrors;
     private final MultiGauge lagBytes;
     private final MultiGauge lagSeconds;
+    private final MultiGauge slotReady;
+    private final MultiGauge slotLag;
 
     public Metrics(String scope, String name, Supplier<NodeStatus> status, LongSupplier clock) {
         this.status = status;
@@ -124,6 +126,12 @@ public final class Metrics implements LoopEvents {
                 .description("on the leader: bytes each replica's replayed WAL is behind").register(registry);
         lagSeconds = MultiGauge.builder("vigil_replication_lag_seconds")
                 .description("on the leader: replay lag of each replica, seconds").register(registry);
+        slotReady = MultiGauge.builder("vigil_permanent_slot_ready")
+                .description("1 when this node holds the permanent slot (the config's slots:), 0 when it is missing")
+                .register(registry);
+        slotLag = MultiGauge.builder("vigil_permanent_slot_lag_bytes")
+                .description("bytes this node's copy of a permanent slot is behind the leader's (0 on the leader)")
+                .register(registry);
     }
 
     static double noSyncStandbySeconds(NodeStatus s) {
@@ -191,7 +199,22 @@ public final class Metrics implements LoopEvents {
         lagSeconds.register(rows.stream().filter(r -> r.replayLagSeconds() != null)
                 .map(r -> MultiGauge.Row.of(Tags.of("application_name", r.applicationName()), r.replayLagSeconds()))
                 .toList(), true);
+        List<io.vigil.cluster.SlotReadiness> slots = s == null ? List.of() : localSlots(s);
+        slotReady.register(slots.stream().map(r -> MultiGauge.Row.of(Tags.of("slot", r.slot()), r.ready() ? 1 : 0))
+                .toList(), true);
+        slotLag.register(slots.stream().filter(r -> r.lagBytes() != null)
+                .map(r -> MultiGauge.Row.of(Tags.of("slot", r.slot()), r.lagBytes())).toList(), true);
         return registry.scrape();
+    }
+
+    /** This node's permanent slots against the leader's, when it keeps them (the leader, or a replica that may take over). */
+    private static List<io.vigil.cluster.SlotReadiness> localSlots(NodeStatus s) {
+        if (s.role() != NodeRole.PRIMARY && !s.tags().mayPromote()) return List.of();
+        java.util.Map<String, Long> here = new java.util.TreeMap<>();
+        s.local().slots().forEach((slot, lsn) -> here.put(slot, lsn.value()));
+        java.util.Map<String, Long> positions = s.cluster().map(io.vigil.cluster.ClusterView::slotPositions)
+                .orElse(java.util.Map.of());
+        return io.vigil.cluster.SlotReadiness.of(s.settings(), s.role() == NodeRole.PRIMARY ? here : positions, here);
     }
 
     @Override

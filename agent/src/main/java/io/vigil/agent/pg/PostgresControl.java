@@ -381,6 +381,26 @@ public final class PostgresControl implements AutoCloseable {
         }
     }
 
+    /**
+     * Moves each permanent slot forward to its position (on a standby Postgres stops at what it has
+     * replayed); a slot that cannot move now (in use, say) is logged and tried again next loop.
+     */
+    public void advanceSlots(Map<String, Long> to) {
+        try (Statement st = sessions.local().createStatement()) {
+            for (Map.Entry<String, Long> e : to.entrySet()) {
+                try {
+                    st.execute("SELECT pg_replication_slot_advance(" + literal(e.getKey()) + ", "
+                            + literal(new io.vigil.cluster.Lsn(e.getValue()).toString()) + "::pg_lsn)");
+                } catch (SQLException ex) {
+                    log.warn("could not advance replication slot {}: {}", e.getKey(), ex.getMessage());
+                }
+            }
+        } catch (SQLException e) {
+            sessions.closeLocal();
+            throw new PostgresException("replication slot advance failed: " + e.getMessage());
+        }
+    }
+
     public Path logPath() {
         return logFile();
     }

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,7 +84,7 @@ final class PostgresObserver {
             ControlData cd = controlData();
             return new LocalPostgres(true, false, false, cd.wasStandby(), Math.max(cd.timeline(), historyTimeline()),
                     cd.position(), null, null,
-                    false, upstream, cd.systemId(), null, null, null, List.of(), List.of(), false, null);
+                    false, upstream, cd.systemId(), null, null, null, List.of(), Map.of(), false, null);
         }
         try {
             return query(upstream);
@@ -92,7 +93,7 @@ final class PostgresObserver {
             log.debug("Postgres is running but does not answer yet: {}", e.getMessage());
             ControlData cd = controlData();
             return new LocalPostgres(true, true, false, cd.wasStandby(), cd.timeline(), cd.position(), null, null,
-                    false, upstream, cd.systemId(), null, null, null, List.of(), List.of(), false, null);
+                    false, upstream, cd.systemId(), null, null, null, List.of(), Map.of(), false, null);
         }
     }
 
@@ -236,10 +237,15 @@ final class PostgresObserver {
         return rows;
     }
 
-    private static List<String> slots(Statement st) throws SQLException {
-        List<String> out = new ArrayList<>();
-        try (ResultSet rs = st.executeQuery("SELECT slot_name FROM pg_replication_slots WHERE slot_type = 'physical' AND NOT temporary")) {
-            while (rs.next()) out.add(rs.getString(1));
+    /** Physical slots by name, each with its restart_lsn (0/0 when it reserves no WAL yet). */
+    private static Map<String, Lsn> slots(Statement st) throws SQLException {
+        Map<String, Lsn> out = new java.util.TreeMap<>();
+        try (ResultSet rs = st.executeQuery("SELECT slot_name, restart_lsn::text FROM pg_replication_slots"
+                + " WHERE slot_type = 'physical' AND NOT temporary")) {
+            while (rs.next()) {
+                Lsn restart = Lsn.parseOrNull(rs.getString(2));
+                out.put(rs.getString(1), restart == null ? new Lsn(0) : restart);
+            }
         }
         return out;
     }

@@ -123,6 +123,19 @@ final class StatusJson {
         if (leaderLsn > 0) m.put(kind + "lag", Math.max(0, leaderLsn - lsn));
     }
 
+    /** {@code permanent_slots}: each permanent slot's readiness on a member, and its lag behind the leader's. */
+    private static void putSlots(Map<String, Object> m, List<io.vigil.cluster.SlotReadiness> slots) {
+        if (slots.isEmpty()) return;
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (io.vigil.cluster.SlotReadiness r : slots) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("ready", r.ready());
+            one.put("lag", r.lagBytes() == null ? "unknown" : r.lagBytes());
+            out.put(r.slot(), one);
+        }
+        m.put("permanent_slots", out);
+    }
+
     /** GET /cluster: every member as etcd knows it. */
     static Map<String, Object> cluster(NodeStatus s) {
         Map<String, Object> out = new LinkedHashMap<>();
@@ -152,6 +165,7 @@ final class StatusJson {
                 }
                 if (mem.tags() != null && !mem.tags().equals(io.vigil.config.Tags.NONE)) m.put("tags", mem.tags());
                 if (leader != null && mem.seesUnreachable(leader)) m.put("leader_unreachable", mem.leaderUnreachable());
+                if (isLeader || mem.mayPromote()) putSlots(m, io.vigil.cluster.SlotReadiness.of(view, mem));
                 if (!isLeader) {
                     String why = SwitchoverCheck.notEligible(s, view, leader, mem);
                     if (why != null) m.put("not_a_candidate", why);

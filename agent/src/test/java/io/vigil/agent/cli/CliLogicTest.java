@@ -73,6 +73,28 @@ class CliLogicTest {
     }
 
     @Test
+    void listShowsEachMembersCopyOfThePermanentSlotsAndHowFarBehindItIs() {
+        Member leader = withSlots(member("n1", "primary", "running", 100), Map.of("backup", 0x3000000L));
+        Member behind = withSlots(member("n2", "replica", "streaming", 100), Map.of("backup", 0x1000000L));
+        Member missing = withSlots(member("n3", "replica", "streaming", 100), Map.of());
+        ClusterView base = view("n1", leader, behind, missing);
+        ClusterSettings s = io.vigil.config.ConfigEdit.patch("{}", "{\"slots\": {\"backup\": null}}").settings();
+        ClusterView v = new ClusterView(base.initialize(), base.leader(), base.members(), s, 1, 100, List.of(), 0,
+                Optional.empty(), 1, SyncState.NONE, null, null, Map.of("backup", 0x3000000L));
+        List<Map<String, Object>> rows = ViewCommands.rows("demo", v);
+        assertThat(rows.get(0)).containsEntry("Slots", "backup: ready, lag 0 MB");
+        assertThat(rows.get(1)).containsEntry("Slots", "backup: ready, lag 32 MB");
+        assertThat(rows.get(2)).containsEntry("Slots", "backup: missing");
+        assertThat(ViewCommands.pretty("demo", v, rows, false)).contains("| Slots ").contains("backup: missing");
+        assertThat(ViewCommands.rows("demo", base).get(0)).doesNotContainKey("Slots");
+    }
+
+    private static Member withSlots(Member m, Map<String, Long> slots) {
+        return new Member(m.name(), m.connUrl(), m.apiUrl(), m.state(), m.role(), m.version(), m.xlogLocation(),
+                m.receiveLsn(), m.replayLsn(), m.timeline(), m.tags(), m.upstream(), null, null, null, null, null, null, slots);
+    }
+
+    @Test
     void listShowsReceivedAndReplayedPositionsAndTheirLagAsPatroni41Does() {
         long leaderLsn = 0x5000000L;
         Member n1 = new Member("n1", "postgres://127.0.0.1:5432/postgres", "http://127.0.0.1:8008/patroni",

@@ -81,7 +81,7 @@ class DeciderTest {
         @Test
         void dataOfAnotherClusterIsNeverTouched() {
             LocalPostgres foreign = new LocalPostgres(true, false, false, false, 1, null, null, null, false, null,
-                    "123", null, null, null, List.of(), List.of(), false, null);
+                    "123", null, null, null, List.of(), java.util.Map.of(), false, null);
             Plan p = Decider.decide(obs(view("n1", 0, lead("n1", 1)), foreign));
             assertThat(p.actions()).isEmpty();
             assertThat(p.reason()).contains("belongs to another cluster");
@@ -123,7 +123,7 @@ class DeciderTest {
         private LocalPostgres withSlots(LocalPostgres p, List<String> slots) {
             return new LocalPostgres(p.hasData(), p.running(), p.accepting(), p.inRecovery(), p.timeline(),
                     p.writeLsn(), p.receiveLsn(), p.replayLsn(), p.streaming(), p.upstream(), p.systemId(),
-                    p.serverVersion(), p.postmasterStartTime(), p.replayLagSeconds(), p.replication(), slots,
+                    p.serverVersion(), p.postmasterStartTime(), p.replayLagSeconds(), p.replication(), Fixtures.slots(slots),
                     p.pendingRestart(), p.syncStandbyNames());
         }
 
@@ -224,7 +224,7 @@ class DeciderTest {
             LocalPostgres withSlots = new LocalPostgres(r.hasData(), r.running(), r.accepting(), r.inRecovery(),
                     r.timeline(), r.writeLsn(), r.receiveLsn(), r.replayLsn(), r.streaming(), r.upstream(), r.systemId(),
                     r.serverVersion(), r.postmasterStartTime(), r.replayLagSeconds(), r.replication(),
-                    List.of("n1", "n3", "not_ours"), r.pendingRestart(), r.syncStandbyNames());
+                    Fixtures.slots(List.of("n1", "n3", "not_ours")), r.pendingRestart(), r.syncStandbyNames());
             Plan p = Decider.decide(obs(view("n1", 0, lead("n1", 1), member("n3", 1)), withSlots));
             assertThat(p.actions()).containsExactly(new Action.SyncSlots(java.util.Set.of(), java.util.Set.of("n1", "n3")));
             assertThat(p.reason()).contains("left from when this node was primary");

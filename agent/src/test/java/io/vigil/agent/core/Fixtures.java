@@ -24,22 +24,22 @@ final class Fixtures {
 
     static LocalPostgres primary(long tl, long lsn) {
         return new LocalPostgres(true, true, true, false, tl, new Lsn(lsn), null, null, false, null, SYSID, 150018,
-                null, null, List.of(), List.of(), false, null);
+                null, null, List.of(), java.util.Map.of(), false, null);
     }
 
     static LocalPostgres replica(long tl, long lsn, String upstream, boolean streaming) {
         return new LocalPostgres(true, true, true, true, tl, null, new Lsn(lsn), new Lsn(lsn), streaming, upstream,
-                SYSID, 150018, null, 0L, List.of(), List.of(), false, null);
+                SYSID, 150018, null, 0L, List.of(), java.util.Map.of(), false, null);
     }
 
     static LocalPostgres stopped(long tl, boolean wasStandby) {
         return new LocalPostgres(true, false, false, wasStandby, tl, new Lsn(100), null, null, false, null, SYSID, null,
-                null, null, List.of(), List.of(), false, null);
+                null, null, List.of(), java.util.Map.of(), false, null);
     }
 
     static LocalPostgres starting() {
         return new LocalPostgres(true, true, false, false, 1, null, null, null, false, null, SYSID, null, null, null,
-                List.of(), List.of(), false, null);
+                List.of(), java.util.Map.of(), false, null);
     }
 
     static Member member(String name, long tl, long lsn, Tags tags) {
@@ -121,8 +121,10 @@ final class Fixtures {
         Long leaderlessSince;
         Long failedAsPrimary;
         String watchdogProblem;
+        java.util.Set<String> permanentSlots;
 
         With(Observation o) {
+            permanentSlots = o.memory().permanentSlots();
             watchdogProblem = o.watchdogProblem();
             failedAsPrimary = o.failedAsPrimaryNanos();
             leaderlessSince = o.leaderlessSinceNanos();
@@ -162,7 +164,8 @@ final class Fixtures {
         if (w.unstartedClone && leader != null) a = a.cloneDone(leader);
         if (w.cloneFailure != null) a = new FailedAttempts(a.rejoinFailures(), a.unstartedCloneOf(), w.cloneFailure, null, null);
         a = new FailedAttempts(a.rejoinFailures(), a.unstartedCloneOf(), a.cloneFailure(), w.bootstrapFailure, w.failedAsPrimary);
-        return new Memory(w.downSince, w.notStreamingSince, w.leaderlessSince, w.slotsSeen, a);
+        return new Memory(w.downSince, w.notStreamingSince, w.leaderlessSince, w.slotsSeen, a, Map.of(), null, null,
+                w.permanentSlots);
     }
 
     static Observation withPeers(Observation o, PeerStatus... peers) {
@@ -217,5 +220,12 @@ final class Fixtures {
 
     static List<Class<?>> types(Plan p) {
         return p.actions().stream().<Class<?>>map(Object::getClass).toList();
+    }
+
+    /** Physical slots by these names, none reserving WAL yet. */
+    static Map<String, io.vigil.cluster.Lsn> slots(List<String> names) {
+        Map<String, io.vigil.cluster.Lsn> m = new java.util.TreeMap<>();
+        names.forEach(n -> m.put(n, new io.vigil.cluster.Lsn(0)));
+        return m;
     }
 }

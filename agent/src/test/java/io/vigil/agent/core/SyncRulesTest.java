@@ -34,7 +34,7 @@ class SyncRulesTest {
                     new Lsn(1000), new Lsn(Long.parseLong(p[1])), new Lsn(Long.parseLong(p[1])), 0.0));
         }
         return new LocalPostgres(true, true, true, false, 1, new Lsn(1000), null, null, false, null, Fixtures.SYSID,
-                150018, null, null, rows, List.of(), false, syncNames);
+                150018, null, null, rows, java.util.Map.of(), false, syncNames);
     }
 
     static ClusterView cluster(SyncState sync, Member... others) {

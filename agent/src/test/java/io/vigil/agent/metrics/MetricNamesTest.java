@@ -44,7 +44,7 @@ class MetricNamesTest {
     void everyOneOfPatronisMetricNamesIsExported() {
         var pg = new io.vigil.agent.core.LocalPostgres(true, true, true, true, 1, null, new io.vigil.cluster.Lsn(100),
                 new io.vigil.cluster.Lsn(90), true, "n1", "1", 150018, java.time.Instant.parse("2026-11-26T15:46:51.623095Z"),
-                0L, java.util.List.of(), java.util.List.of(), true, null, true,
+                0L, java.util.List.of(), java.util.Map.of(), true, null, true,
                 java.time.Instant.parse("2026-11-26T15:47:01.5Z"));
         var status = new io.vigil.agent.ha.NodeStatus("s", "n", io.vigil.agent.core.NodeRole.REPLICA, false, pg,
                 java.util.Optional.empty(), io.vigil.config.ClusterSettings.defaults(), io.vigil.config.Tags.NONE, "",
@@ -74,9 +74,11 @@ class MetricNamesTest {
         var row = new io.vigil.agent.core.LocalPostgres.ReplicationRow("replicator", "n2", "127.0.0.1", "streaming",
                 "async", 0, new io.vigil.cluster.Lsn(100), new io.vigil.cluster.Lsn(100), new io.vigil.cluster.Lsn(90), 0.5);
         var pg = new io.vigil.agent.core.LocalPostgres(true, true, true, false, 1, new io.vigil.cluster.Lsn(100), null,
-                null, false, null, "1", 150018, null, null, java.util.List.of(row), java.util.List.of(), false, "");
+                null, false, null, "1", 150018, null, null, java.util.List.of(row),
+                java.util.Map.of("backup", new io.vigil.cluster.Lsn(100)), false, "");
+        var withSlots = io.vigil.config.ConfigEdit.patch("{}", "{\"slots\": {\"backup\": null, \"archive\": null}}").settings();
         var status = new io.vigil.agent.ha.NodeStatus("s", "n", io.vigil.agent.core.NodeRole.PRIMARY, true, pg,
-                java.util.Optional.empty(), io.vigil.config.ClusterSettings.defaults(), io.vigil.config.Tags.NONE, "",
+                java.util.Optional.empty(), withSlots, io.vigil.config.Tags.NONE, "",
                 java.util.List.of(), null, System.nanoTime(), 0, 0, null, false);
         Metrics metrics = new Metrics("s", "n", () -> status, System::nanoTime);
         metrics.cycle(java.time.Duration.ofMillis(5), true);
@@ -92,6 +94,9 @@ class MetricNamesTest {
         used.remove("vigil_etcd_read_seconds");
         assertThat(used).isNotEmpty();
         assertThat(exported).containsAll(used);
+        assertThat(text).contains("vigil_permanent_slot_ready{name=\"n\",scope=\"s\",slot=\"backup\"} 1.0")
+                .contains("vigil_permanent_slot_ready{name=\"n\",scope=\"s\",slot=\"archive\"} 0.0")
+                .contains("vigil_permanent_slot_lag_bytes{name=\"n\",scope=\"s\",slot=\"backup\"} 0.0");
         assertThat(text).contains("vigil_takeovers_total{name=\"n\",reason=\"fast\",scope=\"s\"} 1.0")
                 .contains("vigil_takeovers_total{name=\"n\",reason=\"lease\",scope=\"s\"} 0.0");
     }

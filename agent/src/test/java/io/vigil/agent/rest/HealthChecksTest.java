@@ -23,14 +23,14 @@ class HealthChecksTest {
 
     private static NodeStatus primary(long cycleEnded, long leaderUntil) {
         LocalPostgres pg = new LocalPostgres(true, true, true, false, 1, new Lsn(100), null, null, false, null, "1",
-                150018, null, null, List.of(), List.of(), false, null);
+                150018, null, null, List.of(), java.util.Map.of(), false, null);
         return new NodeStatus("s", "n1", NodeRole.PRIMARY, true, pg, Optional.empty(), SETTINGS, Tags.NONE, "", List.of(),
                 null, cycleEnded, leaderUntil, 0, null, false);
     }
 
     private static NodeStatus replica(long replayLsn, long leaderLsn, Tags tags) {
         LocalPostgres pg = new LocalPostgres(true, true, true, true, 1, null, new Lsn(replayLsn), new Lsn(replayLsn), true,
-                "n1", "1", 150018, null, 0L, List.of(), List.of(), false, null);
+                "n1", "1", 150018, null, 0L, List.of(), java.util.Map.of(), false, null);
         ClusterView v = new ClusterView(Optional.of("1"), Optional.empty(), Map.of(), SETTINGS, 1, leaderLsn, List.of(), 0, Optional.empty(), 1, io.vigil.cluster.SyncState.NONE);
         return new NodeStatus("s", "n2", NodeRole.REPLICA, false, pg, Optional.of(v), SETTINGS, tags, "", List.of(),
                 null, 100 * SEC, 0, 0, null, false);
@@ -68,7 +68,7 @@ class HealthChecksTest {
         // received all of the leader's WAL, replay paused 2 MB behind (maximum_lag_on_failover: 1 MB)
         long leaderLsn = 1000 + 2 * 1048576;
         LocalPostgres pg = new LocalPostgres(true, true, true, true, 1, null, new Lsn(leaderLsn), new Lsn(1000), true,
-                "n1", "1", 150018, null, 5L, List.of(), List.of(), false, null);
+                "n1", "1", 150018, null, 5L, List.of(), java.util.Map.of(), false, null);
         ClusterView v = new ClusterView(Optional.of("1"), Optional.empty(), Map.of(), SETTINGS, 1, leaderLsn, List.of(), 0,
                 Optional.empty(), 1, io.vigil.cluster.SyncState.NONE);
         NodeStatus r = new NodeStatus("s", "n2", NodeRole.REPLICA, false, pg, Optional.of(v), SETTINGS, Tags.NONE, "",
@@ -88,7 +88,7 @@ class HealthChecksTest {
     /** A replica named {@code name} in a cluster whose sync key names {@code syncStandby}. */
     private static NodeStatus replicaOf(String name, ClusterSettings settings, String syncStandby, boolean etcdSeen) {
         LocalPostgres pg = new LocalPostgres(true, true, true, true, 1, null, new Lsn(1000), new Lsn(1000), true,
-                "n1", "1", 150018, null, 0L, List.of(), List.of(), false, null);
+                "n1", "1", 150018, null, 0L, List.of(), java.util.Map.of(), false, null);
         ClusterView v = new ClusterView(Optional.of("1"), Optional.empty(), Map.of(), settings, 1, 1000, List.of(), 0,
                 Optional.empty(), 1, io.vigil.cluster.SyncState.parse("n1", syncStandby, 7));
         return new NodeStatus("s", name, NodeRole.REPLICA, false, pg, etcdSeen ? Optional.of(v) : Optional.empty(),

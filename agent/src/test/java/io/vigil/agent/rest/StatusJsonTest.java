@@ -18,7 +18,7 @@ class StatusJsonTest {
 
     private static NodeStatus replica(Instant lastReplayed, boolean failsafe) {
         LocalPostgres pg = new LocalPostgres(true, true, true, true, 1, null, new Lsn(100), new Lsn(90), true, "n1", "1",
-                150018, Instant.parse("2026-11-26T15:46:56.830821Z"), 0L, List.of(), List.of(), false, null, false,
+                150018, Instant.parse("2026-11-26T15:46:56.830821Z"), 0L, List.of(), java.util.Map.of(), false, null, false,
                 lastReplayed);
         return new NodeStatus("s", "n2", NodeRole.REPLICA, false, pg, Optional.empty(), ClusterSettings.defaults(),
                 Tags.NONE, "", List.of(), null, 0, 0, 0, null, failsafe);
