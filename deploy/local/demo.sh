@@ -94,6 +94,7 @@ postgresql:
     superuser: {username: postgres, password_file: $DIR/pg-password}
     replication: {username: replicator, password_file: $DIR/repl-password}
   parameters: {shared_buffers: 64MB, max_connections: 50}
+${VIGIL_CALLBACK:+  callbacks: {on_start: $VIGIL_CALLBACK, on_stop: $VIGIL_CALLBACK, on_restart: $VIGIL_CALLBACK, on_reload: $VIGIL_CALLBACK, on_role_change: $VIGIL_CALLBACK\}}
 bootstrap:
   dcs:
     ttl: ${VIGIL_TTL:-30}

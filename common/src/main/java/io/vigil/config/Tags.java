@@ -11,7 +11,8 @@ public record Tags(
         @JsonProperty("nosync") Boolean noSync,
         @JsonProperty("clonefrom") Boolean cloneFrom,
         @JsonProperty("failover_priority") Integer failoverPriority,
-        @JsonProperty("zone") String zone) {
+        @JsonProperty("zone") String zone,
+        @JsonProperty("nostream") Boolean noStream) {
 
     /** Any tag left out is false (or, for failover_priority and zone, unset). */
     public Tags {
@@ -19,6 +20,13 @@ public record Tags(
         noLoadBalance = noLoadBalance != null && noLoadBalance;
         noSync = noSync != null && noSync;
         cloneFrom = cloneFrom != null && cloneFrom;
+        noStream = noStream != null && noStream;
+    }
+
+    /** Without nostream. */
+    public Tags(Boolean noFailover, Boolean noLoadBalance, Boolean noSync, Boolean cloneFrom, Integer failoverPriority,
+                String zone) {
+        this(noFailover, noLoadBalance, noSync, cloneFrom, failoverPriority, zone, null);
     }
 
     public static final Tags NONE = new Tags(false, false, false, false, null, null);

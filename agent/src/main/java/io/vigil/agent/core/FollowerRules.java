@@ -91,13 +91,34 @@ final class FollowerRules {
                     + "'s; pg_rewind", rewindOrReclone(o, leader));
         }
         long boundNanos = (2L * o.settings().loopWait() + o.settings().retryTimeout()) * 1_000_000_000L;
-        boolean stuck = o.notStreamingSinceNanos() != null && o.nowNanos() - o.notStreamingSinceNanos() >= boundNanos;
+        // a nostream replica never streams; one whose WAL diverged is caught above, past the switch point
+        boolean stuck = !o.tags().noStream() && o.notStreamingSinceNanos() != null
+                && o.nowNanos() - o.notStreamingSinceNanos() >= boundNanos;
         if (stuck && leaderTimeline != 0 && pg.timeline() != leaderTimeline && leader.role() == io.vigil.cluster.MemberRole.PRIMARY) {
             return Plan.of("not streaming from " + leader.name() + " for " + boundNanos / 1_000_000_000L
                     + " s and still on timeline " + pg.timeline() + " (leader: " + leaderTimeline
                     + "): its WAL diverged; pg_rewind", rewindOrReclone(o, leader));
         }
+        if (o.tags().noStream()) {
+            return Plan.waiting("replica: following " + leader.name() + " from the WAL archive (tagged nostream)");
+        }
+        long repairNanos = repairBoundSeconds(o) * 1_000_000_000L;
+        if (o.notStreamingSinceNanos() != null && o.nowNanos() - o.notStreamingSinceNanos() >= repairNanos
+                && leader.role() == io.vigil.cluster.MemberRole.PRIMARY) {
+            return Plan.of("not streaming from " + leader.name() + " for " + repairNanos / 1_000_000_000L
+                    + " s on its timeline, replay not moving (the WAL this node needs may be gone from the leader):"
+                    + " cloning afresh (old data kept beside it)", new Action.Reclone(leader));
+        }
         return Plan.waiting("replica: following " + leader.name() + ", WAL receiver not streaming yet");
+    }
+
+    /**
+     * How long a replica may fail to stream from a running leader on its timeline, replaying nothing,
+     * before it is cloned afresh: three times the other-timeline bound (2 × loop_wait + retry_timeout),
+     * at least ttl.
+     */
+    static long repairBoundSeconds(Observation o) {
+        return Math.max(3L * (2L * o.settings().loopWait() + o.settings().retryTimeout()), o.settings().ttl());
     }
 
     /** Where {@code timeline} ended according to the cluster's history in etcd, or null when it has no such entry. */

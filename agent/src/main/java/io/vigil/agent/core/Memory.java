@@ -12,8 +12,9 @@ import java.util.Map;
  *
  * @param downSinceNanos    when we were first seen leading without a writable primary, not paused
  *                          (primary_start_timeout counts from it); null: we run as primary or do not lead
- * @param notStreamingSinceNanos when our running replica was first seen without a streaming WAL
- *                          receiver; null: streaming, or not a running replica
+ * @param notStreamingSinceNanos when our running replica was first seen not streaming while another node
+ *                          leads as a running primary, its replay not moving; null: streaming, replaying
+ *                          (from the archive, say), no running leader, or not a running replica
  * @param leaderlessSinceNanos when this agent first saw no leader key in the current leaderless
  *                          spell; null: a leader is known (or etcd was never read)
  * @param slotLastSeenNanos when each member was last seen in etcd (its slot is kept member_slots_ttl)
@@ -26,10 +27,12 @@ import java.util.Map;
  *                          included (null: none since the agent started)
  * @param permanentSlots    every permanent physical slot seen in the config while the agent runs: one
  *                          removed from the config is dropped (unless ignore_slots names it)
+ * @param lastReplayLsn     our running replica's replay position at the last look (null: not a running replica)
  */
 public record Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long leaderlessSinceNanos,
               Map<String, Long> slotLastSeenNanos, FailedAttempts attempts, Map<String, Long> unreachableSeenNanos,
-              String syncStandbyNames, Map<String, Object> appliedParameters, java.util.Set<String> permanentSlots) {
+              String syncStandbyNames, Map<String, Object> appliedParameters, java.util.Set<String> permanentSlots,
+              Long lastReplayLsn) {
 
     public static final Memory START = new Memory(null, null, null, Map.of(), FailedAttempts.NONE, Map.of(), null, null);
 
@@ -39,6 +42,14 @@ public record Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long lead
         if (appliedParameters != null) appliedParameters = java.util.Collections.unmodifiableMap(
                 new java.util.LinkedHashMap<>(appliedParameters));
         permanentSlots = permanentSlots == null ? java.util.Set.of() : java.util.Set.copyOf(permanentSlots);
+    }
+
+    /** No replay position seen yet. */
+    public Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long leaderlessSinceNanos,
+                  Map<String, Long> slotLastSeenNanos, FailedAttempts attempts, Map<String, Long> unreachableSeenNanos,
+                  String syncStandbyNames, Map<String, Object> appliedParameters, java.util.Set<String> permanentSlots) {
+        this(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, attempts,
+                unreachableSeenNanos, syncStandbyNames, appliedParameters, permanentSlots, null);
     }
 
     /** No permanent slots seen yet. */
@@ -71,7 +82,12 @@ public record Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long lead
         // whose promotion keeps failing), from when the agent may act again, not during a pause
         Long down = leading && pg.hasData() && !pg.isRunningPrimary() && !o.settings().paused()
                 ? since(downSinceNanos, now) : null;
-        Long notStreaming = pg.isRunningReplica() && !pg.streaming() ? since(notStreamingSinceNanos, now) : null;
+        Long replay = pg.isRunningReplica() && pg.replayLsn() != null ? pg.replayLsn().value() : null;
+        boolean replaying = replay != null && lastReplayLsn != null && replay > lastReplayLsn;
+        boolean otherLeaderRuns = o.cluster().flatMap(ClusterView::leaderMember)
+                .map(m -> m.isRunningPrimary() && !m.name().equals(o.self())).orElse(false);
+        Long notStreaming = pg.isRunningReplica() && !pg.streaming() && otherLeaderRuns && !replaying
+                ? since(notStreamingSinceNanos, now) : null;
         Long leaderless = leaderlessSinceNanos;
         Map<String, Long> seen = slotLastSeenNanos;
         Map<String, Long> unreachable = unreachableSeenNanos;
@@ -88,7 +104,7 @@ public record Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long lead
         String names = SyncRules.namesToWrite(o.settings(), o.self(), leadingNow, o.cluster(), pg, syncStandbyNames);
         java.util.Set<String> permanent = new java.util.TreeSet<>(permanentSlots);
         permanent.addAll(o.settings().permanentPhysicalSlots());
-        return new Memory(down, notStreaming, leaderless, seen, a, unreachable, names, appliedParameters, permanent);
+        return new Memory(down, notStreaming, leaderless, seen, a, unreachable, names, appliedParameters, permanent, replay);
     }
 
     /** What vigil.conf carries with {@code parameters} written now: them, and our synchronous_standby_names. */
@@ -115,19 +131,19 @@ public record Memory(Long downSinceNanos, Long notStreamingSinceNanos, Long lead
 
     public Memory withAttempts(FailedAttempts a) {
         return new Memory(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, a,
-                unreachableSeenNanos, syncStandbyNames, appliedParameters, permanentSlots);
+                unreachableSeenNanos, syncStandbyNames, appliedParameters, permanentSlots, lastReplayLsn);
     }
 
     /** synchronous_standby_names was set to {@code names} (null: Vigil no longer sets it). */
     public Memory withSyncStandbyNames(String names) {
         return new Memory(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, attempts,
-                unreachableSeenNanos, names, appliedParameters, permanentSlots);
+                unreachableSeenNanos, names, appliedParameters, permanentSlots, lastReplayLsn);
     }
 
     /** vigil.conf was written with {@code parameters} and our synchronous_standby_names. */
     public Memory confWritten(Map<String, Object> parameters) {
         return new Memory(downSinceNanos, notStreamingSinceNanos, leaderlessSinceNanos, slotLastSeenNanos, attempts,
-                unreachableSeenNanos, syncStandbyNames, withSyncNames(parameters), permanentSlots);
+                unreachableSeenNanos, syncStandbyNames, withSyncNames(parameters), permanentSlots, lastReplayLsn);
     }
 
     private static Long since(Long started, long now) {

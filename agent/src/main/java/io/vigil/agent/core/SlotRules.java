@@ -76,16 +76,21 @@ final class SlotRules {
         return managed;
     }
 
-    /** Slots for every member seen within member_slots_ttl, except ourselves; none without use_slots. */
+    /**
+     * Slots for every member that streams (not tagged nostream) and for every member gone less than
+     * member_slots_ttl ago, except ourselves; none without use_slots.
+     */
     static Set<String> memberSlots(Observation o, ClusterView view) {
         Set<String> wanted = new TreeSet<>();
         if (!o.settings().postgresql().useSlots()) return wanted;
         long ttlNanos = o.settings().memberSlotsTtl() * 1_000_000_000L;
-        for (String m : view.members().keySet()) {
-            if (!m.equals(o.self())) wanted.add(AgentConfig.slotName(m));
-        }
+        view.members().forEach((m, member) -> {
+            // a nostream member replays from the archive: a slot for it would hold WAL forever
+            if (!m.equals(o.self()) && !member.tagsOrNone().noStream()) wanted.add(AgentConfig.slotName(m));
+        });
         o.slotLastSeenNanos().forEach((member, seen) -> {
-            if (!member.equals(o.self()) && o.nowNanos() - seen < ttlNanos) wanted.add(AgentConfig.slotName(member));
+            boolean gone = !view.members().containsKey(member);
+            if (gone && !member.equals(o.self()) && o.nowNanos() - seen < ttlNanos) wanted.add(AgentConfig.slotName(member));
         });
         return wanted;
     }

@@ -58,6 +58,7 @@ final class NodeConfigReload {
         List<String> needRestart = MemberKey.keysNeedingRestart(started, fresh);
         tags = fresh.tags();
         files.setLocalParameters(fresh.localParameters());
+        files.setNoStream(fresh.tags().noStream());
         callbacks.commands(fresh.callbacks());
         String note = needRestart.isEmpty() ? ""
                 : "; changed in the node config but applied only by an agent restart: " + String.join(", ", needRestart);

@@ -24,10 +24,20 @@ public final class PostgresFiles {
     private final AgentConfig cfg;
     private volatile Map<String, Object> localParameters;
     private volatile String syncStandbyNames;
+    private volatile boolean noStream;
 
     public PostgresFiles(AgentConfig cfg) {
         this.cfg = cfg;
         this.localParameters = cfg.localParameters();
+        this.noStream = cfg.tags().noStream();
+    }
+
+    /**
+     * The nostream tag: a replica replays WAL from the archive only (restore_command), with no
+     * primary_conninfo and no slot; written at the next rewrite.
+     */
+    public void setNoStream(boolean value) {
+        this.noStream = value;
     }
 
     /** This node's own Postgres parameters (postgresql.parameters in the node config), applied last. */
@@ -83,7 +93,7 @@ public final class PostgresFiles {
         p.put("unix_socket_directories", socketDir().toString());
         p.put("cluster_name", cfg.scope() + "-" + cfg.name());
         p.put("recovery_target_timeline", "latest");
-        if (upstream != null) {
+        if (upstream != null && !noStream) {
             p.put("primary_conninfo", conninfo(upstream, cfg.replicationUser(), "replication"));
             p.put("primary_slot_name", AgentConfig.slotName(cfg.name()));
         } else {

@@ -45,6 +45,7 @@ final class HealthChecks {
             case "clonefrom" -> String.valueOf(s.tags().cloneFrom());
             case "failover_priority" -> String.valueOf(s.tags().priority());
             case "zone" -> String.valueOf(s.tags().zone());
+            case "nostream" -> String.valueOf(s.tags().noStream());
             default -> null;
         };
     }
@@ -59,7 +60,8 @@ final class HealthChecks {
      */
     static boolean readiness(NodeStatus s, long nowNanos, LagLimit lag, boolean receivedOnly) {
         if (primary(s, nowNanos)) return true;
-        if (!liveness(s, nowNanos) || s.role() != NodeRole.REPLICA || !s.local().streaming()) return false;
+        if (!liveness(s, nowNanos) || s.role() != NodeRole.REPLICA) return false;
+        if (!s.local().streaming() && !s.tags().noStream()) return false;   // nostream: replays from the archive
         LagLimit limit = lag != null ? lag : new LagLimit(s.settings().maximumLagOnFailover(), null);
         return !limit.exceeded(receivedOnly ? s.receiveLagBytes() : s.replayLagBytes(), s.local().replayLagSeconds());
     }

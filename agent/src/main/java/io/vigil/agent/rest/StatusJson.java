@@ -79,6 +79,7 @@ final class StatusJson {
         if (pg.pendingRestart()) m.put("pending_restart", true);
         if (!s.refusedParameters().isEmpty()) m.put("refused_parameters", s.refusedParameters());
         if (s.settings().paused()) m.put("pause", true);
+        if (!s.tags().equals(io.vigil.config.Tags.NONE)) m.put("tags", s.tags());   // as Patroni: only when set
         if (s.scheduledRestart() != null) {
             Map<String, Object> sr = new LinkedHashMap<>();
             sr.put("schedule", s.scheduledRestart().at().toString());

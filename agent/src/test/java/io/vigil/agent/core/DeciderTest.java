@@ -326,10 +326,19 @@ class DeciderTest {
         }
 
         @Test
-        void replicaNotStreamingOnTheLeadersTimelineIsLeftAlone() {
-            Observation o = Fixtures.notStreamingSince(
+        void replicaThatCannotStreamOnTheLeadersTimelineIsClonedAfreshAfterTheRepairBound() {
+            // 30/10/10: the bound is 3 × (2 × 10 + 10) = 90 s
+            Observation waiting = Fixtures.notStreamingSince(
+                    obs(view("n1", 0, lead("n1", 3)), Fixtures.replica(3, 5, "n1", false)), 11 * SEC);
+            assertThat(Decider.decide(waiting).actions()).isEmpty();
+            Observation stuck = Fixtures.notStreamingSince(
                     obs(view("n1", 0, lead("n1", 3)), Fixtures.replica(3, 5, "n1", false)), 10 * SEC);
-            assertThat(Decider.decide(o).actions()).isEmpty();
+            Plan p = Decider.decide(stuck);
+            assertThat(p.actions()).containsExactly(new Action.Reclone(lead("n1", 3)));
+            assertThat(p.reason()).contains("for 90 s on its timeline, replay not moving");
+            Observation leaderDown = Fixtures.notStreamingSince(
+                    obs(view("n1", 0, member("n1", 3)), Fixtures.replica(3, 5, "n1", false)), 10 * SEC);
+            assertThat(Decider.decide(leaderDown).actions()).as("not while the leader does not run as primary").isEmpty();
         }
 
         @Test

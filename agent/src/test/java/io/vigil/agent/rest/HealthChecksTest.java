@@ -51,6 +51,22 @@ class HealthChecksTest {
     }
 
     @Test
+    void aReplicaWithoutAWalStreamIsReadyOnlyWhenTaggedNostream() {
+        LocalPostgres archive = new LocalPostgres(true, true, true, true, 1, null, new Lsn(1000), new Lsn(1000), false,
+                "n1", "1", 150018, null, 0L, List.of(), java.util.Map.of(), false, null);
+        ClusterView v = new ClusterView(Optional.of("1"), Optional.empty(), Map.of(), SETTINGS, 1, 1000, List.of(), 0,
+                Optional.empty(), 1, io.vigil.cluster.SyncState.NONE);
+        Tags noStream = new Tags(false, false, false, false, null, null, true);
+        NodeStatus plain = new NodeStatus("s", "n2", NodeRole.REPLICA, false, archive, Optional.of(v), SETTINGS, Tags.NONE,
+                "", List.of(), null, 100 * SEC, 0, 0, null, false);
+        NodeStatus tagged = new NodeStatus("s", "n2", NodeRole.REPLICA, false, archive, Optional.of(v), SETTINGS, noStream,
+                "", List.of(), null, 100 * SEC, 0, 0, null, false);
+        assertThat(HealthChecks.readiness(plain, 101 * SEC, null, false)).isFalse();
+        assertThat(HealthChecks.readiness(tagged, 101 * SEC, null, false)).isTrue();
+        assertThat(HealthChecks.replica(tagged, 101 * SEC, null, Map.of("nostream", "true"))).isTrue();
+    }
+
+    @Test
     void replicaChecksLagAndTags() {
         NodeStatus r = replica(1000, 1000 + 2 * 1048576, Tags.NONE);
         assertThat(HealthChecks.replica(r, 101 * SEC, null, Map.of())).isTrue();
