@@ -8,7 +8,8 @@
 #   demo.sh down [--clean]     stop everything; --clean also removes the demo directory
 # Environment: VIGIL_DEMO_DIR (default /tmp/vigil-demo); VIGIL_TTL, VIGIL_LOOP_WAIT, VIGIL_RETRY_TIMEOUT
 # and VIGIL_SYNC (true: synchronous_mode) seed a new cluster's settings (etcd's settings win once the
-# cluster exists); VIGIL_JAVA, the java the agents run on (default: java on the PATH).
+# cluster exists); VIGIL_JAVA, the java the agents run on (default: java on the PATH); VIGIL_CALLBACK,
+# an executable every new node calls for each of its callbacks (on_start … on_role_change).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
