@@ -26,7 +26,7 @@ final class SlotRules {
         LocalPostgres pg = o.local();
         List<Action> actions = new ArrayList<>();
         long position = pg.walPosition().value();
-        Map<String, Long> positions = permanentPositions(o);
+        Map<String, Long> positions = permanentPositions(o, permanent(o, view));
         if (position != view.lastLeaderLsn() || !positions.equals(view.slotPositions())) {
             actions.add(new Action.PublishLeaderPosition(position, positions));
         }
@@ -96,9 +96,8 @@ final class SlotRules {
     }
 
     /** The leader's permanent physical slots present, each with its restart_lsn. */
-    private static Map<String, Long> permanentPositions(Observation o) {
+    private static Map<String, Long> permanentPositions(Observation o, Set<String> permanent) {
         Map<String, Long> out = new TreeMap<>();
-        Set<String> permanent = o.settings().permanentPhysicalSlots();
         o.local().slots().forEach((slot, lsn) -> {
             if (permanent.contains(slot) && lsn.value() > 0) out.put(slot, lsn.value());
         });

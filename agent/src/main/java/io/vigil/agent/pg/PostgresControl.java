@@ -371,9 +371,10 @@ public final class PostgresControl implements AutoCloseable {
                 log.info("created replication slot {}", slot);
             }
             for (String slot : drop) {
-                st.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
-                        + " WHERE slot_name = " + literal(slot) + " AND NOT active");
-                log.info("dropped replication slot {}", slot);
+                try (java.sql.ResultSet rs = st.executeQuery("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                        + " WHERE slot_name = " + literal(slot) + " AND NOT active")) {
+                    if (rs.next()) log.info("dropped replication slot {}", slot);   // an active one stays, tried again next cycle
+                }
             }
         } catch (SQLException e) {
             sessions.closeLocal();

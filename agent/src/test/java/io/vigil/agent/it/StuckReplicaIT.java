@@ -30,13 +30,12 @@ class StuckReplicaIT extends ClusterTest {
                 .until(() -> leader.queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '"
                         + replica.name + "'") == 0);
         leader.execute("CREATE TABLE t (id int)");
-        String firstKept = null;
         for (int i = 0; i < 14; i++) {   // more than wal_keep_size (128 MB, Vigil's default) of segments
             leader.execute("INSERT INTO t SELECT generate_series(1, 1000)");
             leader.execute("SELECT pg_switch_wal()");
             leader.execute("CHECKPOINT");
         }
-        firstKept = leader.queryStrings("SELECT min(name) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'").get(0);
+        String firstKept = leader.queryStrings("SELECT min(name) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$'").get(0);
         System.out.println("stuck replica: the leader's oldest WAL segment is now " + firstKept + "; slots "
                 + leader.queryStrings("SELECT slot_name || ' ' || coalesce(restart_lsn::text, '-') FROM pg_replication_slots")
                 + "; wal_keep_size " + leader.queryStrings("SHOW wal_keep_size"));
